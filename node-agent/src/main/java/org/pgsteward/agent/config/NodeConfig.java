@@ -21,7 +21,7 @@ public record NodeConfig(
         Agent agent,
         Failover failover,
         Replication replication,
-        Clone clone) {
+        Clone cloning) {
 
     /** What runs on this host. */
     public enum Role { POSTGRES, WITNESS }
@@ -38,7 +38,7 @@ public record NodeConfig(
     /**
      * @param binDir  where pg_ctl and friends are; default from pg_config on PATH
      * @param osUser  run PostgreSQL programs as this user when the agent is root
-     * @param logFile the postmaster's log ({@code pg_ctl -l}); default: {@code <data-dir>/../<data-dir name>.log}... see loader
+     * @param logFile the postmaster's log ({@code pg_ctl -l}); default {@code <data-dir>/../<data-dir name>.log}
      */
     public record Postgres(Optional<Path> binDir, Optional<String> osUser, Optional<Path> logFile) {}
 
