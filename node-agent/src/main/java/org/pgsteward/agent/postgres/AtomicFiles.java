@@ -31,6 +31,7 @@ final class AtomicFiles {
         try {
             tmp = Files.createTempFile(dir, "." + target.getFileName() + ".", ".tmp");
             copyPermissions(target, tmp);
+            copyOwner(Files.exists(target) ? target : dir, tmp);
             try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
                 ByteBuffer buf = ByteBuffer.wrap(content);
                 while (buf.hasRemaining()) {
@@ -85,6 +86,26 @@ final class AtomicFiles {
         PosixFileAttributeView view = Files.getFileAttributeView(from, PosixFileAttributeView.class);
         if (view != null && Files.exists(from)) {
             Files.setPosixFilePermissions(to, view.readAttributes().permissions());
+        }
+    }
+
+    /**
+     * An agent running as root edits files PostgreSQL (another OS user) must read: the new file
+     * gets the owner and group of the file it replaces, or of its directory.
+     */
+    private static void copyOwner(Path from, Path to) throws IOException {
+        PosixFileAttributeView fromView = Files.getFileAttributeView(from, PosixFileAttributeView.class);
+        PosixFileAttributeView toView = Files.getFileAttributeView(to, PosixFileAttributeView.class);
+        if (fromView == null || toView == null) {
+            return;
+        }
+        var want = fromView.readAttributes();
+        var have = toView.readAttributes();
+        if (!want.owner().equals(have.owner())) {
+            toView.setOwner(want.owner());
+        }
+        if (!want.group().equals(have.group())) {
+            toView.setGroup(want.group());
         }
     }
 

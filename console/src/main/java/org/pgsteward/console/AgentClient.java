@@ -1,0 +1,90 @@
+package org.pgsteward.console;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.IOException;
+import java.net.ConnectException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.net.http.HttpTimeoutException;
+import java.time.Duration;
+import org.pgsteward.protocol.ExitCode;
+import org.pgsteward.protocol.Json;
+import org.pgsteward.protocol.api.ErrorView;
+
+/** The console's side of the agent's JSON API. */
+final class AgentClient {
+
+    private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
+    private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
+
+    private final URI base;
+    private final HttpClient http;
+    private final ObjectMapper mapper = Json.mapper();
+
+    AgentClient(String hostPort) {
+        this.base = URI.create("http://" + hostPort);
+        this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).version(HttpClient.Version.HTTP_1_1).build();
+    }
+
+    URI base() {
+        return base;
+    }
+
+    <T> T get(String path, Class<T> type) {
+        return send(HttpRequest.newBuilder(base.resolve(path)).GET(), body -> mapper.readValue(body, type));
+    }
+
+    <T> T get(String path, TypeReference<T> type) {
+        return send(HttpRequest.newBuilder(base.resolve(path)).GET(), body -> mapper.readValue(body, type));
+    }
+
+    <T> T post(String path, Object payload, Class<T> type) {
+        byte[] json;
+        try {
+            json = mapper.writeValueAsBytes(payload);
+        } catch (IOException e) {
+            throw new ConsoleException(ExitCode.ERR_BAD_CONFIG, "cannot encode request: " + e.getMessage());
+        }
+        return send(HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofByteArray(json)), body -> mapper.readValue(body, type));
+    }
+
+    private interface Decoder<T> {
+        T decode(byte[] body) throws IOException;
+    }
+
+    private <T> T send(HttpRequest.Builder request, Decoder<T> decoder) {
+        HttpResponse<byte[]> response;
+        try {
+            response = http.send(request.timeout(REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofByteArray());
+        } catch (ConnectException e) {
+            throw unreachable("connection refused");
+        } catch (HttpTimeoutException e) {
+            throw unreachable("no answer within " + REQUEST_TIMEOUT.toSeconds() + " s");
+        } catch (IOException e) {
+            throw unreachable(e.getMessage() == null ? e.toString() : e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ConsoleException(ExitCode.ERR_AGENT_UNREACHABLE, "interrupted");
+        }
+        int status = response.statusCode();
+        try {
+            if (status >= 200 && status < 300) {
+                return decoder.decode(response.body());
+            }
+            ErrorView error = mapper.readValue(response.body(), ErrorView.class);
+            throw new ConsoleException(ExitCode.of(error.exitCode()).orElse(ExitCode.ERR_OPERATION_FAILED), error.message());
+        } catch (IOException e) {
+            throw new ConsoleException(ExitCode.ERR_OPERATION_FAILED, "agent at " + base + " answered HTTP " + status
+                    + " with a body the console cannot read: " + new String(response.body(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+    }
+
+    private ConsoleException unreachable(String why) {
+        return new ConsoleException(ExitCode.ERR_AGENT_UNREACHABLE, "cannot reach the pgsteward agent at " + base + ": " + why
+                + " (is `pgsteward-agent -f FILE` running for this node?)");
+    }
+}
