@@ -15,7 +15,9 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import org.pgsteward.agent.exec.ExternalCommand;
 import org.pgsteward.agent.postgres.InitdbOptions;
 import org.pgsteward.agent.postgres.PgCtl;
 import org.pgsteward.agent.postgres.PgTimeouts;
@@ -68,6 +70,36 @@ public final class PgTestInstance implements AutoCloseable {
             return pg;
         } catch (RuntimeException e) {
             pg.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A streaming standby of {@code primary} (application_name = {@code name}), started:
+     * pg_basebackup into a new instance, then this instance's own port and socket directory,
+     * primary_conninfo and standby.signal.
+     */
+    public static PgTestInstance standbyOf(PgTestInstance primary, String name) {
+        PgTestInstance sb = empty(name);
+        try {
+            PgTestEnvironment.runner().run(ExternalCommand.of(Duration.ofSeconds(120), List.of(
+                            PgTestEnvironment.binaries().tool("pg_basebackup").toString(),
+                            "-h", "127.0.0.1", "-p", Integer.toString(primary.port()), "-U", SUPERUSER,
+                            "-D", sb.dataDir().toString(), "-X", "stream", "-c", "fast"))
+                    .runningAs(PgTestEnvironment.osUser()).withEnv(Map.of("LC_ALL", "C")));
+            // the clone carries the primary's port and socket directory: appended settings win
+            sb.configureForReplication();
+            sb.appendConf("postgresql.auto.conf", "\nprimary_conninfo = 'host=127.0.0.1 port=" + primary.port()
+                    + " user=" + SUPERUSER + " application_name=" + name + "'\n");
+            Path signal = Files.createFile(sb.dataDir().resolve("standby.signal"));
+            PgTestEnvironment.handOver(signal);
+            sb.pgCtl.start();
+            return sb;
+        } catch (IOException e) {
+            sb.close();
+            throw new IllegalStateException("cannot set up standby " + name, e);
+        } catch (RuntimeException e) {
+            sb.close();
             throw e;
         }
     }

@@ -28,6 +28,11 @@ public final class PostgresExtension implements BeforeEachCallback, AfterEachCal
         return track(PgTestInstance.primary(name));
     }
 
+    /** A started streaming standby of {@code primary}; see {@link PgTestInstance#standbyOf}. */
+    public PgTestInstance standbyOf(PgTestInstance primary, String name) {
+        return track(PgTestInstance.standbyOf(primary, name));
+    }
+
     public PgTestInstance empty(String name) {
         return track(PgTestInstance.empty(name));
     }
