@@ -1,0 +1,163 @@
+package org.pgsteward.console.e2e;
+
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.pgsteward.agent.testing.PgTestEnvironment;
+
+/**
+ * A real {@code pgsteward-agent} JVM process for end-to-end tests, started from this test's
+ * classpath with a config file; stdout/stderr go to a log file shown when a test fails.
+ */
+public final class AgentProcess implements AutoCloseable {
+
+    private final String name;
+    private final Path configFile;
+    private final Path logFile;
+    private final String httpAddress;
+    private Process process;
+
+    public AgentProcess(String name, Path configFile, Path logFile, String httpAddress) {
+        this.name = name;
+        this.configFile = configFile;
+        this.logFile = logFile;
+        this.httpAddress = httpAddress;
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public Path configFile() {
+        return configFile;
+    }
+
+    public String httpAddress() {
+        return httpAddress;
+    }
+
+    /** Starts the agent and waits until its HTTP API answers. */
+    public AgentProcess start() {
+        List<String> argv = new ArrayList<>(javaCommand());
+        argv.add("org.pgsteward.agent.Main");
+        argv.add("-f");
+        argv.add(configFile.toString());
+        try {
+            process = new ProcessBuilder(argv)
+                    .redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                    .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
+                    .start();
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot start agent " + name, e);
+        }
+        Wait.until("agent " + name + " answers on " + httpAddress, Duration.ofSeconds(60), () -> {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("agent " + name + " exited with " + process.exitValue() + ":\n" + logTail());
+            }
+            return httpStatus("/api/v1/status") == 200;
+        });
+        return this;
+    }
+
+    public boolean isAlive() {
+        return process != null && process.isAlive();
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    /** SIGKILL: the agent dies without any cleanup, as on a host crash. */
+    public void kill9() {
+        if (process != null) {
+            process.destroyForcibly();
+            waitExit();
+        }
+    }
+
+    /** SIGTERM: a clean stop. */
+    public int stop() {
+        if (process == null) {
+            return -1;
+        }
+        process.destroy();
+        return waitExit();
+    }
+
+    private int waitExit() {
+        try {
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+                process.waitFor(10, TimeUnit.SECONDS);
+            }
+            return process.exitValue();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    /** HTTP status of GET path on this agent, or -1 when it does not answer. */
+    public int httpStatus(String path) {
+        try {
+            HttpResponse<String> r = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()
+                    .send(HttpRequest.newBuilder(URI.create("http://" + httpAddress + path)).timeout(Duration.ofSeconds(5))
+                            .GET().build(), HttpResponse.BodyHandlers.ofString());
+            return r.statusCode();
+        } catch (IOException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    public String httpGet(String path) {
+        try {
+            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + httpAddress + path))
+                    .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public String logTail() {
+        try {
+            String s = Files.readString(logFile);
+            return s.length() > 8000 ? s.substring(s.length() - 8000) : s;
+        } catch (IOException e) {
+            return "(no log: " + e + ")";
+        }
+    }
+
+    @Override
+    public void close() {
+        if (isAlive()) {
+            stop();
+        }
+    }
+
+    /** java + this JVM's classpath, for agents and consoles alike. */
+    static List<String> javaCommand() {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        return List.of(java, "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss512k",
+                "-cp", System.getProperty("java.class.path"));
+    }
+
+    static {
+        // agents run PostgreSQL tools as this user when root, like the tests' own servers
+        PgTestEnvironment.osUser();
+    }
+}
