@@ -1,17 +1,25 @@
 package org.pgsteward.agent.config;
 
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 import org.pgsteward.agent.postgres.Conninfo;
 
 /**
  * One node's validated configuration ({@code -f FILE}), from HOCON or the seed's
  * {@code repmgr.conf} form. See conf/pgsteward.conf for every key and its default.
  *
- * @param source  the file it was read from (named in every error)
- * @param cluster cluster name; the SQL schema is {@code repmgr_<cluster>}
+ * <p>Built by {@link ConfigLoader}, which guarantees every invariant documented here.
+ *
+ * @param source         the file it was read from (named in every error)
+ * @param cluster        cluster name ({@code [A-Za-z0-9_]+}); the SQL schema is {@code repmgr_<cluster>}
+ * @param pekkoOverrides the file's root {@code pekko { ... }} section verbatim (still rooted at {@code pekko}),
+ *                       or an empty Config; the agent layers it over its generated Pekko settings
+ *                       ({@code pekkoOverrides.withFallback(generated)}) for advanced tuning
  */
 public record NodeConfig(
         Path source,
@@ -21,7 +29,19 @@ public record NodeConfig(
         Agent agent,
         Failover failover,
         Replication replication,
-        Clone cloning) {
+        Clone cloning,
+        Config pekkoOverrides) {
+
+    /** Without Pekko overrides (e.g. in tests). */
+    public NodeConfig(Path source, String cluster, Node node, Postgres postgres, Agent agent, Failover failover,
+                      Replication replication, Clone cloning) {
+        this(source, cluster, node, postgres, agent, failover, replication, cloning, ConfigFactory.empty());
+    }
+
+    /** The SQL schema holding this cluster's metadata. */
+    public String schema() {
+        return "repmgr_" + cluster;
+    }
 
     /** What runs on this host. */
     public enum Role { POSTGRES, WITNESS }
@@ -50,7 +70,11 @@ public record NodeConfig(
      * @param monitorInterval how often the node is probed and its state reported
      */
     public record Agent(HostPort http, HostPort clusterAddress, List<HostPort> seedNodes, Path stateDir,
-                        Duration monitorInterval) {}
+                        Duration monitorInterval) {
+        public Agent {
+            seedNodes = List.copyOf(seedNodes);
+        }
+    }
 
     /**
      * @param maxLagBytes a standby further behind than this is not a failover candidate
@@ -64,9 +88,59 @@ public record NodeConfig(
      * @param sshOptions extra ssh arguments for the rsync clone (e.g. -p 2222 -i KEY); no whitespace inside one
      * @param timeout    a clone running longer is killed
      */
-    public record Clone(List<String> sshOptions, Duration timeout) {}
+    public record Clone(List<String> sshOptions, Duration timeout) {
+        public Clone {
+            sshOptions = List.copyOf(sshOptions);
+        }
+    }
 
+    /** A TCP endpoint; an IPv6 host is held without brackets and printed with them. */
     public record HostPort(String host, int port) {
+
+        private static final Pattern HOST_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
+        private static final Pattern IPV6 = Pattern.compile("[0-9A-Fa-f:.]+(%[A-Za-z0-9_.-]+)?");
+
+        /**
+         * Parses {@code host:port} or {@code [ipv6]:port}; the port must be 1..65535.
+         *
+         * @throws IllegalArgumentException with a message describing the problem (not repeating the input)
+         */
+        public static HostPort parse(String s) {
+            String text = s.strip();
+            String host;
+            String port;
+            if (text.startsWith("[")) {
+                int close = text.indexOf(']');
+                if (close < 0 || close + 1 >= text.length() || text.charAt(close + 1) != ':') {
+                    throw new IllegalArgumentException("must be [ipv6-address]:port");
+                }
+                host = text.substring(1, close);
+                port = text.substring(close + 2);
+                if (!IPV6.matcher(host).matches() || !host.contains(":")) {
+                    throw new IllegalArgumentException("invalid IPv6 address in brackets");
+                }
+            } else {
+                int colon = text.lastIndexOf(':');
+                if (colon < 0) {
+                    throw new IllegalArgumentException("must be host:port");
+                }
+                host = text.substring(0, colon);
+                port = text.substring(colon + 1);
+                if (host.contains(":")) { // why: "::1:80" is ambiguous without brackets
+                    throw new IllegalArgumentException("an IPv6 address needs brackets: [address]:port");
+                }
+                if (!HOST_NAME.matcher(host).matches()) {
+                    throw new IllegalArgumentException(host.isEmpty() ? "empty host" : "invalid host name");
+                }
+            }
+            boolean digits = !port.isEmpty() && port.length() <= 5 && port.chars().allMatch(c -> c >= '0' && c <= '9');
+            int p = digits ? Integer.parseInt(port) : -1;
+            if (p < 1 || p > 65535) {
+                throw new IllegalArgumentException("port must be an integer from 1 to 65535");
+            }
+            return new HostPort(host, p);
+        }
+
         @Override
         public String toString() {
             return (host.contains(":") ? "[" + host + "]" : host) + ":" + port;

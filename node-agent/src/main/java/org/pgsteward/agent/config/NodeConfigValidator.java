@@ -1,0 +1,406 @@
+package org.pgsteward.agent.config;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigException;
+import com.typesafe.config.ConfigRenderOptions;
+import com.typesafe.config.ConfigValue;
+import com.typesafe.config.ConfigValueType;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.regex.Pattern;
+import org.pgsteward.agent.config.NodeConfig.HostPort;
+import org.pgsteward.agent.postgres.Conninfo;
+
+/**
+ * Turns a Config rooted at {@code pgsteward} (from either file form) into a {@link NodeConfig}: types,
+ * ranges, defaults and cross-key rules. Every failure is a {@link BadConfigException} naming the key as the
+ * user wrote it (via {@link Naming}).
+ */
+final class NodeConfigValidator {
+
+    /** Sections under {@code pgsteward} and their keys; {@code cluster} is the only top-level leaf. */
+    static final Map<String, Set<String>> SECTIONS = sections();
+    static final Set<String> TOP_LEVEL_KEYS = Set.of("cluster");
+
+    /** How errors spell a key (HOCON path or repmgr.conf key) and where it was written. */
+    interface Naming {
+        /** @param path relative to {@code pgsteward}, e.g. {@code node.id} */
+        String key(String path);
+
+        default Optional<Integer> line(String path) {
+            return Optional.empty();
+        }
+    }
+
+    private static final Pattern CLUSTER = Pattern.compile("[A-Za-z0-9_]+");
+    private static final Pattern NODE_NAME = Pattern.compile("[A-Za-z0-9_.-]+");
+    private static final Pattern BARE_NUMBER = Pattern.compile("\\s*[+-]?[0-9.]+\\s*");
+    private static final Pattern INTEGER = Pattern.compile("[+-]?[0-9]{1,18}");
+    /** PostgreSQL truncates identifiers and application_name to NAMEDATALEN-1 bytes. */
+    private static final int MAX_NAME = 63;
+    private static final int MAX_CLUSTER = MAX_NAME - "repmgr_".length();
+
+    private final Path file;
+    private final Config pg;
+    private final Naming naming;
+
+    NodeConfigValidator(Path file, Config pg, Naming naming) {
+        this.file = file;
+        this.pg = pg;
+        this.naming = naming;
+    }
+
+    /** All known paths as a HOCON user writes them ({@code pgsteward.node.id}), for suggestions. */
+    static Set<String> knownHoconPaths() {
+        Set<String> out = new LinkedHashSet<>();
+        TOP_LEVEL_KEYS.forEach(k -> out.add("pgsteward." + k));
+        SECTIONS.forEach((section, keys) -> keys.forEach(k -> out.add("pgsteward." + section + "." + k)));
+        return out;
+    }
+
+    NodeConfig validate(Optional<Path> dataDirOverride, Config pekkoOverrides) {
+        String cluster = required("cluster", string("cluster"));
+        if (!CLUSTER.matcher(cluster).matches() || cluster.length() > MAX_CLUSTER) {
+            // why so strict: it becomes the SQL schema name repmgr_<cluster>
+            throw fail("cluster", "must be 1 to " + MAX_CLUSTER + " characters [A-Za-z0-9_] (it names the SQL schema"
+                    + " repmgr_<cluster>), got " + quote(cluster));
+        }
+
+        int id = (int) required("node.id", integer("node.id", 1, Integer.MAX_VALUE));
+        String name = string("node.name").orElse("node" + id);
+        if (!NODE_NAME.matcher(name).matches() || name.length() > MAX_NAME) {
+            throw fail("node.name", "must be 1 to " + MAX_NAME + " characters [A-Za-z0-9_.-] (it is used as"
+                    + " application_name), got " + quote(name));
+        }
+        Conninfo conninfo = conninfo("node.conninfo");
+        Optional<Path> dataDir = path("node.data-dir");
+        int priority = (int) integer("node.priority", 0, Integer.MAX_VALUE).orElse(100);
+        NodeConfig.Role role = choice("node.role", Map.of("postgres", NodeConfig.Role.POSTGRES,
+                "witness", NodeConfig.Role.WITNESS)).orElse(NodeConfig.Role.POSTGRES);
+
+        if (dataDirOverride.isPresent()) {
+            Path d = dataDirOverride.get().toAbsolutePath().normalize();
+            if (dataDir.isPresent() && !dataDir.get().equals(d)) {
+                throw fail("node.data-dir", "-D " + quote(d.toString()) + " does not match the configured "
+                        + quote(dataDir.get().toString()));
+            }
+            dataDir = Optional.of(d);
+        }
+
+        Optional<Path> binDir = path("postgres.bin-dir");
+        Optional<String> osUser = string("postgres.os-user");
+        if (osUser.isPresent() && (osUser.get().isBlank() || osUser.get().chars().anyMatch(Character::isWhitespace))) {
+            throw fail("postgres.os-user", "must be a user name without whitespace, got " + quote(osUser.get()));
+        }
+        Optional<Path> logFile = path("postgres.log-file");
+
+        HostPort http = hostPort("agent.http").orElseGet(() -> defaultAddress("agent.http", 8700, id));
+        HostPort clusterAddress = hostPort("agent.cluster-address")
+                .orElseGet(() -> defaultAddress("agent.cluster-address", 2550, id));
+        if (http.equals(clusterAddress)) {
+            throw fail("agent.http", "must differ from " + naming.key("agent.cluster-address") + " (both " + http + ")");
+        }
+        List<HostPort> seedNodes = hostPortList("agent.seed-nodes").orElse(List.of(clusterAddress));
+        if (seedNodes.isEmpty()) {
+            throw fail("agent.seed-nodes", "must name at least one host:port");
+        }
+        Path stateDir = path("agent.state-dir").orElse(Path.of("/var/lib/pgsteward", cluster + "-" + name));
+        Duration monitorInterval = duration("agent.monitor-interval", Duration.ofSeconds(1),
+                Duration.ofMillis(100), Optional.of(Duration.ofHours(1)));
+
+        NodeConfig.FailoverMode mode = choice("failover.mode", Map.of("automatic", NodeConfig.FailoverMode.AUTOMATIC,
+                "manual", NodeConfig.FailoverMode.MANUAL)).orElse(NodeConfig.FailoverMode.AUTOMATIC);
+        boolean autoRejoin = bool("failover.auto-rejoin", "must be true or false").orElse(true);
+        Optional<Long> maxLag = bytes("failover.max-lag");
+
+        boolean synchronous = bool("replication.synchronous", "must be \"on\" or \"off\"").orElse(false);
+
+        List<String> sshOptions = stringList("clone.ssh-options", false).orElse(List.of());
+        for (int i = 0; i < sshOptions.size(); i++) {
+            String opt = sshOptions.get(i);
+            if (opt.isEmpty() || opt.chars().anyMatch(Character::isWhitespace)) {
+                throw fail("clone.ssh-options", "element " + (i + 1) + " " + quote(opt) + (opt.isEmpty() ? " is empty"
+                        : " contains whitespace") + "; each element is one ssh argument, e.g. [\"-p\", \"2222\"]");
+            }
+        }
+        Duration cloneTimeout = duration("clone.timeout", Duration.ofHours(6), Duration.ofSeconds(1), Optional.empty());
+
+        return new NodeConfig(file, cluster,
+                new NodeConfig.Node(id, name, conninfo, dataDir, priority, role),
+                new NodeConfig.Postgres(binDir, osUser, logFile),
+                new NodeConfig.Agent(http, clusterAddress, seedNodes, stateDir, monitorInterval),
+                new NodeConfig.Failover(mode, autoRejoin, maxLag),
+                new NodeConfig.Replication(synchronous),
+                new NodeConfig.Clone(sshOptions, cloneTimeout),
+                pekkoOverrides);
+    }
+
+    // ------------------------------------------------------------------ typed accessors
+
+    private Optional<ConfigValue> value(String path) {
+        // why hasPath: an explicit HOCON null means "unset" (the idiom for cancelling an included value)
+        return pg.hasPath(path) ? Optional.of(pg.getValue(path)) : Optional.empty();
+    }
+
+    private <T> T required(String path, Optional<T> value) {
+        return value.orElseThrow(() -> fail(path, "required key is missing"));
+    }
+
+    private long required(String path, OptionalLong value) {
+        return value.orElseThrow(() -> fail(path, "required key is missing"));
+    }
+
+    private Optional<String> string(String path) {
+        return value(path).map(v -> {
+            if (v.valueType() == ConfigValueType.LIST || v.valueType() == ConfigValueType.OBJECT) {
+                throw fail(path, "must be a string, got " + shown(v));
+            }
+            return pg.getString(path); // keeps a number's original text, e.g. 007
+        });
+    }
+
+    private OptionalLong integer(String path, long min, long max) {
+        Optional<ConfigValue> value = value(path);
+        if (value.isEmpty()) {
+            return OptionalLong.empty();
+        }
+        ConfigValue v = value.get();
+        Long n = null;
+        if (v.valueType() == ConfigValueType.NUMBER && (v.unwrapped() instanceof Integer || v.unwrapped() instanceof Long)) {
+            n = ((Number) v.unwrapped()).longValue();
+        } else if (v.valueType() == ConfigValueType.STRING && INTEGER.matcher(((String) v.unwrapped()).strip()).matches()) {
+            n = Long.parseLong(((String) v.unwrapped()).strip());
+        }
+        if (n == null || n < min || n > max) {
+            throw fail(path, "must be an integer from " + min + " to " + max + ", got " + shown(v));
+        }
+        return OptionalLong.of(n);
+    }
+
+    private Optional<Path> path(String path) {
+        return string(path).map(s -> {
+            if (s.isBlank()) {
+                throw fail(path, "must be an absolute path, got an empty string");
+            }
+            Path p;
+            try {
+                p = Path.of(s);
+            } catch (InvalidPathException e) {
+                throw fail(path, "invalid path " + quote(s) + ": " + e.getReason());
+            }
+            if (!p.isAbsolute()) {
+                // why: the agent and console run from arbitrary working directories
+                throw fail(path, "must be an absolute path, got " + quote(s));
+            }
+            return p.normalize();
+        });
+    }
+
+    private Conninfo conninfo(String path) {
+        ConfigValue v = required(path, value(path));
+        if (v.valueType() != ConfigValueType.STRING) {
+            throw fail(path, "must be a libpq connection string such as \"host=db1 dbname=app\"");
+        }
+        String s = (String) v.unwrapped();
+        if (s.isBlank()) {
+            throw fail(path, "must not be empty");
+        }
+        try {
+            return Conninfo.parse(s);
+        } catch (IllegalArgumentException e) {
+            // Conninfo's messages never contain a password; never append the value itself.
+            throw fail(path, e.getMessage());
+        }
+    }
+
+    private <T> Optional<T> choice(String path, Map<String, T> choices) {
+        return string(path).map(s -> {
+            T t = choices.get(s.strip().toLowerCase(Locale.ROOT));
+            if (t == null) {
+                throw fail(path, "must be one of " + String.join(", ", choices.keySet().stream().sorted().toList())
+                        + ", got " + quote(s));
+            }
+            return t;
+        });
+    }
+
+    private Optional<Boolean> bool(String path, String expected) {
+        return value(path).map(v -> {
+            if (v.valueType() == ConfigValueType.BOOLEAN) {
+                return (Boolean) v.unwrapped();
+            }
+            if (v.valueType() == ConfigValueType.STRING) {
+                switch (((String) v.unwrapped()).strip().toLowerCase(Locale.ROOT)) {
+                    case "true": case "on": case "yes":
+                        return true;
+                    case "false": case "off": case "no":
+                        return false;
+                    default:
+                        break;
+                }
+            }
+            throw fail(path, expected + ", got " + shown(v));
+        });
+    }
+
+    private Duration duration(String path, Duration dflt, Duration min, Optional<Duration> max) {
+        Optional<ConfigValue> value = value(path);
+        if (value.isEmpty()) {
+            return dflt;
+        }
+        ConfigValue v = value.get();
+        String expected = "must be a duration with a unit, such as 1s, 500ms or 6h, got " + shown(v);
+        // why no bare numbers: HOCON would read them as milliseconds, repmgr users would mean seconds
+        if (v.valueType() != ConfigValueType.STRING || BARE_NUMBER.matcher((String) v.unwrapped()).matches()) {
+            throw fail(path, expected);
+        }
+        Duration d;
+        try {
+            d = pg.getDuration(path);
+        } catch (ConfigException e) {
+            throw fail(path, expected);
+        }
+        if (d.compareTo(min) < 0 || max.map(m -> d.compareTo(m) > 0).orElse(false)) {
+            throw fail(path, "must be " + max.map(m -> "from " + human(min) + " to " + human(m))
+                    .orElse("at least " + human(min)) + ", got " + shown(v));
+        }
+        return d;
+    }
+
+    private Optional<Long> bytes(String path) {
+        return value(path).map(v -> {
+            String expected = "must be a size in bytes such as 16MB, 64MiB or 1048576, got " + shown(v);
+            if (v.valueType() != ConfigValueType.STRING && v.valueType() != ConfigValueType.NUMBER) {
+                throw fail(path, expected);
+            }
+            long n;
+            try {
+                n = pg.getBytes(path);
+            } catch (ConfigException e) {
+                throw fail(path, expected);
+            }
+            if (n < 0) {
+                throw fail(path, "must not be negative, got " + shown(v));
+            }
+            return n;
+        });
+    }
+
+    /** A list of strings; numbers and booleans count as their text (HOCON's unquoted 2222). */
+    private Optional<List<String>> stringList(String path, boolean commaSeparatedString) {
+        return value(path).map(v -> {
+            if (v.valueType() == ConfigValueType.STRING && commaSeparatedString) {
+                List<String> out = new ArrayList<>();
+                for (String item : ((String) v.unwrapped()).split(",", -1)) {
+                    out.add(item.strip());
+                }
+                return out;
+            }
+            if (v.valueType() != ConfigValueType.LIST) {
+                throw fail(path, "must be a list of strings, got " + shown(v));
+            }
+            List<String> out = new ArrayList<>();
+            List<? extends ConfigValue> items = pg.getList(path);
+            for (int i = 0; i < items.size(); i++) {
+                ConfigValue item = items.get(i);
+                switch (item.valueType()) {
+                    case STRING: case NUMBER: case BOOLEAN:
+                        out.add(String.valueOf(item.unwrapped()));
+                        break;
+                    default:
+                        throw fail(path, "element " + (i + 1) + " must be a string, got " + shown(item));
+                }
+            }
+            return Collections.unmodifiableList(out);
+        });
+    }
+
+    private Optional<HostPort> hostPort(String path) {
+        return string(path).map(s -> parseHostPort(path, "", s));
+    }
+
+    private Optional<List<HostPort>> hostPortList(String path) {
+        return stringList(path, true).map(items -> {
+            List<HostPort> out = new ArrayList<>();
+            for (int i = 0; i < items.size(); i++) {
+                out.add(parseHostPort(path, "element " + (i + 1) + ": ", items.get(i)));
+            }
+            return out;
+        });
+    }
+
+    private HostPort parseHostPort(String path, String prefix, String s) {
+        try {
+            return HostPort.parse(s);
+        } catch (IllegalArgumentException e) {
+            throw fail(path, prefix + e.getMessage() + " (host:port or [ipv6]:port), got " + quote(s));
+        }
+    }
+
+    private HostPort defaultAddress(String path, int base, int id) {
+        if ((long) base + id > 65535) {
+            throw fail(path, "has no default for node id " + id + " (" + base + "+id exceeds port 65535); set it");
+        }
+        return new HostPort("127.0.0.1", base + id);
+    }
+
+    // ------------------------------------------------------------------ messages
+
+    private BadConfigException fail(String path, String problem) {
+        String where = naming.line(path).map(l -> "line " + l + ": ").orElse("");
+        return new BadConfigException(file, naming.key(path), where + problem);
+    }
+
+    /** The offending value for a message; callers never pass a conninfo (it may hold a password). */
+    private static String shown(ConfigValue v) {
+        return v.valueType() == ConfigValueType.STRING ? quote((String) v.unwrapped())
+                : shorten(v.render(ConfigRenderOptions.concise()));
+    }
+
+    static String quote(String s) {
+        return "\"" + shorten(s).replace("\\", "\\\\").replace("\"", "\\\"") + "\"";
+    }
+
+    private static String shorten(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
+    }
+
+    private static String human(Duration d) {
+        if (d.toMillis() % 3_600_000 == 0) {
+            return d.toHours() + "h";
+        }
+        if (d.toMillis() % 60_000 == 0) {
+            return d.toMinutes() + "m";
+        }
+        if (d.toMillis() % 1000 == 0) {
+            return d.toSeconds() + "s";
+        }
+        return d.toMillis() + "ms";
+    }
+
+    private static Map<String, Set<String>> sections() {
+        Map<String, Set<String>> m = new LinkedHashMap<>();
+        m.put("node", ordered("id", "name", "conninfo", "data-dir", "priority", "role"));
+        m.put("postgres", ordered("bin-dir", "os-user", "log-file"));
+        m.put("agent", ordered("http", "cluster-address", "seed-nodes", "state-dir", "monitor-interval"));
+        m.put("failover", ordered("mode", "auto-rejoin", "max-lag"));
+        m.put("replication", ordered("synchronous"));
+        m.put("clone", ordered("ssh-options", "timeout"));
+        return Collections.unmodifiableMap(m);
+    }
+
+    private static Set<String> ordered(String... keys) {
+        return Collections.unmodifiableSet(new LinkedHashSet<>(List.of(keys)));
+    }
+}
