@@ -47,34 +47,42 @@ public final class HttpApi extends AllDirectives {
                 path("primary", () -> get(() -> probeAnswer(PgStates::writablePrimary, "writable primary"))),
                 path("replica", () -> get(() -> probeAnswer(PgStates::streamingStandby, "streaming standby"))),
                 path("metrics", () -> get(() -> complete(HttpEntities.create(
-                        ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8"), agent.metrics())))),
+                        ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8"),
+                        agent.metrics().getBytes(java.nio.charset.StandardCharsets.UTF_8))))),
                 pathPrefix("api", () -> pathPrefix("v1", this::api)))));
     }
 
     private Route api() {
         return concat(
                 path("operations", () -> post(() -> entity(Jackson.unmarshaller(mapper, CommandRequest.class),
-                        req -> onSuccess(agent.submit(req), result -> {
-                            if (result instanceof NodeAgent.Accepted a) {
-                                return complete(StatusCodes.ACCEPTED, a.view(), Jackson.marshaller(mapper));
-                            }
-                            var r = (NodeAgent.Rejected) result;
-                            StatusCode code = r.error().exitCode() == ExitCode.ERR_BUSY.code()
-                                    ? StatusCodes.CONFLICT : StatusCodes.BAD_REQUEST;
-                            return complete(code, r.error(), Jackson.marshaller(mapper));
-                        })))),
-                path(segment("operations").slash(segment()), id -> get(() -> parameterOptional("since", since ->
-                        onSuccess(agent.operation(id, since.map(HttpApi::parseSince).orElse(0)), view -> view
-                                .map(v -> complete(StatusCodes.OK, v, Jackson.marshaller(mapper)))
-                                .orElseGet(() -> error(StatusCodes.NOT_FOUND, ExitCode.ERR_BAD_CONFIG,
-                                        "no operation " + id + " on this agent"))))))),
-                path("status", () -> get(() -> onSuccess(agent.status(),
-                        row -> complete(StatusCodes.OK, row, Jackson.marshaller(mapper))))),
-                path("cluster", () -> get(() -> onSuccess(agent.cluster(),
-                        view -> complete(StatusCodes.OK, view, Jackson.marshaller(mapper))))),
-                path("events", () -> get(() -> parameterOptional("limit", limit -> onSuccess(
-                        agent.events(limit.map(HttpApi::parseLimit).orElse(100)),
-                        rows -> complete(StatusCodes.OK, rows, Jackson.marshaller(mapper)))))));
+                        this::submit))),
+                path(segment("operations").slash(segment()),
+                        id -> get(() -> parameterOptional("since", since -> operation(id, since)))),
+                path("status", () -> get(() -> onSuccess(agent.status(), this::json))),
+                path("cluster", () -> get(() -> onSuccess(agent.cluster(), this::json))),
+                path("events", () -> get(() -> parameterOptional("limit", limit ->
+                        onSuccess(agent.events(limit.map(HttpApi::parseLimit).orElse(100)), this::json)))));
+    }
+
+    private Route submit(CommandRequest request) {
+        return onSuccess(agent.submit(request), result -> {
+            if (result instanceof NodeAgent.Accepted a) {
+                return complete(StatusCodes.ACCEPTED, a.view(), Jackson.marshaller(mapper));
+            }
+            var r = (NodeAgent.Rejected) result;
+            StatusCode code = r.error().exitCode() == ExitCode.ERR_BUSY.code() ? StatusCodes.CONFLICT : StatusCodes.BAD_REQUEST;
+            return complete(code, r.error(), Jackson.marshaller(mapper));
+        });
+    }
+
+    private Route operation(String id, java.util.Optional<String> since) {
+        return onSuccess(agent.operation(id, since.map(HttpApi::parseSince).orElse(0)), view -> view
+                .map(this::json)
+                .orElseGet(() -> error(StatusCodes.NOT_FOUND, ExitCode.ERR_BAD_CONFIG, "no operation " + id + " on this agent")));
+    }
+
+    private <T> Route json(T value) {
+        return complete(StatusCodes.OK, value, Jackson.<T>marshaller(mapper));
     }
 
     private Route probeAnswer(java.util.function.Predicate<PgSnapshot> test, String what) {

@@ -1,0 +1,77 @@
+package org.pgsteward.agent;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.Executor;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.pgsteward.agent.http.AgentFacade;
+import org.pgsteward.agent.metrics.AgentMetrics;
+import org.pgsteward.agent.ops.ClusterQueries;
+import org.pgsteward.protocol.api.ClusterView;
+import org.pgsteward.protocol.api.CommandRequest;
+import org.pgsteward.protocol.api.EventRow;
+import org.pgsteward.protocol.api.NodeRow;
+import org.pgsteward.protocol.api.OperationView;
+
+/** The agent's answers to the HTTP API: asks of the NodeAgent, cluster queries off the actor thread. */
+final class AgentServices implements AgentFacade {
+
+    private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
+
+    private final ActorSystem<?> system;
+    private final ActorRef<NodeAgent.Command> agent;
+    private final Executor blocking;
+    private final LocalNode node;
+    private final ClusterQueries queries;
+    private final AgentMetrics metrics;
+
+    AgentServices(ActorSystem<?> system, ActorRef<NodeAgent.Command> agent, Executor blocking, LocalNode node,
+                  ClusterQueries queries, AgentMetrics metrics) {
+        this.system = system;
+        this.agent = agent;
+        this.blocking = blocking;
+        this.node = node;
+        this.queries = queries;
+        this.metrics = metrics;
+    }
+
+    @Override
+    public CompletionStage<NodeAgent.SubmitResult> submit(CommandRequest request) {
+        return AskPattern.ask(agent, reply -> new NodeAgent.Submit(request, reply), ASK_TIMEOUT, system.scheduler());
+    }
+
+    @Override
+    public CompletionStage<Optional<OperationView>> operation(String id, int since) {
+        return AskPattern.ask(agent, reply -> new NodeAgent.GetOperation(id, since, reply), ASK_TIMEOUT, system.scheduler());
+    }
+
+    @Override
+    public CompletionStage<NodeAgent.LocalState> localState() {
+        return AskPattern.ask(agent, NodeAgent.GetLocalState::new, ASK_TIMEOUT, system.scheduler());
+    }
+
+    @Override
+    public CompletionStage<NodeRow> status() {
+        return localState().thenApply(state -> queries.localRow(state.snapshot()));
+    }
+
+    @Override
+    public CompletionStage<ClusterView> cluster() {
+        return CompletableFuture.supplyAsync(queries::clusterView, blocking);
+    }
+
+    @Override
+    public CompletionStage<List<EventRow>> events(int limit) {
+        return CompletableFuture.supplyAsync(() -> queries.events(limit), blocking);
+    }
+
+    @Override
+    public String metrics() {
+        return metrics.scrape();
+    }
+}
