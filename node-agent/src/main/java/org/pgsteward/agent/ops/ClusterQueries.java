@@ -1,0 +1,247 @@
+package org.pgsteward.agent.ops;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.pgsteward.agent.LocalNode;
+import org.pgsteward.agent.metadata.ClusterMetadata;
+import org.pgsteward.agent.metadata.ClusterState;
+import org.pgsteward.agent.metadata.RegisteredNode;
+import org.pgsteward.agent.postgres.Conninfo;
+import org.pgsteward.agent.postgres.PgSnapshot;
+import org.pgsteward.agent.postgres.Reachability;
+import org.pgsteward.agent.postgres.WalReceiverInfo;
+import org.pgsteward.protocol.ExitCode;
+import org.pgsteward.protocol.Lsn;
+import org.pgsteward.protocol.api.ClusterView;
+import org.pgsteward.protocol.api.EventRow;
+import org.pgsteward.protocol.api.NodeRow;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * What the cluster looks like from this node: the registered nodes (from the metadata every
+ * node holds a replicated copy of), which one is the running primary, and each node's live
+ * state from a probe. Read-only; safe to call from any thread.
+ */
+public final class ClusterQueries {
+
+    private static final Logger log = LoggerFactory.getLogger(ClusterQueries.class);
+
+    private final LocalNode node;
+    private final ClusterMetadata metadata;
+    private final Connections connections;
+    /** Last node list read, for when no database with the metadata can be reached. */
+    private volatile List<RegisteredNode> lastKnownNodes = List.of();
+
+    public ClusterQueries(LocalNode node) {
+        this.node = node;
+        this.metadata = new ClusterMetadata(node.config().cluster());
+        this.connections = new Connections(node.conninfo());
+    }
+
+    public ClusterMetadata metadata() {
+        return metadata;
+    }
+
+    public Connections connections() {
+        return connections;
+    }
+
+    /** Registered nodes from the local database's copy of the metadata; empty when none is there. */
+    public List<RegisteredNode> registeredNodesFromLocal() {
+        try (Connection c = connections.open(node.conninfo())) {
+            if (!schemaExists(c)) {
+                return List.of();
+            }
+            List<RegisteredNode> nodes = metadata.nodes(c);
+            lastKnownNodes = nodes;
+            return nodes;
+        } catch (OperationFailure | SQLException | RuntimeException e) {
+            log.debug("cannot read the node list locally: {}", e.getMessage());
+            return lastKnownNodes;
+        }
+    }
+
+    public List<RegisteredNode> lastKnownNodes() {
+        return lastKnownNodes;
+    }
+
+    boolean schemaExists(Connection c) throws SQLException {
+        try (var st = c.prepareStatement("SELECT 1 FROM pg_namespace WHERE nspname = ?")) {
+            st.setString(1, metadata.schema());
+            try (var rs = st.executeQuery()) {
+                return rs.next();
+            }
+        }
+    }
+
+    /** Probes every node (in parallel: each probe has its own short timeouts). */
+    public Map<Integer, PgSnapshot> probeAll(List<RegisteredNode> nodes) {
+        Map<Integer, CompletableFuture<PgSnapshot>> futures = new ConcurrentHashMap<>();
+        for (RegisteredNode n : nodes) {
+            futures.put(n.id(), CompletableFuture.supplyAsync(() -> probe(n)));
+        }
+        return futures.entrySet().stream().collect(Collectors.toMap(Map.Entry::getKey, e -> e.getValue().join()));
+    }
+
+    public PgSnapshot probe(RegisteredNode n) {
+        if (n.id() == node.config().node().id()) {
+            return node.probeLocal();
+        }
+        return node.probe(connections.withCredentials(n.conninfo()));
+    }
+
+    /** The registered nodes that run as a writable primary right now. */
+    public List<RegisteredNode> runningPrimaries(List<RegisteredNode> nodes, Map<Integer, PgSnapshot> snapshots) {
+        return nodes.stream().filter(n -> Optional.ofNullable(snapshots.get(n.id())).map(PgSnapshot::isPrimary).orElse(false))
+                .toList();
+    }
+
+    /** The one running primary among the registered nodes, probing them all. */
+    public Optional<RegisteredNode> findRunningPrimary(List<RegisteredNode> nodes) {
+        List<RegisteredNode> primaries = runningPrimaries(nodes, probeAll(nodes));
+        if (primaries.size() > 1) {
+            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "more than one registered node runs as a writable primary: "
+                    + primaries.stream().map(RegisteredNode::describe).collect(Collectors.joining(", ")));
+        }
+        return primaries.stream().findFirst();
+    }
+
+    /** Node list read from the running primary (the freshest copy), else the local copy. */
+    public List<RegisteredNode> registeredNodes() {
+        List<RegisteredNode> local = registeredNodesFromLocal();
+        if (local.isEmpty()) {
+            return local;
+        }
+        try {
+            Optional<RegisteredNode> primary = findRunningPrimary(local);
+            if (primary.isPresent() && primary.get().id() != node.config().node().id()) {
+                try (Connection c = connections.open(connections.withCredentials(primary.get().conninfo()))) {
+                    List<RegisteredNode> fresh = metadata.nodes(c);
+                    lastKnownNodes = fresh;
+                    return fresh;
+                }
+            }
+        } catch (OperationFailure | SQLException | RuntimeException e) {
+            log.debug("cannot read the node list from the primary: {}", e.getMessage());
+        }
+        return local;
+    }
+
+    public ClusterView clusterView() {
+        List<String> warnings = new ArrayList<>();
+        List<RegisteredNode> nodes = registeredNodes();
+        if (nodes.isEmpty()) {
+            warnings.add("no nodes registered in cluster " + node.config().cluster()
+                    + " (or this node's database cannot be reached): run `primary register` on the primary");
+            return new ClusterView(node.config().cluster(), Optional.empty(), 0, false,
+                    List.of(localRow(Optional.of(node.probeLocal()))), warnings);
+        }
+        Map<Integer, PgSnapshot> snaps = probeAll(nodes);
+        List<RegisteredNode> primaries = runningPrimaries(nodes, snaps);
+        if (primaries.size() > 1) {
+            warnings.add("more than one writable primary: " + primaries.stream().map(RegisteredNode::describe)
+                    .collect(Collectors.joining(", ")));
+        } else if (primaries.isEmpty()) {
+            warnings.add("no running primary among the registered nodes");
+        }
+        Optional<RegisteredNode> primary = primaries.size() == 1 ? Optional.of(primaries.get(0)) : Optional.empty();
+        Optional<Lsn> primaryLsn = primary.flatMap(p -> snaps.get(p.id()).currentLsn());
+        long epoch = 0;
+        boolean paused = false;
+        if (primary.isPresent()) {
+            try (Connection c = connections.open(connections.withCredentials(primary.get().conninfo()))) {
+                ClusterState state = metadata.clusterState(c);
+                epoch = state.epoch();
+                paused = state.paused();
+            } catch (OperationFailure | SQLException | RuntimeException e) {
+                warnings.add("cannot read the cluster state from the primary: " + e.getMessage());
+            }
+        }
+        Map<String, RegisteredNode> byAddress = nodes.stream().collect(Collectors.toMap(
+                n -> address(n.conninfo().host(), n.conninfo().port()), Function.identity(), (a, b) -> a));
+        List<NodeRow> rows = new ArrayList<>();
+        for (RegisteredNode n : nodes) {
+            rows.add(row(n, snaps.get(n.id()), primaryLsn, byAddress));
+        }
+        return new ClusterView(node.config().cluster(), primary.map(RegisteredNode::id), epoch, paused, rows, warnings);
+    }
+
+    private NodeRow row(RegisteredNode n, PgSnapshot s, Optional<Lsn> primaryLsn, Map<String, RegisteredNode> byAddress) {
+        String role = s.isReachable() ? (s.inRecovery() ? "standby" : "primary") : n.type();
+        String status = status(s) + (n.active() ? "" : " (inactive)");
+        Optional<String> upstream = s.walReceiver().flatMap(w -> upstreamName(w, byAddress));
+        Optional<Lsn> location = s.isReachable() ? s.bestLsn() : Optional.empty();
+        Optional<Long> lag = s.isReachable() && s.inRecovery() && primaryLsn.isPresent() && location.isPresent()
+                ? Optional.of(Math.max(0, primaryLsn.get().bytesSince(location.get()))) : Optional.empty();
+        return new NodeRow(n.id(), n.name(), role, status, upstream, lag, location.map(Lsn::toString), n.priority(),
+                s.isReachable() ? Optional.of(s.timeline()) : Optional.empty(), Optional.of(s.probedAt()),
+                n.conninfo().toConnStringRedacted());
+    }
+
+    private static Optional<String> upstreamName(WalReceiverInfo w, Map<String, RegisteredNode> byAddress) {
+        if (w.senderHost().isEmpty() || w.senderPort().isEmpty()) {
+            return Optional.empty();
+        }
+        String addr = address(w.senderHost().get(), w.senderPort().get());
+        return Optional.of(Optional.ofNullable(byAddress.get(addr)).map(RegisteredNode::name).orElse(addr));
+    }
+
+    private static String address(String host, int port) {
+        String h = host.equals("localhost") ? "127.0.0.1" : host;
+        return h + ":" + port;
+    }
+
+    static String status(PgSnapshot s) {
+        return switch (s.reachability()) {
+            case REACHABLE -> s.inRecovery() ? (s.isStreaming() ? "running (streaming)" : "running (not streaming)") : "running";
+            case UNREACHABLE -> "unreachable";
+            case AUTH_FAILED -> "running (authentication failed)";
+            case ERROR -> "error: " + s.error().orElse("?");
+        };
+    }
+
+    /** This node's row for `node status`, from its latest probe. */
+    public NodeRow localRow(Optional<PgSnapshot> snapshot) {
+        var cfg = node.config().node();
+        PgSnapshot s = snapshot.orElseGet(() -> PgSnapshot.failed(Reachability.ERROR, "not probed yet", Instant.now()));
+        String role = s.isReachable() ? (s.inRecovery() ? "standby" : "primary") : "unknown";
+        Map<String, RegisteredNode> byAddress = lastKnownNodes.stream().collect(Collectors.toMap(
+                n -> address(n.conninfo().host(), n.conninfo().port()), Function.identity(), (a, b) -> a));
+        return new NodeRow(cfg.id(), cfg.name(), role, status(s), s.walReceiver().flatMap(w -> upstreamName(w, byAddress)),
+                Optional.empty(), s.isReachable() ? s.bestLsn().map(Lsn::toString) : Optional.empty(), cfg.priority(),
+                s.isReachable() ? Optional.of(s.timeline()) : Optional.empty(), Optional.of(s.probedAt()),
+                cfg.conninfo().toConnStringRedacted());
+    }
+
+    /** Events from the running primary's table (newest first), else from the local copy. */
+    public List<EventRow> events(int limit) {
+        List<RegisteredNode> nodes = registeredNodesFromLocal();
+        Conninfo source = node.conninfo();
+        try {
+            Optional<RegisteredNode> primary = nodes.isEmpty() ? Optional.empty() : findRunningPrimary(nodes);
+            if (primary.isPresent()) {
+                source = connections.withCredentials(primary.get().conninfo());
+            }
+        } catch (OperationFailure e) {
+            log.debug("events from the local copy: {}", e.getMessage());
+        }
+        try (Connection c = connections.open(source)) {
+            if (!schemaExists(c)) {
+                return List.of();
+            }
+            return metadata.events(c, limit);
+        } catch (SQLException e) {
+            throw Connections.failure("cannot read events", e);
+        }
+    }
+}

@@ -1,0 +1,117 @@
+package org.pgsteward.agent.ops;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.pgsteward.agent.LocalNode;
+import org.pgsteward.agent.metadata.MonitoringSample;
+import org.pgsteward.agent.metadata.RegisteredNode;
+import org.pgsteward.agent.metrics.AgentMetrics;
+import org.pgsteward.agent.postgres.PgSnapshot;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One monitor cycle: probe the local PostgreSQL; on a registered, streaming standby also write
+ * its position to the primary's monitoring table (what the seed's repmgrd did), which the
+ * {@code repl_status} view reads. Called by the NodeAgent every monitor interval, one at a time.
+ */
+public final class Monitor {
+
+    private static final Logger log = LoggerFactory.getLogger(Monitor.class);
+    private static final Duration NODE_LIST_REFRESH = Duration.ofSeconds(10);
+
+    private final LocalNode node;
+    private final ClusterQueries queries;
+    private final AgentMetrics metrics;
+    private List<RegisteredNode> nodes = List.of();
+    private Instant nodesReadAt = Instant.EPOCH;
+    private Optional<Connection> primaryConnection = Optional.empty();
+    private int primaryConnectionFor = -1;
+    private String lastReportProblem = "";
+
+    public Monitor(LocalNode node, ClusterQueries queries, AgentMetrics metrics) {
+        this.node = node;
+        this.queries = queries;
+        this.metrics = metrics;
+    }
+
+    public synchronized PgSnapshot cycle() {
+        PgSnapshot s = node.probeLocal();
+        metrics.update(s);
+        if (s.isReachable() && s.inRecovery()) {
+            report(s);
+        } else {
+            closePrimaryConnection();
+        }
+        return s;
+    }
+
+    private void report(PgSnapshot s) {
+        Instant now = Instant.now();
+        if (Duration.between(nodesReadAt, now).compareTo(NODE_LIST_REFRESH) > 0) {
+            nodes = queries.registeredNodesFromLocal();
+            nodesReadAt = now;
+        }
+        int self = node.config().node().id();
+        if (nodes.stream().noneMatch(n -> n.id() == self)) {
+            return; // not registered: nothing to report to
+        }
+        Optional<RegisteredNode> primary = nodes.stream().filter(RegisteredNode::isActivePrimary).findFirst();
+        if (primary.isEmpty()) {
+            problem("no active primary registered");
+            return;
+        }
+        try {
+            Connection c = primaryConnection(primary.get());
+            String primaryLsn;
+            try (Statement st = c.createStatement(); var rs = st.executeQuery("SELECT pg_current_wal_lsn()::text")) {
+                rs.next();
+                primaryLsn = rs.getString(1);
+            }
+            queries.metadata().upsertMonitoring(c, new MonitoringSample(self, primary.get().id(), primaryLsn,
+                    s.receivedLsn().map(Object::toString),
+                    s.replayedLsn().map(Object::toString).orElse(primaryLsn),
+                    s.lastReplayTimestamp()));
+            lastReportProblem = "";
+        } catch (SQLException | RuntimeException e) {
+            closePrimaryConnection();
+            problem("cannot report to primary " + primary.get().describe() + ": " + e.getMessage());
+        }
+    }
+
+    private Connection primaryConnection(RegisteredNode primary) throws SQLException {
+        if (primaryConnection.isPresent() && primaryConnectionFor == primary.id() && primaryConnection.get().isValid(2)) {
+            return primaryConnection.get();
+        }
+        closePrimaryConnection();
+        Connection c = queries.connections().open(queries.connections().withCredentials(primary.conninfo()));
+        primaryConnection = Optional.of(c);
+        primaryConnectionFor = primary.id();
+        return c;
+    }
+
+    private void closePrimaryConnection() {
+        primaryConnection.ifPresent(c -> {
+            try {
+                c.close();
+            } catch (SQLException e) {
+                // already broken; nothing to do
+            }
+        });
+        primaryConnection = Optional.empty();
+        primaryConnectionFor = -1;
+    }
+
+    /** Logs a reporting problem once, not every second. */
+    private void problem(String text) {
+        if (!text.equals(lastReportProblem)) {
+            log.warn("monitoring: {}", text);
+            lastReportProblem = text;
+        }
+    }
+}

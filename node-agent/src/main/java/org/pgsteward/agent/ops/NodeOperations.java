@@ -1,0 +1,423 @@
+package org.pgsteward.agent.ops;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+import org.pgsteward.agent.LocalNode;
+import org.pgsteward.agent.config.NodeConfig;
+import org.pgsteward.agent.exec.CommandFailedException;
+import org.pgsteward.agent.metadata.ClusterMetadata;
+import org.pgsteward.agent.metadata.MetadataException;
+import org.pgsteward.agent.metadata.NodeRegistration;
+import org.pgsteward.agent.metadata.PrimaryCheckReport;
+import org.pgsteward.agent.metadata.PrimaryChecks;
+import org.pgsteward.agent.metadata.RegisteredNode;
+import org.pgsteward.agent.postgres.BaseBackup;
+import org.pgsteward.agent.postgres.CloneException;
+import org.pgsteward.agent.postgres.CloneRequest;
+import org.pgsteward.agent.postgres.Conninfo;
+import org.pgsteward.agent.postgres.PgConfFile;
+import org.pgsteward.agent.postgres.PgSnapshot;
+import org.pgsteward.agent.postgres.Reachability;
+import org.pgsteward.agent.postgres.RecoveryConfig;
+import org.pgsteward.agent.postgres.RecoverySettings;
+import org.pgsteward.agent.postgres.RsyncClone;
+import org.pgsteward.agent.postgres.ServerStatus;
+import org.pgsteward.agent.postgres.StopMode;
+import org.pgsteward.protocol.ExitCode;
+import org.pgsteward.protocol.api.CommandArgs;
+import org.pgsteward.protocol.api.CommandRequest;
+import org.pgsteward.protocol.api.Commands;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The seed's commands, each a sequence of checks and steps on this node's PostgreSQL. Every
+ * check that can refuse runs before anything is changed.
+ */
+public final class NodeOperations implements OperationRunner {
+
+    private static final Logger log = LoggerFactory.getLogger(NodeOperations.class);
+    /** How long a started or re-pointed standby may take to stream from its upstream. */
+    static final Duration STREAMING_TIMEOUT = Duration.ofSeconds(90);
+    private static final Duration POLL = Duration.ofMillis(200);
+
+    private final LocalNode node;
+    private final ClusterQueries queries;
+    private final ClusterMetadata metadata;
+    private final Connections connections;
+
+    public NodeOperations(LocalNode node, ClusterQueries queries) {
+        this.node = node;
+        this.queries = queries;
+        this.metadata = queries.metadata();
+        this.connections = queries.connections();
+    }
+
+    @Override
+    public OperationOutcome run(CommandRequest request, Progress progress) {
+        CommandArgs args = request.args() == null ? CommandArgs.none() : request.args();
+        checkDataDirArgument(args);
+        return switch (request.command()) {
+            case Commands.PRIMARY_REGISTER -> registerPrimary(args, progress);
+            case Commands.STANDBY_REGISTER -> registerStandby(args, progress);
+            case Commands.STANDBY_CLONE -> cloneStandby(args, progress);
+            case Commands.STANDBY_PROMOTE -> promote(args, progress);
+            case Commands.STANDBY_FOLLOW -> follow(args, progress);
+            default -> throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "unknown command \"" + request.command()
+                    + "\"; this agent runs: " + String.join(", ", List.of(Commands.PRIMARY_REGISTER, Commands.STANDBY_REGISTER,
+                    Commands.STANDBY_CLONE, Commands.STANDBY_PROMOTE, Commands.STANDBY_FOLLOW)));
+        };
+    }
+
+    /** -D, where given, must name this node's data directory (CONTRACT.md). */
+    private void checkDataDirArgument(CommandArgs args) {
+        args.dataDir().ifPresent(d -> {
+            Path given = Path.of(d).toAbsolutePath().normalize();
+            if (!given.equals(node.dataDir().toAbsolutePath().normalize())) {
+                throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "-D " + d + " is not this node's data directory "
+                        + node.dataDir() + " (pgsteward.node.data-dir in " + node.config().source() + ")");
+            }
+        });
+    }
+
+    // ---------------------------------------------------------------- primary register
+
+    private OperationOutcome registerPrimary(CommandArgs args, Progress progress) {
+        PgSnapshot local = requireReachable(node.probeLocal(), "this node's PostgreSQL");
+        if (local.inRecovery()) {
+            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "this node's PostgreSQL is a standby (in recovery): "
+                    + "register it with `standby register`, or promote it first");
+        }
+        int walKeep = args.walKeepSegments().orElse(PrimaryChecks.DEFAULT_WAL_KEEP_SEGMENTS);
+        try (Connection c = connections.open(node.conninfo())) {
+            PrimaryCheckReport report = PrimaryChecks.run(c, walKeep, node.conninfo().host());
+            if (!report.passed()) {
+                throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "this server is not ready to be a primary:\n"
+                        + report.failureText());
+            }
+            report.warnings().forEach(w -> progress.report("WARNING: " + w));
+            metadata.ensureSchema(c);
+            progress.report("schema " + metadata.schema() + " and view " + metadata.schema() + ".repl_status ready");
+            RegisteredNode registered = metadata.registerPrimary(c, registration(NodeRegistration.PRIMARY), args.force());
+            metadata.recordEvent(c, registered.id(), "primary_register", true,
+                    "registered as primary" + (args.force() ? " (forced)" : ""));
+            return OperationOutcome.success("primary " + registered.describe() + " registered in cluster "
+                    + node.config().cluster());
+        } catch (SQLException e) {
+            throw Connections.failure("primary register", e);
+        } catch (MetadataException e) {
+            throw new OperationFailure(e.exitCode(), e.getMessage(), e);
+        }
+    }
+
+    private NodeRegistration registration(String type) {
+        NodeConfig.Node n = node.config().node();
+        return new NodeRegistration(n.id(), n.name(), type, n.conninfo(), n.priority(),
+                Optional.of(node.config().agent().http().toString()));
+    }
+
+    // ---------------------------------------------------------------- standby register
+
+    private OperationOutcome registerStandby(CommandArgs args, Progress progress) {
+        PgSnapshot local = requireReachable(node.probeLocal(), "this node's PostgreSQL");
+        if (!local.inRecovery()) {
+            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "this node's PostgreSQL is not a standby (not in recovery): "
+                    + "register a primary with `primary register`");
+        }
+        RegisteredNode primary = currentPrimary(progress);
+        try (Connection c = connections.open(connections.withCredentials(primary.conninfo()))) {
+            RegisteredNode registered = metadata.registerStandby(c, registration(NodeRegistration.STANDBY), primary.id(),
+                    args.force());
+            metadata.recordEvent(c, registered.id(), "standby_register", true, "registered as standby of " + primary.describe());
+            return OperationOutcome.success("standby " + registered.describe() + " registered in cluster "
+                    + node.config().cluster() + " (upstream " + primary.describe() + ")");
+        } catch (SQLException e) {
+            throw Connections.failure("standby register", e);
+        } catch (MetadataException e) {
+            throw new OperationFailure(e.exitCode(), e.getMessage(), e);
+        }
+    }
+
+    /** The registered primary that runs as a writable primary now. */
+    private RegisteredNode currentPrimary(Progress progress) {
+        List<RegisteredNode> nodes = queries.registeredNodesFromLocal();
+        if (nodes.isEmpty()) {
+            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "no nodes registered in cluster " + node.config().cluster()
+                    + " (schema " + metadata.schema() + " not found on this node): run `primary register` on the primary first");
+        }
+        return queries.findRunningPrimary(nodes).orElseThrow(() -> new OperationFailure(ExitCode.ERR_DB_CON,
+                "no registered node runs as a writable primary; registered: "
+                        + nodes.stream().map(RegisteredNode::describe).collect(Collectors.joining(", "))));
+    }
+
+    // ---------------------------------------------------------------- standby clone
+
+    private OperationOutcome cloneStandby(CommandArgs args, Progress progress) {
+        String method = args.method().orElse("basebackup");
+        if (!method.equals("basebackup") && !method.equals("rsync")) {
+            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "--method must be basebackup or rsync, got \"" + method + "\"");
+        }
+        Conninfo upstream = upstreamFromArgs(args, "standby clone");
+        // verify the source before anything local is touched
+        PgSnapshot up = requireReachable(node.probe(upstream), "upstream " + upstream.toConnStringRedacted());
+        int upstreamMajor = up.serverVersionNum() / 10000;
+        if (upstreamMajor != node.majorVersion()) {
+            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "upstream runs PostgreSQL " + up.serverVersion()
+                    + " but this node's programs are PostgreSQL " + node.majorVersion() + " (" + node.binaries().binDir() + ")");
+        }
+        progress.report("upstream " + upstream.toConnStringRedacted() + " is a " + (up.inRecovery() ? "standby" : "primary")
+                + " running PostgreSQL " + up.serverVersion() + ", WAL at " + up.bestLsn().map(Object::toString).orElse("?"));
+        ServerStatus status = node.pgCtl().status();
+        if (status == ServerStatus.RUNNING) {
+            if (!args.force()) {
+                throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "PostgreSQL is running on " + node.dataDir()
+                        + ": stop it first, or use -F to replace its data");
+            }
+            progress.report("stopping the local PostgreSQL on " + node.dataDir() + " (-F)");
+            node.pgCtl().stop(StopMode.FAST);
+        }
+        var request = new CloneRequest(upstream, node.dataDir(), args.force());
+        long t0 = System.nanoTime();
+        try {
+            if (method.equals("rsync")) {
+                String remoteUser = args.remoteUser().or(node::osUser).orElse(System.getProperty("user.name"));
+                var rsync = new RsyncClone(node.binaries(), node.runner(), node.osUser(), node.config().cloning().sshOptions(),
+                        node.config().cloning().timeout());
+                rsync.clone(request, remoteUser, args.ignoreRsyncWarning(), progress::report);
+            } else {
+                var basebackup = new BaseBackup(node.binaries(), node.runner(), node.osUser(), node.config().cloning().timeout());
+                basebackup.clone(request, progress::report);
+            }
+        } catch (CloneException e) {
+            throw new OperationFailure(e.exitCode(), e.getMessage(), e);
+        }
+        progress.report("copied in " + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms");
+        configureAsStandby(upstream);
+        progress.report("recovery configuration written: primary_conninfo = " + standbyConninfo(upstream).toConnStringRedacted());
+        if (args.noStart()) {
+            return OperationOutcome.success("standby cloned into " + node.dataDir() + " from " + upstream.toConnStringRedacted()
+                    + "; not started (--no-start)");
+        }
+        start(progress);
+        PgSnapshot s = awaitStreaming(Optional.of(upstream), progress);
+        return OperationOutcome.success("standby cloned from " + upstream.toConnStringRedacted() + " and streaming (received "
+                + s.receivedLsn().map(Object::toString).orElse("?") + ")");
+    }
+
+    /** The upstream from HOST (positional) or -h, with -p/-U/-d; user and database default to this node's. */
+    private Conninfo upstreamFromArgs(CommandArgs args, String command) {
+        Optional<String> host = args.target().or(args::host);
+        if (host.isEmpty()) {
+            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, command + " needs the upstream: give HOST or -h HOST");
+        }
+        if (args.target().isPresent() && args.host().isPresent() && !args.target().equals(args.host())) {
+            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "two upstream hosts given: " + args.target().get() + " and -h "
+                    + args.host().get());
+        }
+        Conninfo own = node.conninfo();
+        Conninfo c = Conninfo.empty().with("host", host.get()).with("port", Integer.toString(args.port().orElse(5432)));
+        Optional<String> user = args.username().or(own::user);
+        if (user.isPresent()) {
+            c = c.with("user", user.get());
+        }
+        Optional<String> db = args.dbname().or(own::dbname);
+        if (db.isPresent()) {
+            c = c.with("dbname", db.get());
+        }
+        return connections.withCredentials(c);
+    }
+
+    /** What this standby connects with: the upstream plus application_name = node name. */
+    private Conninfo standbyConninfo(Conninfo upstream) {
+        return upstream.without("dbname").with("application_name", node.config().node().name());
+    }
+
+    /** Recovery configuration for {@code upstream}, and the port of this node's conninfo. */
+    private void configureAsStandby(Conninfo upstream) {
+        int major = node.majorVersion();
+        RecoveryConfig.write(node.dataDir(), major, RecoverySettings.of(standbyConninfo(upstream)));
+        String port = Integer.toString(node.conninfo().port());
+        PgConfFile.setSetting(node.dataDir().resolve("postgresql.conf"), "port", port);
+        Path auto = node.dataDir().resolve("postgresql.auto.conf");
+        if (Files.exists(auto) && PgConfFile.getSetting(auto, "port").isPresent()) {
+            PgConfFile.setSetting(auto, "port", port);
+        }
+    }
+
+    private void start(Progress progress) {
+        try {
+            long t0 = System.nanoTime();
+            node.pgCtl().start();
+            progress.report("PostgreSQL started in " + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms");
+        } catch (CommandFailedException e) {
+            throw new OperationFailure(ExitCode.ERR_NO_RESTART, "cannot start PostgreSQL: " + e.getMessage(), e);
+        }
+    }
+
+    /** Waits until the local standby streams (from {@code upstream}'s port when given). */
+    private PgSnapshot awaitStreaming(Optional<Conninfo> upstream, Progress progress) {
+        Instant deadline = Instant.now().plus(STREAMING_TIMEOUT);
+        PgSnapshot s;
+        while (true) {
+            s = node.probeLocal();
+            if (s.isReachable() && s.inRecovery() && s.isStreaming() && fromUpstream(s, upstream)) {
+                progress.report("streaming from " + s.walReceiver().flatMap(w -> w.senderHost().map(h -> h + ":"
+                        + w.senderPort().map(Object::toString).orElse("?"))).orElse("upstream"));
+                return s;
+            }
+            if (Instant.now().isAfter(deadline)) {
+                throw new OperationFailure(ExitCode.ERR_TIMEOUT, "the standby is not streaming from "
+                        + upstream.map(Conninfo::toConnStringRedacted).orElse("its upstream") + " after "
+                        + STREAMING_TIMEOUT.toSeconds() + " s (" + ClusterQueries.status(s) + ")\n--- server log (tail) ---\n"
+                        + node.pgCtl().serverLogTail());
+            }
+            sleep();
+        }
+    }
+
+    private static boolean fromUpstream(PgSnapshot s, Optional<Conninfo> upstream) {
+        if (upstream.isEmpty()) {
+            return true;
+        }
+        return s.walReceiver().flatMap(w -> w.senderPort()).map(p -> p == upstream.get().port()).orElse(true);
+    }
+
+    // ---------------------------------------------------------------- standby promote
+
+    private OperationOutcome promote(CommandArgs args, Progress progress) {
+        PgSnapshot local = requireReachable(node.probeLocal(), "this node's PostgreSQL");
+        if (!local.inRecovery()) {
+            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "this node is already a primary (not in recovery)");
+        }
+        List<RegisteredNode> nodes = queries.registeredNodesFromLocal();
+        int self = node.config().node().id();
+        List<RegisteredNode> others = nodes.stream().filter(n -> n.id() != self).toList();
+        Optional<RegisteredNode> running = others.isEmpty() ? Optional.empty() : queries.findRunningPrimary(others);
+        if (running.isPresent() && !args.force()) {
+            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "primary " + running.get().describe()
+                    + " is still running: promoting now would give two writable primaries; stop it first (or use -F)");
+        }
+        Optional<RegisteredNode> oldPrimary = nodes.stream().filter(RegisteredNode::isActivePrimary).findFirst();
+        long t0 = System.nanoTime();
+        try {
+            node.pgCtl().promote();
+        } catch (CommandFailedException e) {
+            throw new OperationFailure(ExitCode.ERR_NO_RESTART, "promotion failed: " + e.getMessage(), e);
+        }
+        PgSnapshot after = node.probeLocal();
+        progress.report("promoted in " + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms: now timeline "
+                + after.timeline() + ", WAL at " + after.bestLsn().map(Object::toString).orElse("?"));
+        if (nodes.stream().noneMatch(n -> n.id() == self)) {
+            return OperationOutcome.success("node " + node.config().node().name() + " promoted to primary (timeline "
+                    + after.timeline() + "); it is not registered: run `primary register` to record it");
+        }
+        try (Connection c = connections.open(node.conninfo())) {
+            long epoch = oldPrimary.map(o -> metadata.promote(c, self, o.id())).orElseGet(() -> metadata.promote(c, self));
+            metadata.recordEvent(c, self, "standby_promote", true, "promoted to primary on timeline " + after.timeline()
+                    + ", epoch " + epoch + oldPrimary.map(o -> "; previous primary " + o.describe()).orElse(""));
+            return OperationOutcome.success("node " + node.config().node().name() + " promoted to primary (timeline "
+                    + after.timeline() + ", epoch " + epoch + ")");
+        } catch (SQLException e) {
+            throw Connections.failure("recording the promotion", e);
+        } catch (MetadataException e) {
+            throw new OperationFailure(e.exitCode(), "promoted, but recording it failed: " + e.getMessage(), e);
+        }
+    }
+
+    // ---------------------------------------------------------------- standby follow
+
+    private OperationOutcome follow(CommandArgs args, Progress progress) {
+        PgSnapshot local = requireReachable(node.probeLocal(), "this node's PostgreSQL");
+        if (!local.inRecovery()) {
+            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "this node is a primary (not in recovery): only a standby can follow");
+        }
+        Conninfo target;
+        Optional<RegisteredNode> targetNode = Optional.empty();
+        List<RegisteredNode> nodes = queries.registeredNodesFromLocal();
+        if (args.target().isPresent() || args.host().isPresent()) {
+            target = upstreamFromArgs(args, "standby follow");
+            Conninfo t = target;
+            targetNode = nodes.stream().filter(n -> n.conninfo().port() == t.port() && sameHost(n.conninfo().host(), t.host()))
+                    .findFirst();
+        } else {
+            int self = node.config().node().id();
+            List<RegisteredNode> others = nodes.stream().filter(n -> n.id() != self).toList();
+            if (others.isEmpty()) {
+                throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "no other registered nodes to follow: give HOST");
+            }
+            targetNode = Optional.of(queries.findRunningPrimary(others).orElseThrow(() -> new OperationFailure(ExitCode.ERR_DB_CON,
+                    "no registered node runs as a writable primary: promote one first, or give HOST")));
+            target = connections.withCredentials(targetNode.get().conninfo());
+        }
+        PgSnapshot t = requireReachable(node.probe(target), "new upstream " + target.toConnStringRedacted());
+        if (t.inRecovery()) {
+            progress.report("note: " + target.toConnStringRedacted() + " is itself a standby (cascading replication)");
+        }
+        progress.report("following " + targetNode.map(RegisteredNode::describe).orElse(target.toConnStringRedacted())
+                + " (timeline " + t.timeline() + ", WAL at " + t.bestLsn().map(Object::toString).orElse("?") + ")");
+        configureAsStandby(target);
+        long t0 = System.nanoTime();
+        if (node.majorVersion() >= 13) {
+            node.pgCtl().reload();
+            progress.report("configuration reloaded (PostgreSQL >= 13 re-reads primary_conninfo without a restart)");
+        } else {
+            try {
+                node.pgCtl().restart(StopMode.FAST);
+            } catch (CommandFailedException e) {
+                throw new OperationFailure(ExitCode.ERR_NO_RESTART, "restart failed: " + e.getMessage(), e);
+            }
+            progress.report("restarted (PostgreSQL < 13 reads primary_conninfo at start)");
+        }
+        PgSnapshot s = awaitStreaming(Optional.of(target), progress);
+        progress.report("streaming after " + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms");
+        int self = node.config().node().id();
+        if (targetNode.isPresent() && nodes.stream().anyMatch(n -> n.id() == self)) {
+            RegisteredNode upstreamNode = targetNode.get();
+            try (Connection c = connections.open(connections.withCredentials(upstreamNode.conninfo()))) {
+                if (!t.inRecovery()) {
+                    metadata.setUpstream(c, self, upstreamNode.id());
+                    metadata.recordEvent(c, self, "standby_follow", true, "now following " + upstreamNode.describe());
+                }
+            } catch (SQLException | MetadataException e) {
+                progress.report("WARNING: following, but recording it failed: " + e.getMessage());
+            }
+        }
+        return OperationOutcome.success("node " + node.config().node().name() + " follows "
+                + targetNode.map(RegisteredNode::describe).orElse(target.toConnStringRedacted()) + " (timeline " + s.timeline() + ")");
+    }
+
+    private static boolean sameHost(String a, String b) {
+        String x = a.equals("localhost") ? "127.0.0.1" : a;
+        String y = b.equals("localhost") ? "127.0.0.1" : b;
+        return x.equals(y);
+    }
+
+    // ---------------------------------------------------------------- helpers
+
+    private static PgSnapshot requireReachable(PgSnapshot s, String what) {
+        if (s.isReachable()) {
+            return s;
+        }
+        String why = s.error().orElse(s.reachability().name());
+        ExitCode code = s.reachability() == Reachability.AUTH_FAILED ? ExitCode.ERR_BAD_PASSWORD
+                : s.reachability() == Reachability.UNREACHABLE ? ExitCode.ERR_DB_CON : ExitCode.ERR_DB_QUERY;
+        throw new OperationFailure(code, "cannot use " + what + ": " + why);
+    }
+
+    private static void sleep() {
+        try {
+            Thread.sleep(POLL.toMillis());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new OperationFailure(ExitCode.ERR_OPERATION_FAILED, "interrupted");
+        }
+    }
+
+}
