@@ -65,7 +65,7 @@ public final class ClusterQueries {
             List<RegisteredNode> nodes = metadata.nodes(c);
             lastKnownNodes = nodes;
             return nodes;
-        } catch (OperationFailure | SQLException | RuntimeException e) {
+        } catch (SQLException | RuntimeException e) {
             log.debug("cannot read the node list locally: {}", e.getMessage());
             return lastKnownNodes;
         }
@@ -131,7 +131,7 @@ public final class ClusterQueries {
                     return fresh;
                 }
             }
-        } catch (OperationFailure | SQLException | RuntimeException e) {
+        } catch (SQLException | RuntimeException e) {
             log.debug("cannot read the node list from the primary: {}", e.getMessage());
         }
         return local;
@@ -163,7 +163,7 @@ public final class ClusterQueries {
                 ClusterState state = metadata.clusterState(c);
                 epoch = state.epoch();
                 paused = state.paused();
-            } catch (OperationFailure | SQLException | RuntimeException e) {
+            } catch (SQLException | RuntimeException e) {
                 warnings.add("cannot read the cluster state from the primary: " + e.getMessage());
             }
         }

@@ -1,0 +1,80 @@
+package org.pgsteward.console.e2e;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.ExtensionContext;
+import org.junit.jupiter.api.extension.TestExecutionExceptionHandler;
+import org.pgsteward.agent.testing.PgTestInstance;
+
+/**
+ * The agents of one test: created through {@link #node}, stopped after the test, their logs
+ * attached to a failing test's report. Register it after the PostgresExtension so agents stop
+ * before their servers do.
+ */
+public final class AgentFixture implements AfterEachCallback, TestExecutionExceptionHandler {
+
+    private final List<TestNode> nodes = new ArrayList<>();
+    private Path workDir;
+
+    public synchronized TestNode node(String cluster, int id, PgTestInstance pg, List<String> sshOptions) {
+        return node(cluster, id, pg, sshOptions, "user=postgres");
+    }
+
+    /** @param credentials the conninfo's user (and password) part */
+    public synchronized TestNode node(String cluster, int id, PgTestInstance pg, List<String> sshOptions, String credentials) {
+        TestNode n = TestNode.create(cluster, id, pg, workDir(), sshOptions, credentials);
+        nodes.add(n);
+        return n;
+    }
+
+    public synchronized Path workDir() {
+        if (workDir == null) {
+            try {
+                workDir = Files.createTempDirectory("pgsteward-e2e-");
+            } catch (IOException e) {
+                throw new IllegalStateException(e);
+            }
+        }
+        return workDir;
+    }
+
+    @Override
+    public void handleTestExecutionException(ExtensionContext context, Throwable throwable) throws Throwable {
+        for (TestNode n : List.copyOf(nodes)) {
+            String text = "agent log of " + n + " (tail):\n" + n.agent().logTail();
+            System.err.println(text);
+            throwable.addSuppressed(new AgentLog(text));
+        }
+        throw throwable;
+    }
+
+    @Override
+    public synchronized void afterEach(ExtensionContext context) {
+        for (TestNode n : nodes) {
+            n.close();
+        }
+        nodes.clear();
+        if (workDir != null) {
+            deleteTree(workDir);
+            workDir = null;
+        }
+    }
+
+    private static void deleteTree(Path root) {
+        try (var walk = Files.walk(root)) {
+            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        } catch (IOException e) {
+            System.err.println("cannot remove " + root + ": " + e);
+        }
+    }
+
+    static final class AgentLog extends RuntimeException {
+        AgentLog(String text) {
+            super(text, null, false, false);
+        }
+    }
+}

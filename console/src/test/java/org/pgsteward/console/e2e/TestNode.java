@@ -1,0 +1,124 @@
+package org.pgsteward.console.e2e;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.stream.Collectors;
+import org.pgsteward.agent.testing.PgTestEnvironment;
+import org.pgsteward.agent.testing.PgTestInstance;
+import org.pgsteward.agent.testing.TestPorts;
+
+/** One node of an end-to-end test: its PostgreSQL directory and port, its agent's config and process. */
+public final class TestNode implements AutoCloseable {
+
+    private final String name;
+    private final int id;
+    private final PgTestInstance pg;
+    private final Path configFile;
+    private final AgentProcess agent;
+
+    private TestNode(String name, int id, PgTestInstance pg, Path configFile, AgentProcess agent) {
+        this.name = name;
+        this.id = id;
+        this.pg = pg;
+        this.configFile = configFile;
+        this.agent = agent;
+    }
+
+    /**
+     * Writes the agent's HOCON config for {@code pg} (which may be empty, to be cloned into).
+     *
+     * @param sshOptions the clone.ssh-options (for rsync clones over the test's sshd)
+     */
+    public static TestNode create(String cluster, int id, PgTestInstance pg, Path workDir, List<String> sshOptions) {
+        return create(cluster, id, pg, workDir, sshOptions, "user=postgres");
+    }
+
+    /** @param credentials the conninfo's user (and password) part, e.g. {@code user=pwuser password=x} */
+    public static TestNode create(String cluster, int id, PgTestInstance pg, Path workDir, List<String> sshOptions,
+                                  String credentials) {
+        String name = pg.name();
+        int http = TestPorts.freePort();
+        int artery = TestPorts.freePort();
+        Path stateDir = workDir.resolve(name + "-state");
+        Path config = workDir.resolve(name + ".conf");
+        String osUser = PgTestEnvironment.osUser().map(u -> "    os-user = \"" + u + "\"\n").orElse("");
+        String ssh = sshOptions.stream().map(o -> "\"" + o + "\"").collect(Collectors.joining(", "));
+        String text = "pgsteward {\n"
+                + "  cluster = \"" + cluster + "\"\n"
+                + "  node {\n"
+                + "    id = " + id + "\n"
+                + "    name = \"" + name + "\"\n"
+                + "    conninfo = \"host=127.0.0.1 port=" + pg.port() + " " + credentials.replace("\"", "\\\"") + " dbname=postgres\"\n"
+                + "    data-dir = \"" + pg.dataDir() + "\"\n"
+                + "    priority = 100\n"
+                + "  }\n"
+                + "  postgres {\n"
+                + "    bin-dir = \"" + PgTestEnvironment.binDir() + "\"\n"
+                + osUser
+                + "    log-file = \"" + pg.pgCtl().logFile() + "\"\n"
+                + "  }\n"
+                + "  agent {\n"
+                + "    http = \"127.0.0.1:" + http + "\"\n"
+                + "    cluster-address = \"127.0.0.1:" + artery + "\"\n"
+                + "    state-dir = \"" + stateDir + "\"\n"
+                + "    monitor-interval = 500ms\n"
+                + "  }\n"
+                + "  clone {\n"
+                + "    ssh-options = [" + ssh + "]\n"
+                + "  }\n"
+                + "}\n";
+        try {
+            Files.createDirectories(stateDir);
+            Files.writeString(config, text);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+        var agent = new AgentProcess(name, config, workDir.resolve(name + "-agent.log"), "127.0.0.1:" + http);
+        return new TestNode(name, id, pg, config, agent);
+    }
+
+    public String name() {
+        return name;
+    }
+
+    public int id() {
+        return id;
+    }
+
+    public PgTestInstance pg() {
+        return pg;
+    }
+
+    public AgentProcess agent() {
+        return agent;
+    }
+
+    public String config() {
+        return configFile.toString();
+    }
+
+    public int port() {
+        return pg.port();
+    }
+
+    /** {@code pgsteward -f <this node's config> ARGS}. */
+    public ConsoleRun console(String... args) {
+        String[] all = new String[args.length + 2];
+        all[0] = "-f";
+        all[1] = config();
+        System.arraycopy(args, 0, all, 2, args.length);
+        return ConsoleRun.of(all);
+    }
+
+    @Override
+    public void close() {
+        agent.close();
+    }
+
+    @Override
+    public String toString() {
+        return name + "(port " + pg.port() + ", agent " + agent.httpAddress() + ")";
+    }
+}
