@@ -195,17 +195,6 @@ final class Commands {
         }
     }
 
-    @Command(name = "witness", description = "witness {register}", subcommands = {WitnessRegister.class})
-    static final class Witness {}
-
-    @Command(name = "register", description = "registers this witness agent (no PostgreSQL) in the cluster")
-    static final class WitnessRegister extends Base {
-        @Override
-        public Integer call() {
-            return operation(org.pgsteward.protocol.api.Commands.WITNESS_REGISTER, Optional.empty(), Optional.empty(), false);
-        }
-    }
-
     static Table nodeTable(List<NodeRow> rows) {
         var t = new Table(List.of("ID", "Name", "Role", "Status", "Upstream", "Lag", "Location", "Priority", "Timeline"));
         for (NodeRow r : rows) {

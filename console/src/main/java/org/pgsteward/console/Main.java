@@ -22,13 +22,12 @@ import picocli.CommandLine.ScopeType;
  * the seed's exit codes.
  */
 @Command(name = "pgsteward",
-        mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
         description = "pgsteward: PostgreSQL replication manager (clone, register, promote, follow, monitor, fail over).",
         synopsisSubcommandLabel = "COMMAND",
         subcommands = {
                 Commands.Master.class, Commands.Primary.class, Commands.Standby.class, Commands.Node.class,
-                Commands.Cluster.class, Commands.Witness.class, CommandLine.HelpCommand.class},
+                Commands.Cluster.class},
         footerHeading = "%n",
         footer = {"Every command is run by the node's agent (`pgsteward-agent -f FILE`), found at agent.http of -f FILE."})
 public final class Main {
@@ -76,8 +75,20 @@ public final class Main {
     @Option(names = "--verbose", scope = ScopeType.INHERIT, description = "output verbose activity information")
     boolean verbose;
 
+    // the seed's -h is --host, so help is --help only
+    @Option(names = "--help", usageHelp = true, scope = ScopeType.INHERIT, description = "show this help, then exit")
+    boolean help;
+
+    @Option(names = "--version", versionHelp = true, description = "output version information, then exit")
+    boolean version;
+
     public static void main(String[] args) {
-        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+        var out = new PrintWriter(System.out, true);
+        var err = new PrintWriter(System.err, true);
+        int code = run(args, out, err);
+        out.flush();
+        err.flush();
+        System.exit(code);
     }
 
     /** Runs the console; returns the exit code. */

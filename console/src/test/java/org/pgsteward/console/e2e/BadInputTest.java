@@ -145,11 +145,11 @@ class BadInputTest {
     @Test
     void givenNoSshAccess_whenForcedRsyncClone_thenExit2AndNothingDeleted() throws Exception {
         PgTestInstance primary = pg.primary("prim");
-        PgTestInstance target = pg.empty("target");
+        PgTestInstance target = pg.primary("target");
+        target.pgCtl().stop(org.pgsteward.agent.postgres.StopMode.FAST);
         try (SshTestServer sshd = SshTestServer.start()) {
             TestNode n = agents.node("test", 2, target, sshd.sshOptionsWithUnauthorizedKey());
             n.agent().start();
-            Files.createDirectories(target.dataDir());
             Files.writeString(target.dataDir().resolve("precious.txt"), "keep me");
             DirSnapshot before = DirSnapshot.of(target.dataDir());
 
@@ -178,7 +178,7 @@ class BadInputTest {
                 }
             });
             TestNode n = agents.node("test", 2, target, List.of("-p", Integer.toString(silent.getLocalPort()),
-                    "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"));
+                    "-o", "ConnectTimeout=600", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null"));
             n.agent().start();
             CompletableFuture<ConsoleRun> clone = CompletableFuture.supplyAsync(() -> n.console("-p",
                     Integer.toString(primary.port()), "-U", "postgres", "-R", "postgres", "standby", "clone",

@@ -174,25 +174,27 @@ public final class NodeOperations implements OperationRunner {
         }
         progress.report("upstream " + upstream.toConnStringRedacted() + " is a " + (up.inRecovery() ? "standby" : "primary")
                 + " running PostgreSQL " + up.serverVersion() + ", WAL at " + up.bestLsn().map(Object::toString).orElse("?"));
-        ServerStatus status = node.pgCtl().status();
-        if (status == ServerStatus.RUNNING) {
-            if (!args.force()) {
-                throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "PostgreSQL is running on " + node.dataDir()
-                        + ": stop it first, or use -F to replace its data");
-            }
-            progress.report("stopping the local PostgreSQL on " + node.dataDir() + " (-F)");
-            node.pgCtl().stop(StopMode.FAST);
-        }
+        String remoteUser = args.remoteUser().or(node::osUser).orElse(System.getProperty("user.name"));
+        var rsync = new RsyncClone(node.binaries(), node.runner(), node.osUser(), node.config().cloning().sshOptions(),
+                node.config().cloning().timeout());
+        var basebackup = new BaseBackup(node.binaries(), node.runner(), node.osUser(), node.config().cloning().timeout());
         var request = new CloneRequest(upstream, node.dataDir(), args.force());
         long t0 = System.nanoTime();
         try {
+            if (node.pgCtl().status() == ServerStatus.RUNNING) {
+                if (!args.force()) {
+                    throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "PostgreSQL is running on " + node.dataDir()
+                            + ": stop it first, or use -F to replace its data");
+                }
+                if (method.equals("rsync")) {
+                    rsync.verifyAccess(upstream, remoteUser); // the source is verified before the local server stops
+                }
+                progress.report("stopping the local PostgreSQL on " + node.dataDir() + " (-F)");
+                node.pgCtl().stop(StopMode.FAST);
+            }
             if (method.equals("rsync")) {
-                String remoteUser = args.remoteUser().or(node::osUser).orElse(System.getProperty("user.name"));
-                var rsync = new RsyncClone(node.binaries(), node.runner(), node.osUser(), node.config().cloning().sshOptions(),
-                        node.config().cloning().timeout());
                 rsync.clone(request, remoteUser, args.ignoreRsyncWarning(), progress::report);
             } else {
-                var basebackup = new BaseBackup(node.binaries(), node.runner(), node.osUser(), node.config().cloning().timeout());
                 basebackup.clone(request, progress::report);
             }
         } catch (CloneException e) {

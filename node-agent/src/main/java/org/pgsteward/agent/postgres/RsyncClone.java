@@ -100,6 +100,25 @@ public final class RsyncClone {
         }
     }
 
+    /**
+     * Checks, without changing anything, that {@code upstream} is a valid source and that rsync
+     * over ssh as {@code remoteUser} reaches its data directory. Lets a caller verify the source
+     * before it stops a local server for a forced clone.
+     *
+     * @throws CloneException as {@link #clone} does for the same checks
+     */
+    public void verifyAccess(Conninfo upstreamConninfo, String remoteUser) {
+        if (!REMOTE_USER.matcher(remoteUser).matches()) {
+            throw new CloneException(ExitCode.ERR_BAD_CONFIG, "invalid remote user name '" + remoteUser + "'");
+        }
+        String host = sshHost(upstreamConninfo);
+        try (UpstreamBackupSession session = UpstreamBackupSession.connect(upstreamConninfo)) {
+            UpstreamInfo upstream = session.inspect();
+            verify(upstream, upstreamConninfo);
+            rsync.probe(remoteUser + "@" + host + ":" + upstream.dataDirectory() + "/PG_VERSION");
+        }
+    }
+
     /** Everything between start and stop of the backup, then the WAL and the final files. */
     private RsyncCloneResult copy(UpstreamBackupSession session, String remoteDir, Path dataDir, String startLsn,
                                   boolean ignoreRsyncWarning, Consumer<String> progress) {
