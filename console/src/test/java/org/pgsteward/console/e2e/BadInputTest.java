@@ -68,7 +68,7 @@ class BadInputTest {
     @Test
     void givenMalformedConninfo_whenConsoleRuns_thenExit1WithoutThePassword(@TempDir Path tmp) throws IOException {
         Path conf = tmp.resolve("repmgr.conf");
-        Files.writeString(conf, "cluster=test\nnode=2\nconninfo='host=127.0.0.1 password=hunter2 port='\n");
+        Files.writeString(conf, "cluster=test\nnode=2\nconninfo='host=127.0.0.1 password=hunter2 port=fivefourthreetwo'\n");
         ConsoleRun run = exits(1, ConsoleRun.of("-f", conf.toString(), "node", "status"));
         assertTrue(run.stderr().contains("conninfo"), run.describe());
         assertFalse(run.stderr().contains("hunter2"), run.describe());
