@@ -8,6 +8,8 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import org.apache.pekko.Done;
+import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
@@ -79,6 +81,11 @@ public final class AgentRuntime {
             system.terminate();
             throw new AgentStartException(ExitCode.ERR_OPERATION_FAILED, "interrupted while starting", e);
         }
+        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "pgsteward-log-stop",
+                () -> {
+                    log.info("agent stopped; PostgreSQL left as it was");
+                    return CompletableFuture.completedFuture(Done.getInstance());
+                });
         return new AgentRuntime(system);
     }
 
@@ -86,7 +93,6 @@ public final class AgentRuntime {
     public int awaitTermination() {
         try {
             system.getWhenTerminated().toCompletableFuture().get();
-            log.info("agent stopped; PostgreSQL left as it was");
             return 0;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
