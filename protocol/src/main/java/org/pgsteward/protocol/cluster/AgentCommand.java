@@ -1,0 +1,53 @@
+package org.pgsteward.protocol.cluster;
+
+import java.util.List;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.pgsteward.protocol.CborSerializable;
+
+/**
+ * What the supervisor tells an agent. Every command carries the epoch it belongs to; an agent
+ * refuses a command whose epoch is lower than the highest it has accepted, and persists (fsync)
+ * a higher one before it acts.
+ */
+public sealed interface AgentCommand extends CborSerializable {
+
+    long epoch();
+
+    /**
+     * The primary's lease: valid for {@code leaseMillis} counted from when the agent sent report
+     * {@code reportSeq} (so the agent's expiry always comes before the supervisor's).
+     */
+    record LeaseGrant(long epoch, int primaryNodeId, String incarnation, long reportSeq, long leaseMillis)
+            implements AgentCommand {}
+
+    /** Who is primary in this epoch. A node that is not it must not serve writes. */
+    record EpochAnnounce(long epoch, int primaryNodeId, String primaryConninfo) implements AgentCommand {}
+
+    /** Promote this standby (pg_ctl promote -w); answer with an {@link AgentResult}. */
+    record Promote(long epoch, String opId, ActorRef<AgentResult> replyTo) implements AgentCommand {}
+
+    /** Re-point this standby at the new primary (reload on >= 13) and answer once it streams. */
+    record Follow(long epoch, String opId, int primaryNodeId, String primaryConninfo, ActorRef<AgentResult> replyTo)
+            implements AgentCommand {}
+
+    /** Stop serving writes now (immediate stop, SIGKILL if it hangs). */
+    record Fence(long epoch, String reason) implements AgentCommand {}
+
+    /** A fenced former primary: rewind (or re-clone when configured) and start as a standby of the primary. */
+    record Rejoin(long epoch, String opId, int primaryNodeId, String primaryConninfo, ActorRef<AgentResult> replyTo)
+            implements AgentCommand {}
+
+    /** On the primary: set synchronous_standby_names to these application names (empty: asynchronous). */
+    record SetSynchronousStandbys(long epoch, String opId, List<String> names, ActorRef<AgentResult> replyTo)
+            implements AgentCommand {}
+
+    /** Switchover, on the old primary: checkpoint, stop cleanly, answer with the final LSN. */
+    record StopForSwitchover(long epoch, String opId, ActorRef<AgentResult> replyTo) implements AgentCommand {}
+
+    /** Switchover rollback, on the old primary: start again as primary. */
+    record Resume(long epoch, String opId, ActorRef<AgentResult> replyTo) implements AgentCommand {}
+
+    /** Switchover, on the candidate: answer once it has received up to {@code lsn}. */
+    record AwaitLsn(long epoch, String opId, String lsn, long timeoutMillis, ActorRef<AgentResult> replyTo)
+            implements AgentCommand {}
+}
