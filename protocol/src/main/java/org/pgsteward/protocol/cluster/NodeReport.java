@@ -10,6 +10,7 @@ import org.pgsteward.protocol.CborSerializable;
  * @param seq               increases with every report of this agent incarnation (lease requests refer to it)
  * @param incarnation       random per agent process start
  * @param acceptedEpoch     the highest epoch this agent has accepted (persisted with fsync)
+ * @param epochPrimaryId    the primary of that epoch as the agent knows it (0: none)
  * @param witness           a witness agent (no PostgreSQL)
  * @param priority          node.priority; 0 = never promoted automatically
  * @param conninfo          how others reach this node's PostgreSQL (no password)
@@ -31,6 +32,7 @@ public record NodeReport(
         long seq,
         String incarnation,
         long acceptedEpoch,
+        int epochPrimaryId,
         boolean witness,
         int priority,
         String conninfo,
