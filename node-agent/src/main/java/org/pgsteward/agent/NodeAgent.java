@@ -36,7 +36,18 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     public sealed interface Command {}
 
     /** Start a console command. */
-    public record Submit(CommandRequest request, ActorRef<SubmitResult> replyTo) implements Command {}
+    public record Submit(CommandRequest request, ActorRef<SubmitResult> replyTo, Optional<ActorRef<OperationView>> onFinish)
+            implements Command {
+        public Submit(CommandRequest request, ActorRef<SubmitResult> replyTo) {
+            this(request, replyTo, Optional.empty());
+        }
+    }
+
+    /** Who hears each probe result (the cluster link). */
+    public record Listen(ActorRef<Observed> listener) implements Command {}
+
+    /** A probe result, with whether an operation is running on the node. */
+    public record Observed(PgSnapshot snapshot, Optional<String> runningOperation) {}
 
     public sealed interface SubmitResult {}
 
@@ -69,6 +80,8 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     private final Executor blocking;
     private final Clock clock;
     private final Map<String, OperationRecord> history = new LinkedHashMap<>();
+    private final Map<String, ActorRef<OperationView>> finishListeners = new java.util.HashMap<>();
+    private Optional<ActorRef<Observed>> listener = Optional.empty();
     private Optional<OperationRecord> current = Optional.empty();
     private Optional<PgSnapshot> latest = Optional.empty();
     private boolean probing;
@@ -96,6 +109,10 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(Submit.class, this::onSubmit)
+                .onMessage(Listen.class, l -> {
+                    listener = Optional.of(l.listener());
+                    return this;
+                })
                 .onMessage(GetOperation.class, this::onGetOperation)
                 .onMessage(GetLocalState.class, this::onGetLocalState)
                 .onMessageEquals(Tick.INSTANCE, this::onTick)
@@ -117,6 +134,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
         var record = new OperationRecord(id, submit.request().command(), clock.instant());
         current = Optional.of(record);
         remember(record);
+        submit.onFinish().ifPresent(l -> finishListeners.put(id, l));
         getContext().getLog().info("operation {} started: {}", id, submit.request().command());
         ActorRef<Command> self = getContext().getSelf();
         CompletableFuture.supplyAsync(() -> runSafely(submit.request(), line -> self.tell(new ProgressLine(id, line))),
@@ -177,6 +195,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
             }
         });
         latest = Optional.of(s);
+        listener.ifPresent(l -> l.tell(new Observed(s, current.map(OperationRecord::command))));
         return this;
     }
 
@@ -209,6 +228,10 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
             }
         }
         current = Optional.empty();
+        ActorRef<OperationView> onFinish = finishListeners.remove(f.id());
+        if (onFinish != null && r != null) {
+            onFinish.tell(r.view(0));
+        }
         // the operation may have changed the node: probe now rather than at the next tick
         getContext().getSelf().tell(Tick.INSTANCE);
         return this;

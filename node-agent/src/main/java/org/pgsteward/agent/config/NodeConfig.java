@@ -30,12 +30,13 @@ public record NodeConfig(
         Failover failover,
         Replication replication,
         Clone cloning,
+        Supervisor supervisor,
         Config pekkoOverrides) {
 
     /** Without Pekko overrides (e.g. in tests). */
     public NodeConfig(Path source, String cluster, Node node, Postgres postgres, Agent agent, Failover failover,
                       Replication replication, Clone cloning) {
-        this(source, cluster, node, postgres, agent, failover, replication, cloning, ConfigFactory.empty());
+        this(source, cluster, node, postgres, agent, failover, replication, cloning, Supervisor.embedded(), ConfigFactory.empty());
     }
 
     /** The SQL schema holding this cluster's metadata. */
@@ -79,7 +80,33 @@ public record NodeConfig(
     /**
      * @param maxLagBytes a standby further behind than this is not a failover candidate
      */
-    public record Failover(FailoverMode mode, boolean autoRejoin, Optional<Long> maxLagBytes) {}
+    public record Failover(FailoverMode mode, boolean autoRejoin, Optional<Long> maxLagBytes, Duration lease,
+                           Duration timeout) {
+
+        /** The defaults for lease and timeout (see conf/pgsteward.conf for why). */
+        public Failover(FailoverMode mode, boolean autoRejoin, Optional<Long> maxLagBytes) {
+            this(mode, autoRejoin, maxLagBytes, DEFAULT_LEASE, DEFAULT_TIMEOUT);
+        }
+
+        public static final Duration DEFAULT_LEASE = Duration.ofSeconds(3);
+        public static final Duration DEFAULT_TIMEOUT = Duration.ofMillis(1500);
+    }
+
+    /**
+     * Where the supervisor keeps its journal: empty = an embedded H2 file under the agent's
+     * state dir; else a JDBC URL (PostgreSQL outside the managed cluster, or H2).
+     */
+    public record Supervisor(Optional<String> journalUrl, Optional<String> journalUser, Optional<String> journalPassword) {
+        public static Supervisor embedded() {
+            return new Supervisor(Optional.empty(), Optional.empty(), Optional.empty());
+        }
+
+        @Override
+        public String toString() {
+            return "Supervisor[journalUrl=" + journalUrl.orElse("(embedded)") + ", journalUser=" + journalUser.orElse("")
+                    + ", journalPassword=" + (journalPassword.isPresent() ? "********" : "") + "]";
+        }
+    }
 
     /** @param synchronous only a synchronous standby may be promoted */
     public record Replication(boolean synchronous) {}

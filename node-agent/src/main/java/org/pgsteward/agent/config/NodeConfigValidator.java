@@ -123,6 +123,16 @@ final class NodeConfigValidator {
                 "manual", NodeConfig.FailoverMode.MANUAL)).orElse(NodeConfig.FailoverMode.AUTOMATIC);
         boolean autoRejoin = bool("failover.auto-rejoin", "must be true or false").orElse(true);
         Optional<Long> maxLag = bytes("failover.max-lag");
+        Duration lease = duration("failover.lease", NodeConfig.Failover.DEFAULT_LEASE, Duration.ofMillis(500),
+                Optional.of(Duration.ofMinutes(5)));
+        Duration failoverTimeout = duration("failover.timeout", NodeConfig.Failover.DEFAULT_TIMEOUT, Duration.ZERO,
+                Optional.of(Duration.ofMinutes(10)));
+        Optional<String> journalUrl = string("supervisor.journal-url");
+        if (journalUrl.isPresent() && !journalUrl.get().startsWith("jdbc:postgresql:") && !journalUrl.get().startsWith("jdbc:h2:")) {
+            throw fail("supervisor.journal-url", "must be a jdbc:postgresql: or jdbc:h2: URL, got " + quote(journalUrl.get()));
+        }
+        var supervisor = new NodeConfig.Supervisor(journalUrl, string("supervisor.journal-user"),
+                string("supervisor.journal-password"));
 
         boolean synchronous = bool("replication.synchronous", "must be \"on\" or \"off\"").orElse(false);
 
@@ -140,9 +150,10 @@ final class NodeConfigValidator {
                 new NodeConfig.Node(id, name, conninfo, dataDir, priority, role),
                 new NodeConfig.Postgres(binDir, osUser, logFile),
                 new NodeConfig.Agent(http, clusterAddress, seedNodes, stateDir, monitorInterval),
-                new NodeConfig.Failover(mode, autoRejoin, maxLag),
+                new NodeConfig.Failover(mode, autoRejoin, maxLag, lease, failoverTimeout),
                 new NodeConfig.Replication(synchronous),
                 new NodeConfig.Clone(sshOptions, cloneTimeout),
+                supervisor,
                 pekkoOverrides);
     }
 
@@ -394,9 +405,10 @@ final class NodeConfigValidator {
         m.put("node", ordered("id", "name", "conninfo", "data-dir", "priority", "role"));
         m.put("postgres", ordered("bin-dir", "os-user", "log-file"));
         m.put("agent", ordered("http", "cluster-address", "seed-nodes", "state-dir", "monitor-interval"));
-        m.put("failover", ordered("mode", "auto-rejoin", "max-lag"));
+        m.put("failover", ordered("mode", "auto-rejoin", "max-lag", "lease", "timeout"));
         m.put("replication", ordered("synchronous"));
         m.put("clone", ordered("ssh-options", "timeout"));
+        m.put("supervisor", ordered("journal-url", "journal-user", "journal-password"));
         return Collections.unmodifiableMap(m);
     }
 

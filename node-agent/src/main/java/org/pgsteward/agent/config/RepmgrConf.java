@@ -181,6 +181,11 @@ final class RepmgrConf {
         m.put("synchronous", new Key("replication.synchronous", Shape.SCALAR));
         m.put("ssh_options", new Key("clone.ssh-options", Shape.SPACE_LIST));
         m.put("clone_timeout", new Key("clone.timeout", Shape.SCALAR));
+        m.put("failover_lease", new Key("failover.lease", Shape.SCALAR));
+        m.put("failover_timeout", new Key("failover.timeout", Shape.SCALAR));
+        m.put("journal_url", new Key("supervisor.journal-url", Shape.SCALAR));
+        m.put("journal_user", new Key("supervisor.journal-user", Shape.SCALAR));
+        m.put("journal_password", new Key("supervisor.journal-password", Shape.SCALAR));
         return Collections.unmodifiableMap(m);
     }
 }

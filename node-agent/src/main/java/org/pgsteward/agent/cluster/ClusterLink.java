@@ -1,0 +1,526 @@
+package org.pgsteward.agent.cluster;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.AbstractBehavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.Receive;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.actor.typed.receptionist.Receptionist;
+import org.apache.pekko.actor.typed.receptionist.ServiceKey;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.pgsteward.agent.NodeAgent;
+import org.pgsteward.agent.postgres.PgSnapshot;
+import org.pgsteward.protocol.api.CommandArgs;
+import org.pgsteward.protocol.api.CommandRequest;
+import org.pgsteward.protocol.api.OperationView;
+import org.pgsteward.protocol.cluster.AgentCommand;
+import org.pgsteward.protocol.cluster.AgentResult;
+import org.pgsteward.protocol.cluster.LeaseMessage;
+import org.pgsteward.protocol.cluster.LocalRecovery;
+import org.pgsteward.protocol.cluster.NodeReport;
+import org.pgsteward.protocol.cluster.PgState;
+import org.pgsteward.supervisor.Supervisor;
+
+/**
+ * This agent's part in the cluster: reports to the supervisor, keeps the primary lease (as
+ * primary) and gives promises and votes (as any member), fences the local PostgreSQL when it
+ * may no longer serve writes, restarts it after a crash, and carries out the supervisor's
+ * commands through the NodeAgent (so they never overlap a console operation).
+ *
+ * <p>States, in the terms of the safety model: {@code primary-of-epoch} (leased or not),
+ * {@code standby}, {@code fenced} (stopped here because it may not write), {@code rejoining}.
+ */
+public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
+
+    public static final ServiceKey<LeaseMessage> AGENTS = ServiceKey.create(LeaseMessage.class, "pgsteward-agents");
+
+    public sealed interface Command {}
+
+    private record FromSupervisor(AgentCommand command) implements Command {}
+
+    private record FromPeer(LeaseMessage message) implements Command {}
+
+    private record Peers(Set<ActorRef<LeaseMessage>> refs) implements Command {}
+
+    private record Observed(NodeAgent.Observed observed) implements Command {}
+
+    private record Finished(OperationView view, String opId, long epoch, ActorRef<AgentResult> replyTo, long startedNanos)
+            implements Command {}
+
+    private record NotStarted(String why, String opId, ActorRef<AgentResult> replyTo) implements Command {}
+
+    private record FenceDone(String how, long tookMillis) implements Command {}
+
+    private enum Renew implements Command { INSTANCE }
+
+    private enum Check implements Command { INSTANCE }
+
+    private final ActorContext<Command> ctx;
+    private final ClusterLinkSettings settings;
+    private final EpochStore epochs;
+    private final ActorRef<NodeAgent.Command> nodeAgent;
+    private final ActorRef<Supervisor.Command> supervisor;
+    private final FenceAction fence;
+    private final Executor blocking;
+    private final ActorRef<AgentCommand> supervisorInbox;
+    private final ActorRef<LeaseMessage> peerInbox;
+    private final String incarnation = UUID.randomUUID().toString();
+    private final long startedNanos = System.nanoTime();
+    private final LeaseState lease;
+    private Set<ActorRef<LeaseMessage>> peers = Set.of();
+    private long seq;
+    private Optional<PgSnapshot> latest = Optional.empty();
+    private Optional<String> running = Optional.empty();
+    private Optional<String> epochPrimaryConninfo = Optional.empty();
+    private boolean fenced;
+    private boolean fencing;
+    private LocalRecovery localRecovery = LocalRecovery.NONE;
+    private int restartAttempts;
+    private long lastRestartNanos;
+    private long lastRejoinNanos = Long.MIN_VALUE / 2;
+    private boolean internalOpPending;
+    private String detail = "starting";
+
+    public static Behavior<Command> create(ClusterLinkSettings settings, EpochStore epochs, ActorRef<NodeAgent.Command> nodeAgent,
+                                           ActorRef<Supervisor.Command> supervisor, FenceAction fence, Executor blocking) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
+                new ClusterLink(ctx, timers, settings, epochs, nodeAgent, supervisor, fence, blocking)));
+    }
+
+    private ClusterLink(ActorContext<Command> ctx, TimerScheduler<Command> timers, ClusterLinkSettings settings,
+                        EpochStore epochs, ActorRef<NodeAgent.Command> nodeAgent, ActorRef<Supervisor.Command> supervisor,
+                        FenceAction fence, Executor blocking) {
+        super(ctx);
+        this.ctx = ctx;
+        this.settings = settings;
+        this.epochs = epochs;
+        this.nodeAgent = nodeAgent;
+        this.supervisor = supervisor;
+        this.fence = fence;
+        this.blocking = blocking;
+        this.lease = new LeaseState(settings.lease().toNanos(), settings.leaseMargin().toNanos());
+        this.supervisorInbox = ctx.messageAdapter(AgentCommand.class, FromSupervisor::new);
+        this.peerInbox = ctx.messageAdapter(LeaseMessage.class, FromPeer::new);
+        ctx.getSystem().receptionist().tell(Receptionist.register(AGENTS, peerInbox));
+        ActorRef<Receptionist.Listing> listing = ctx.messageAdapter(Receptionist.Listing.class,
+                l -> new Peers(l.getServiceInstances(AGENTS)));
+        ctx.getSystem().receptionist().tell(Receptionist.subscribe(AGENTS, listing));
+        nodeAgent.tell(new NodeAgent.Listen(ctx.messageAdapter(NodeAgent.Observed.class, Observed::new)));
+        timers.startTimerWithFixedDelay(Renew.INSTANCE, settings.renewInterval());
+        timers.startTimerWithFixedDelay(Check.INSTANCE, Duration.ofMillis(100));
+        ctx.getLog().info("cluster link up: node {} epoch {} (primary {}), mode {}, lease {} ms", settings.nodeId(),
+                epochs.current(), epochs.primaryOfCurrentEpoch().map(Object::toString).orElse("none"),
+                settings.automatic() ? "automatic" : "manual", settings.lease().toMillis());
+    }
+
+    @Override
+    public Receive<Command> createReceive() {
+        return newReceiveBuilder()
+                .onMessage(FromSupervisor.class, m -> onSupervisor(m.command()))
+                .onMessage(FromPeer.class, m -> onPeer(m.message()))
+                .onMessage(Peers.class, p -> {
+                    peers = p.refs();
+                    return this;
+                })
+                .onMessage(Observed.class, this::onObserved)
+                .onMessage(Finished.class, this::onFinished)
+                .onMessage(NotStarted.class, n -> {
+                    internalOpPending = false;
+                    if (n.replyTo() != null) {
+                        n.replyTo().tell(new AgentResult(n.opId(), settings.nodeId(), false, n.why(), Optional.empty(),
+                                Optional.empty(), 0));
+                    }
+                    return this;
+                })
+                .onMessage(FenceDone.class, this::onFenceDone)
+                .onMessage(Submitted.class, m -> this)
+                .onMessageEquals(Renew.INSTANCE, this::onRenew)
+                .onMessageEquals(Check.INSTANCE, this::onCheck)
+                .build();
+    }
+
+    // ------------------------------------------------------------------ who am I
+
+    private boolean primaryOfEpoch() {
+        return epochs.primaryOfCurrentEpoch().map(p -> p == settings.nodeId()).orElse(false);
+    }
+
+    private boolean runningAsPrimary() {
+        return latest.map(s -> s.isReachable() && !s.inRecovery()).orElse(false);
+    }
+
+    private int members() {
+        int n = 0;
+        for (var m : Cluster.get(ctx.getSystem()).state().getMembers()) {
+            if (m.status() != MemberStatus.removed() && m.status() != MemberStatus.down()) {
+                n++;
+            }
+        }
+        return Math.max(1, n);
+    }
+
+    // ------------------------------------------------------------------ reports and lease renewal
+
+    private Behavior<Command> onRenew() {
+        long now = System.nanoTime();
+        seq++;
+        lease.requestSent(seq, now);
+        supervisor.tell(new Supervisor.Report(report(), supervisorInbox, peerInbox));
+        if (primaryOfEpoch() && !settings.witness()) {
+            var req = new LeaseMessage.PromiseRequest(epochs.current(), settings.nodeId(), seq, settings.lease().toMillis(),
+                    peerInbox);
+            peers.forEach(p -> p.tell(req));
+        }
+        return this;
+    }
+
+    private NodeReport report() {
+        PgState pg;
+        Optional<PgSnapshot> s = latest;
+        if (settings.witness()) {
+            pg = PgState.NONE;
+        } else if (running.isPresent()) {
+            pg = PgState.BUSY;
+        } else if (s.map(PgSnapshot::isReachable).orElse(false)) {
+            pg = s.get().inRecovery() ? PgState.STANDBY : PgState.PRIMARY;
+        } else {
+            pg = fenced ? PgState.FENCED : PgState.DOWN;
+        }
+        boolean reachable = s.map(PgSnapshot::isReachable).orElse(false);
+        Optional<String> streamingFrom = s.flatMap(PgSnapshot::walReceiver).filter(w -> w.isStreaming())
+                .flatMap(w -> w.senderHost().flatMap(h -> w.senderPort().map(p -> h + ":" + p)));
+        Optional<Boolean> primaryReachable = pg == PgState.STANDBY
+                ? (streamingFrom.isPresent() ? Optional.of(true) : settings.primaryProbe().lastResult())
+                : Optional.empty();
+        List<String> sync = s.filter(PgSnapshot::isReachable).map(x -> x.standbys().stream()
+                .filter(st -> st.syncState().map(v -> v.equals("sync") || v.equals("quorum")).orElse(false))
+                .map(st -> st.applicationName()).toList()).orElse(List.of());
+        return new NodeReport(settings.nodeId(), settings.nodeName(), seq, incarnation, epochs.current(),
+                epochs.primaryOfCurrentEpoch().orElse(0), settings.witness(), settings.priority(), settings.conninfo(), pg,
+                localRecovery, reachable ? Optional.of(s.get().timeline()) : Optional.empty(),
+                reachable ? s.get().currentLsn().map(Object::toString) : Optional.empty(),
+                reachable ? s.get().receivedLsn().map(Object::toString) : Optional.empty(),
+                reachable ? s.get().replayedLsn().map(Object::toString) : Optional.empty(),
+                streamingFrom, primaryReachable, sync,
+                primaryOfEpoch() && lease.held(System.nanoTime(), members()), detail);
+    }
+
+    // ------------------------------------------------------------------ peers: promises and votes
+
+    private Behavior<Command> onPeer(LeaseMessage m) {
+        long now = System.nanoTime();
+        if (m instanceof LeaseMessage.PromiseRequest req) {
+            long accepted = epochs.current();
+            if (req.epoch() < accepted) {
+                req.replyTo().tell(new LeaseMessage.PromiseReply(req.epoch(), settings.nodeId(), req.seq(), false, accepted));
+                return this;
+            }
+            if (req.epoch() > accepted) {
+                acceptEpoch(req.epoch(), req.primaryNodeId(), "a primary's lease request");
+            }
+            lease.promise(req.primaryNodeId(), req.epoch(), now);
+            req.replyTo().tell(new LeaseMessage.PromiseReply(req.epoch(), settings.nodeId(), req.seq(), true, epochs.current()));
+        } else if (m instanceof LeaseMessage.PromiseReply reply) {
+            if (reply.granted() && reply.epoch() == epochs.current() && primaryOfEpoch()) {
+                lease.promised(reply.fromNodeId(), reply.seq());
+            } else if (!reply.granted() && reply.acceptedEpoch() > epochs.current()) {
+                ctx.getLog().warn("node {} has accepted epoch {} (ours {}): this node is no longer primary",
+                        reply.fromNodeId(), reply.acceptedEpoch(), epochs.current());
+                lease.dropAll();
+                if (runningAsPrimary()) {
+                    startFence("a newer epoch " + reply.acceptedEpoch() + " exists");
+                }
+            }
+        } else if (m instanceof LeaseMessage.VoteRequest vote) {
+            onVote(vote, now);
+        }
+        return this;
+    }
+
+    private void onVote(LeaseMessage.VoteRequest vote, long now) {
+        long accepted = epochs.current();
+        if (vote.newEpoch() < accepted || (vote.newEpoch() == accepted
+                && !epochs.primaryOfCurrentEpoch().equals(Optional.of(vote.candidateNodeId())))) {
+            vote.replyTo().tell(new LeaseMessage.VoteReply(vote.newEpoch(), settings.nodeId(), false, 0,
+                    "already accepted epoch " + accepted));
+            return;
+        }
+        if (primaryOfEpoch() && vote.candidateNodeId() != settings.nodeId() && (runningAsPrimary() || fencing)) {
+            // this node is the primary being replaced and is alive: stop writes first, then vote
+            startFence("the supervisor promotes node " + vote.candidateNodeId());
+            vote.replyTo().tell(new LeaseMessage.VoteReply(vote.newEpoch(), settings.nodeId(), false, 300,
+                    "fencing the old primary first"));
+            return;
+        }
+        long blocked = lease.voteBlockedFor(vote.candidateNodeId(), now);
+        if (blocked > 0) {
+            vote.replyTo().tell(new LeaseMessage.VoteReply(vote.newEpoch(), settings.nodeId(), false,
+                    Math.max(1, blocked / 1_000_000), "promise to the current primary still running"));
+            return;
+        }
+        acceptEpoch(vote.newEpoch(), vote.candidateNodeId(), "vote for node " + vote.candidateNodeId());
+        lease.clearPromise();
+        vote.replyTo().tell(new LeaseMessage.VoteReply(vote.newEpoch(), settings.nodeId(), true, 0, "granted"));
+    }
+
+    private void acceptEpoch(long epoch, int primaryId, String why) {
+        long before = epochs.current();
+        if (epochs.accept(epoch, primaryId) && epoch > before) {
+            ctx.getLog().info("accepted epoch {} (primary node {}) from {}", epoch, primaryId, why);
+            if (primaryId != settings.nodeId()) {
+                lease.dropAll();
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ supervisor commands
+
+    private Behavior<Command> onSupervisor(AgentCommand c) {
+        long accepted = epochs.current();
+        if (c.epoch() < accepted) {
+            ctx.getLog().warn("refused {} of epoch {}: this agent accepted epoch {}", c.getClass().getSimpleName(), c.epoch(),
+                    accepted);
+            replyIfAsked(c, false, "refused: epoch " + c.epoch() + " is older than the accepted epoch " + accepted);
+            return this;
+        }
+        if (c instanceof AgentCommand.LeaseGrant g) {
+            if (g.primaryNodeId() == settings.nodeId() && g.incarnation().equals(incarnation) && g.epoch() == accepted) {
+                lease.supervisorGranted(g.reportSeq(), g.leaseMillis());
+            }
+        } else if (c instanceof AgentCommand.EpochAnnounce a) {
+            acceptEpoch(a.epoch(), a.primaryNodeId(), "the supervisor");
+            if (!a.primaryConninfo().isBlank() && a.primaryNodeId() != settings.nodeId()) {
+                epochPrimaryConninfo = Optional.of(a.primaryConninfo());
+                settings.primaryProbe().target(Optional.of(a.primaryConninfo()));
+            } else if (a.primaryNodeId() == settings.nodeId()) {
+                epochPrimaryConninfo = Optional.empty();
+                settings.primaryProbe().target(Optional.empty());
+            }
+        } else if (c instanceof AgentCommand.Fence f) {
+            startFence(f.reason());
+        } else if (c instanceof AgentCommand.Promote p) {
+            acceptEpoch(p.epoch(), settings.nodeId(), "promotion");
+            internal(InternalCommands.PROMOTE, Optional.empty(), p.opId(), p.epoch(), p.replyTo());
+        } else if (c instanceof AgentCommand.Follow f) {
+            acceptEpoch(f.epoch(), f.primaryNodeId(), "follow");
+            epochPrimaryConninfo = Optional.of(f.primaryConninfo());
+            settings.primaryProbe().target(epochPrimaryConninfo);
+            internal(InternalCommands.FOLLOW, Optional.of(f.primaryConninfo()), f.opId(), f.epoch(), f.replyTo());
+        } else if (c instanceof AgentCommand.Rejoin r) {
+            acceptEpoch(r.epoch(), r.primaryNodeId(), "rejoin");
+            internal(InternalCommands.REJOIN, Optional.of(r.primaryConninfo()), r.opId(), r.epoch(), r.replyTo());
+        } else if (c instanceof AgentCommand.SetSynchronousStandbys s) {
+            internal(InternalCommands.SET_SYNC, Optional.of(String.join(",", s.names())), s.opId(), s.epoch(), s.replyTo());
+        } else if (c instanceof AgentCommand.StopForSwitchover s) {
+            fenced = true; // it must not be restarted as a crashed primary
+            internal(InternalCommands.STOP_FOR_SWITCHOVER, Optional.empty(), s.opId(), s.epoch(), s.replyTo());
+        } else if (c instanceof AgentCommand.Resume r) {
+            fenced = false;
+            internal(InternalCommands.RESUME, Optional.empty(), r.opId(), r.epoch(), r.replyTo());
+        } else if (c instanceof AgentCommand.AwaitLsn a) {
+            internal(InternalCommands.AWAIT_LSN, Optional.of(a.lsn() + "@" + a.timeoutMillis()), a.opId(), a.epoch(),
+                    a.replyTo());
+        }
+        return this;
+    }
+
+    private void replyIfAsked(AgentCommand c, boolean ok, String message) {
+        ActorRef<AgentResult> to = null;
+        String opId = "";
+        if (c instanceof AgentCommand.Promote p) {
+            to = p.replyTo();
+            opId = p.opId();
+        } else if (c instanceof AgentCommand.Follow f) {
+            to = f.replyTo();
+            opId = f.opId();
+        } else if (c instanceof AgentCommand.Rejoin r) {
+            to = r.replyTo();
+            opId = r.opId();
+        } else if (c instanceof AgentCommand.SetSynchronousStandbys s) {
+            to = s.replyTo();
+            opId = s.opId();
+        } else if (c instanceof AgentCommand.StopForSwitchover s) {
+            to = s.replyTo();
+            opId = s.opId();
+        } else if (c instanceof AgentCommand.Resume r) {
+            to = r.replyTo();
+            opId = r.opId();
+        } else if (c instanceof AgentCommand.AwaitLsn a) {
+            to = a.replyTo();
+            opId = a.opId();
+        }
+        if (to != null) {
+            to.tell(new AgentResult(opId, settings.nodeId(), ok, message, Optional.empty(), Optional.empty(), 0));
+        }
+    }
+
+    /** Runs an internal operation through the NodeAgent; the answer goes to {@code replyTo} (may be null). */
+    private void internal(String command, Optional<String> target, String opId, long epoch, ActorRef<AgentResult> replyTo) {
+        CommandArgs none = CommandArgs.none();
+        var args = new CommandArgs(target, none.host(), none.port(), none.username(), none.dbname(), none.dataDir(),
+                none.remoteUser(), none.walKeepSegments(), false, false, false, Optional.empty(), false);
+        long started = System.nanoTime();
+        internalOpPending = true;
+        ActorRef<OperationView> onFinish = ctx.messageAdapter(OperationView.class,
+                v -> new Finished(v, opId, epoch, replyTo, started));
+        ctx.ask(NodeAgent.SubmitResult.class, nodeAgent,
+                Duration.ofSeconds(10), ref -> new NodeAgent.Submit(new CommandRequest(command, args), ref, Optional.of(onFinish)),
+                (res, err) -> {
+                    if (err != null) {
+                        return new NotStarted(command + ": " + err.getMessage(), opId, replyTo);
+                    }
+                    if (res instanceof NodeAgent.Rejected rej) {
+                        return new NotStarted(rej.error().message(), opId, replyTo);
+                    }
+                    return new Submitted();
+                });
+    }
+
+    /** The ask's success is followed by the operation's own finish message: nothing to do. */
+    private record Submitted() implements Command {}
+
+    private Behavior<Command> onFinished(Finished f) {
+        internalOpPending = false;
+        OperationView v = f.view();
+        boolean ok = v.state() == OperationView.State.SUCCEEDED;
+        long millis = (System.nanoTime() - f.startedNanos()) / 1_000_000;
+        if (v.command().equals(InternalCommands.RESTART)) {
+            localRecovery = ok ? LocalRecovery.NONE : (restartAttempts >= settings.restartAttempts() ? LocalRecovery.GAVE_UP
+                    : LocalRecovery.RESTARTING);
+            if (ok) {
+                restartAttempts = 0;
+            }
+            detail = "local restart " + (ok ? "succeeded" : "failed: " + v.message());
+        }
+        if (v.command().equals(InternalCommands.REJOIN) && ok) {
+            fenced = false;
+        }
+        if (v.command().equals(InternalCommands.PROMOTE) && ok) {
+            fenced = false;
+            localRecovery = LocalRecovery.NONE;
+        }
+        if (f.replyTo() != null) {
+            Optional<PgSnapshot> s = latest;
+            f.replyTo().tell(new AgentResult(f.opId(), settings.nodeId(), ok, v.message(),
+                    extractLsn(v.message()), s.filter(PgSnapshot::isReachable).map(PgSnapshot::timeline), millis));
+        }
+        return this;
+    }
+
+    private static Optional<String> extractLsn(String message) {
+        var m = java.util.regex.Pattern.compile("\\b[0-9A-F]{1,8}/[0-9A-F]{1,8}\\b").matcher(message);
+        return m.find() ? Optional.of(m.group()) : Optional.empty();
+    }
+
+    // ------------------------------------------------------------------ local state, fencing, restarts
+
+    private Behavior<Command> onObserved(Observed o) {
+        latest = Optional.of(o.observed().snapshot());
+        running = o.observed().runningOperation();
+        PgSnapshot s = o.observed().snapshot();
+        detail = s.isReachable() ? (s.inRecovery() ? "standby" : "primary") : s.error().orElse("down");
+        if (s.isReachable() && localRecovery != LocalRecovery.NONE) {
+            localRecovery = LocalRecovery.NONE;
+            restartAttempts = 0;
+        }
+        return this;
+    }
+
+    private Behavior<Command> onCheck() {
+        if (settings.witness()) {
+            return this;
+        }
+        long now = System.nanoTime();
+        boolean asPrimary = runningAsPrimary();
+        // a node that is not the primary of the accepted epoch never serves writes
+        if (asPrimary && epochs.primaryOfCurrentEpoch().isPresent() && !primaryOfEpoch() && !fencing
+                && running.isEmpty()) {
+            startFence("node " + epochs.primaryOfCurrentEpoch().get() + " is primary in epoch " + epochs.current());
+            return this;
+        }
+        if (settings.automatic() && primaryOfEpoch() && asPrimary && !fencing) {
+            boolean grace = now - startedNanos < settings.lease().toNanos();
+            if (!grace && !lease.held(now + settings.fenceLead().toNanos(), members())) {
+                startFence("lease expiring: promises from " + lease.validPromises(now) + " of " + members()
+                        + " members and no supervisor grant");
+                return this;
+            }
+        }
+        if (!settings.automatic() || running.isPresent() || internalOpPending || fencing || latest.isEmpty()) {
+            return this;
+        }
+        boolean down = !latest.get().isReachable()
+                && latest.get().reachability() != org.pgsteward.agent.postgres.Reachability.AUTH_FAILED;
+        if (fenced && primaryOfEpoch() && lease.held(now, members())) {
+            ctx.getLog().info("lease held again as primary of epoch {}: starting PostgreSQL", epochs.current());
+            fenced = false;
+            internal(InternalCommands.RESTART, Optional.empty(), "unfence", epochs.current(), null);
+            return this;
+        }
+        if (fenced && !primaryOfEpoch() && epochs.primaryOfCurrentEpoch().isPresent() && epochPrimaryConninfo.isPresent()
+                && settings.autoRejoin() && now - lastRejoinNanos > settings.rejoinBackoff().toNanos()) {
+            lastRejoinNanos = now;
+            ctx.getLog().info("fenced former primary: rejoining as a standby of node {}", epochs.primaryOfCurrentEpoch().get());
+            internal(InternalCommands.REJOIN, epochPrimaryConninfo, "auto-rejoin", epochs.current(), null);
+            return this;
+        }
+        if (down && !fenced && !primaryOfEpoch() && epochs.primaryOfCurrentEpoch().isPresent()
+                && !settings.standbyDataDir().getAsBoolean()) {
+            // a former primary's data directory: it must not start as a primary again
+            ctx.getLog().warn("PostgreSQL is down and its data directory is a primary's, but node {} is primary in epoch {}: "
+                    + "staying fenced", epochs.primaryOfCurrentEpoch().get(), epochs.current());
+            fenced = true;
+            return this;
+        }
+        if (down && !fenced) {
+            boolean mayStart = !primaryOfEpoch() || lease.held(now, members()) || now - startedNanos < settings.lease().toNanos();
+            if (restartAttempts >= settings.restartAttempts()) {
+                localRecovery = LocalRecovery.GAVE_UP;
+            } else if (mayStart && now - lastRestartNanos > settings.restartBackoff().toNanos()) {
+                restartAttempts++;
+                lastRestartNanos = now;
+                localRecovery = LocalRecovery.RESTARTING;
+                ctx.getLog().warn("PostgreSQL is down ({}): local restart attempt {} of {}",
+                        latest.get().error().orElse("unreachable"), restartAttempts, settings.restartAttempts());
+                internal(InternalCommands.RESTART, Optional.empty(), "restart-" + restartAttempts, epochs.current(), null);
+            }
+        }
+        return this;
+    }
+
+    private void startFence(String reason) {
+        if (fencing) {
+            return;
+        }
+        fencing = true;
+        ctx.getLog().warn("FENCING local PostgreSQL: {}", reason);
+        long t0 = System.nanoTime();
+        CompletableFuture.supplyAsync(fence::fence, blocking).whenComplete((how, err) ->
+                ctx.getSelf().tell(new FenceDone(err == null ? how : "failed: " + err.getMessage(),
+                        (System.nanoTime() - t0) / 1_000_000)));
+    }
+
+    private Behavior<Command> onFenceDone(FenceDone d) {
+        fencing = false;
+        fenced = !d.how().startsWith("failed");
+        ctx.getLog().warn("fence: {} in {} ms", d.how(), d.tookMillis());
+        return this;
+    }
+
+    /** How the link stops the local PostgreSQL (immediate stop, SIGKILL if it hangs); blocking. */
+    @FunctionalInterface
+    public interface FenceAction {
+        String fence();
+    }
+
+}

@@ -1,0 +1,20 @@
+package org.pgsteward.agent.cluster;
+
+import java.time.Duration;
+import java.util.function.BooleanSupplier;
+
+/**
+ * What the cluster link needs to know about this node and its policy.
+ *
+ * @param conninfo        this node's conninfo without its password (others connect with it)
+ * @param automatic       failover.mode = automatic: lease fencing, local restarts, auto-rejoin
+ * @param lease           the primary lease
+ * @param leaseMargin     clock-rate drift and delivery margin a voter adds before voting against a primary
+ * @param fenceLead       the primary fences this long before its lease would run out (time to stop)
+ * @param renewInterval   how often the lease is renewed and a report sent
+ * @param standbyDataDir  whether the local data directory is configured as a standby (standby.signal / recovery.conf)
+ */
+public record ClusterLinkSettings(int nodeId, String nodeName, int priority, boolean witness, String conninfo,
+                                  boolean automatic, boolean autoRejoin, Duration lease, Duration leaseMargin,
+                                  Duration fenceLead, Duration renewInterval, int restartAttempts, Duration restartBackoff,
+                                  Duration rejoinBackoff, PrimaryProbe primaryProbe, BooleanSupplier standbyDataDir) {}

@@ -1,0 +1,108 @@
+package org.pgsteward.agent.cluster;
+
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * The primary lease as this agent sees it, on its monotonic clock. Pure bookkeeping (no actor,
+ * no clock of its own): the cluster link feeds it and asks it.
+ *
+ * <p>As primary, the lease is held while the supervisor's grant or a majority of promises is
+ * unexpired, each counted from when this agent sent the request. As voter, it remembers the
+ * promise it gave and until when.
+ */
+final class LeaseState {
+
+    private static final int MAX_PENDING = 64;
+
+    private final long leaseNanos;
+    private final long marginNanos;
+    /** request seq -> when it was sent */
+    private final Map<Long, Long> sent = new LinkedHashMap<>();
+    /** node id -> until when its promise counts (our clock) */
+    private final Map<Integer, Long> promises = new HashMap<>();
+    private long supervisorLeaseUntil = Long.MIN_VALUE;
+
+    private Optional<Integer> promisedTo = Optional.empty();
+    private long promisedEpoch;
+    private long promisedUntil = Long.MIN_VALUE;
+
+    LeaseState(long leaseNanos, long marginNanos) {
+        this.leaseNanos = leaseNanos;
+        this.marginNanos = marginNanos;
+    }
+
+    long leaseNanos() {
+        return leaseNanos;
+    }
+
+    // ---- as primary
+
+    void requestSent(long seq, long nowNanos) {
+        sent.put(seq, nowNanos);
+        while (sent.size() > MAX_PENDING) {
+            sent.remove(sent.keySet().iterator().next());
+        }
+    }
+
+    Optional<Long> sentAt(long seq) {
+        return Optional.ofNullable(sent.get(seq));
+    }
+
+    void promised(int nodeId, long seq) {
+        sentAt(seq).ifPresent(t -> promises.merge(nodeId, t + leaseNanos, Math::max));
+    }
+
+    void supervisorGranted(long seq, long leaseMillis) {
+        sentAt(seq).ifPresent(t -> supervisorLeaseUntil = Math.max(supervisorLeaseUntil, t + leaseMillis * 1_000_000L));
+    }
+
+    int validPromises(long nowNanos) {
+        return (int) promises.values().stream().filter(until -> until > nowNanos).count();
+    }
+
+    /** Held at {@code atNanos}: the supervisor's grant, or promises from a majority of {@code members}. */
+    boolean held(long atNanos, int members) {
+        return supervisorLeaseUntil > atNanos || validPromises(atNanos) >= members / 2 + 1;
+    }
+
+    /** The latest moment the lease is surely held, for logs. */
+    long heldUntil(int members) {
+        long byPromises = promises.values().stream().sorted(java.util.Comparator.reverseOrder())
+                .skip(Math.max(0, members / 2)).findFirst().orElse(Long.MIN_VALUE);
+        return Math.max(supervisorLeaseUntil, byPromises);
+    }
+
+    void dropAll() {
+        promises.clear();
+        supervisorLeaseUntil = Long.MIN_VALUE;
+    }
+
+    // ---- as voter
+
+    void promise(int primaryId, long epoch, long nowNanos) {
+        promisedTo = Optional.of(primaryId);
+        promisedEpoch = epoch;
+        promisedUntil = nowNanos + leaseNanos;
+    }
+
+    /** How long (ns) until this agent may vote against {@code candidate}'s rival; 0 = now. */
+    long voteBlockedFor(int candidateId, long nowNanos) {
+        if (promisedTo.isEmpty() || promisedTo.get() == candidateId) {
+            return 0;
+        }
+        long free = promisedUntil + marginNanos;
+        return Math.max(0, free - nowNanos);
+    }
+
+    void clearPromise() {
+        promisedTo = Optional.empty();
+        promisedUntil = Long.MIN_VALUE;
+    }
+
+    long promisedEpoch() {
+        return promisedEpoch;
+    }
+}

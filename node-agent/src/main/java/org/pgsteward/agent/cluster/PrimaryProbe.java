@@ -1,0 +1,41 @@
+package org.pgsteward.agent.cluster;
+
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+
+/**
+ * A standby's view of the epoch's primary PostgreSQL, for the failover evidence rule: looked at
+ * only while the standby does not stream (streaming is proof enough). The monitor cycle calls
+ * {@link #refresh}; the cluster link reads {@link #lastResult}.
+ */
+public final class PrimaryProbe {
+
+    private final AtomicReference<Optional<String>> target = new AtomicReference<>(Optional.empty());
+    private final AtomicReference<Optional<Boolean>> last = new AtomicReference<>(Optional.empty());
+
+    /** The primary's conninfo (no password), or empty when this node is the primary. */
+    public void target(Optional<String> conninfo) {
+        if (!target.getAndSet(conninfo).equals(conninfo)) {
+            last.set(Optional.empty());
+        }
+    }
+
+    public Optional<String> target() {
+        return target.get();
+    }
+
+    /** Probes the target with {@code reachable} (blocking) and keeps the answer. */
+    public void refresh(Function<String, Boolean> reachable) {
+        Optional<String> t = target.get();
+        last.set(t.map(reachable));
+    }
+
+    public void clear() {
+        last.set(Optional.empty());
+    }
+
+    public Optional<Boolean> lastResult() {
+        return last.get();
+    }
+}

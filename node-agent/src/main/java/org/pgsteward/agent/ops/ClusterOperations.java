@@ -1,0 +1,206 @@
+package org.pgsteward.agent.ops;
+
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import org.pgsteward.agent.LocalNode;
+import org.pgsteward.agent.cluster.InternalCommands;
+import org.pgsteward.agent.exec.CommandFailedException;
+import org.pgsteward.agent.metadata.RegisteredNode;
+import org.pgsteward.agent.postgres.Conninfo;
+import org.pgsteward.agent.postgres.PgConfSyntax;
+import org.pgsteward.agent.postgres.PgSnapshot;
+import org.pgsteward.agent.postgres.Rewind;
+import org.pgsteward.agent.postgres.RewindException;
+import org.pgsteward.agent.postgres.RewindResult;
+import org.pgsteward.agent.postgres.ServerStatus;
+import org.pgsteward.agent.postgres.StopMode;
+import org.pgsteward.protocol.ExitCode;
+import org.pgsteward.protocol.Lsn;
+import org.pgsteward.protocol.api.CommandArgs;
+
+/**
+ * The steps the supervisor asks of this node (promote, follow, rejoin, restart, synchronous
+ * names, switchover halves), run by the NodeAgent like console operations.
+ */
+public final class ClusterOperations {
+
+    private static final Duration REWIND_TIMEOUT = Duration.ofMinutes(30);
+
+    private final LocalNode node;
+    private final NodeOperations ops;
+    private final ClusterQueries queries;
+
+    ClusterOperations(LocalNode node, NodeOperations ops, ClusterQueries queries) {
+        this.node = node;
+        this.ops = ops;
+        this.queries = queries;
+    }
+
+    OperationOutcome run(String command, CommandArgs args, Progress progress) {
+        return switch (command) {
+            case InternalCommands.PROMOTE -> promote(progress);
+            case InternalCommands.FOLLOW -> follow(target(args), progress);
+            case InternalCommands.REJOIN -> rejoin(target(args), progress);
+            case InternalCommands.RESTART -> restart(progress);
+            case InternalCommands.SET_SYNC -> setSync(args.target().orElse(""), progress);
+            case InternalCommands.STOP_FOR_SWITCHOVER -> stopForSwitchover(progress);
+            case InternalCommands.RESUME -> restart(progress);
+            case InternalCommands.AWAIT_LSN -> awaitLsn(args.target().orElse(""), progress);
+            default -> throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "unknown internal command " + command);
+        };
+    }
+
+    private Conninfo target(CommandArgs args) {
+        String c = args.target().orElseThrow(() -> new OperationFailure(ExitCode.ERR_BAD_CONFIG, "no upstream conninfo"));
+        return queries.connections().withCredentials(Conninfo.parse(c));
+    }
+
+    private OperationOutcome promote(Progress progress) {
+        PgSnapshot s = node.probeLocal();
+        if (s.isReachable() && !s.inRecovery()) {
+            return OperationOutcome.success("already primary at " + s.currentLsn().map(Object::toString).orElse("?"));
+        }
+        long t0 = System.nanoTime();
+        try {
+            node.pgCtl().promote();
+        } catch (CommandFailedException e) {
+            throw new OperationFailure(ExitCode.ERR_NO_RESTART, "promotion failed: " + e.getMessage(), e);
+        }
+        PgSnapshot after = node.probeLocal();
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        recordPromotion(after, "automatic failover");
+        return OperationOutcome.success("promoted in " + ms + " ms at " + after.currentLsn().map(Object::toString).orElse("?")
+                + " on timeline " + after.timeline());
+    }
+
+    /** Mirrors the promotion into the SQL metadata (nodes, cluster_state, events); best effort. */
+    void recordPromotion(PgSnapshot after, String how) {
+        int self = node.config().node().id();
+        try (Connection c = queries.connections().open(node.conninfo())) {
+            if (!queries.schemaExists(c)) {
+                return;
+            }
+            List<RegisteredNode> nodes = queries.metadata().nodes(c);
+            Optional<RegisteredNode> old = nodes.stream().filter(RegisteredNode::isActivePrimary).filter(n -> n.id() != self)
+                    .findFirst();
+            long epoch = old.map(o -> queries.metadata().promote(c, self, o.id())).orElseGet(() -> queries.metadata().promote(c, self));
+            queries.metadata().recordEvent(c, self, "standby_promote", true, how + ": promoted on timeline " + after.timeline()
+                    + " at " + after.currentLsn().map(Object::toString).orElse("?") + ", epoch " + epoch
+                    + old.map(o -> "; previous primary " + o.describe()).orElse(""));
+        } catch (SQLException | RuntimeException e) {
+            org.slf4j.LoggerFactory.getLogger(ClusterOperations.class).warn("promoted, but recording it in SQL failed: {}",
+                    e.getMessage());
+        }
+    }
+
+    private OperationOutcome follow(Conninfo target, Progress progress) {
+        PgSnapshot s = node.probeLocal();
+        if (s.isReachable() && s.isStreaming() && s.walReceiver().flatMap(w -> w.senderPort())
+                .map(p -> p == target.port()).orElse(false)) {
+            return OperationOutcome.success("already streaming from " + target.toConnStringRedacted());
+        }
+        return ops.followTarget(target, progress);
+    }
+
+    private OperationOutcome rejoin(Conninfo source, Progress progress) {
+        long t0 = System.nanoTime();
+        if (node.pgCtl().status() == ServerStatus.RUNNING) {
+            PgSnapshot s = node.probeLocal();
+            if (s.isReachable() && s.inRecovery()) {
+                return follow(source, progress);
+            }
+            progress.report("stopping the local PostgreSQL (a former primary) before pg_rewind");
+            node.pgCtl().stopOrKill(StopMode.FAST, Duration.ofSeconds(30));
+        }
+        var rewind = new Rewind(node.binaries(), node.runner(), node.osUser(), REWIND_TIMEOUT);
+        RewindResult r;
+        try {
+            r = rewind.rewind(node.dataDir(), source, node.config().node().name(), progress::report);
+        } catch (RewindException e) {
+            throw new OperationFailure(e.exitCode(), "rejoin: " + e.getMessage(), e);
+        }
+        progress.report((r.rewound() ? "rewound" : "no rewind needed") + " in " + r.took().toMillis() + " ms");
+        ops.setPort();
+        try {
+            node.pgCtl().start();
+        } catch (CommandFailedException e) {
+            throw new OperationFailure(ExitCode.ERR_NO_RESTART, "rejoin: cannot start as a standby: " + e.getMessage(), e);
+        }
+        PgSnapshot s = ops.awaitStreaming(Optional.of(source), progress);
+        return OperationOutcome.success("rejoined as a standby of " + source.toConnStringRedacted() + " in "
+                + (System.nanoTime() - t0) / 1_000_000 + " ms (received " + s.receivedLsn().map(Object::toString).orElse("?") + ")");
+    }
+
+    private OperationOutcome restart(Progress progress) {
+        if (node.pgCtl().status() == ServerStatus.RUNNING) {
+            return OperationOutcome.success("already running");
+        }
+        long t0 = System.nanoTime();
+        try {
+            node.pgCtl().start();
+        } catch (CommandFailedException e) {
+            throw new OperationFailure(ExitCode.ERR_NO_RESTART, "restart failed: " + e.getMessage(), e);
+        }
+        return OperationOutcome.success("started in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+    }
+
+    private OperationOutcome setSync(String names, Progress progress) {
+        String value = names.isBlank() ? "" : "FIRST 1 (" + String.join(", ", quoteNames(names)) + ")";
+        try (Connection c = queries.connections().open(node.conninfo()); Statement st = c.createStatement()) {
+            st.execute("ALTER SYSTEM SET synchronous_standby_names = " + PgConfSyntax.quote(value));
+            st.execute("SELECT pg_reload_conf()");
+        } catch (SQLException e) {
+            throw Connections.failure("setting synchronous_standby_names", e);
+        }
+        return OperationOutcome.success("synchronous_standby_names = '" + value + "'");
+    }
+
+    private static List<String> quoteNames(String names) {
+        return java.util.Arrays.stream(names.split(",")).map(String::strip).filter(n -> !n.isEmpty())
+                .map(n -> "\"" + n.replace("\"", "\"\"") + "\"").toList();
+    }
+
+    private OperationOutcome stopForSwitchover(Progress progress) {
+        try (Connection c = queries.connections().open(node.conninfo()); Statement st = c.createStatement()) {
+            st.execute("CHECKPOINT");
+        } catch (SQLException e) {
+            throw Connections.failure("checkpoint before switchover", e);
+        }
+        try {
+            node.pgCtl().stop(StopMode.FAST);
+        } catch (CommandFailedException e) {
+            throw new OperationFailure(ExitCode.ERR_OPERATION_FAILED, "clean stop failed: " + e.getMessage(), e);
+        }
+        String lsn = node.controlData().map(cd -> cd.checkpointLsn()).orElse("?");
+        return OperationOutcome.success("stopped cleanly; final checkpoint at " + lsn);
+    }
+
+    private OperationOutcome awaitLsn(String spec, Progress progress) {
+        int at = spec.indexOf('@');
+        Lsn want = Lsn.parse(at < 0 ? spec : spec.substring(0, at));
+        long timeoutMs = at < 0 ? 10_000 : Long.parseLong(spec.substring(at + 1));
+        Instant deadline = Instant.now().plusMillis(timeoutMs);
+        while (true) {
+            PgSnapshot s = node.probeLocal();
+            Optional<Lsn> got = s.receivedLsn().or(s::replayedLsn);
+            if (got.isPresent() && got.get().compareTo(want) >= 0) {
+                return OperationOutcome.success("received up to " + got.get() + " (>= " + want + ")");
+            }
+            if (Instant.now().isAfter(deadline)) {
+                throw new OperationFailure(ExitCode.ERR_TIMEOUT, "received only " + got.map(Object::toString).orElse("?")
+                        + " of " + want + " after " + timeoutMs + " ms");
+            }
+            try {
+                Thread.sleep(50);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new OperationFailure(ExitCode.ERR_OPERATION_FAILED, "interrupted");
+            }
+        }
+    }
+}

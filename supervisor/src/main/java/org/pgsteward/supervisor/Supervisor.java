@@ -1,0 +1,572 @@
+package org.pgsteward.supervisor;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.UUID;
+import java.util.stream.Collectors;
+import org.apache.pekko.actor.Address;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.ActorContext;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
+import org.apache.pekko.cluster.ClusterEvent;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Subscribe;
+import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
+import org.apache.pekko.persistence.typed.javadsl.Effect;
+import org.apache.pekko.persistence.typed.javadsl.EventHandler;
+import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
+import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
+import org.pgsteward.protocol.CborSerializable;
+import org.pgsteward.protocol.cluster.AgentCommand;
+import org.pgsteward.protocol.cluster.AgentResult;
+import org.pgsteward.protocol.cluster.LeaseMessage;
+import org.pgsteward.protocol.cluster.NodeReport;
+import org.pgsteward.protocol.cluster.PgState;
+import org.pgsteward.supervisor.policy.CandidateAssessment;
+import org.pgsteward.supervisor.policy.ClusterSnapshot;
+import org.pgsteward.supervisor.policy.Decision;
+import org.pgsteward.supervisor.policy.FailoverPolicy;
+import org.pgsteward.supervisor.policy.NodeView;
+import org.pgsteward.supervisor.policy.ObservedReport;
+import org.pgsteward.supervisor.policy.PolicyConfig;
+import org.pgsteward.supervisor.policy.RegisteredMember;
+import org.pgsteward.supervisor.SupervisorEvent.EpochLearned;
+import org.pgsteward.supervisor.SupervisorEvent.EpochReserved;
+import org.pgsteward.supervisor.SupervisorEvent.MemberSeen;
+import org.pgsteward.supervisor.SupervisorEvent.PausedChanged;
+import org.pgsteward.supervisor.SupervisorEvent.PrimaryChosen;
+import org.pgsteward.supervisor.SupervisorEvent.StepRecorded;
+
+/**
+ * The cluster's one decider: a Cluster Singleton, event-sourced. It hears every agent's report,
+ * asks {@link FailoverPolicy} what to do, and carries out promotions: reserve a new epoch
+ * (persisted), collect a majority of votes (each voter's lease promise to the old primary has
+ * expired), record the new primary (persisted), tell the candidate to promote and the others
+ * to follow. A new incarnation first hears a majority of agents and adopts the highest epoch
+ * they accepted; it never reuses one.
+ */
+public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, SupervisorEvent, SupervisorState> {
+
+    public sealed interface Command {}
+
+    /** Every agent, every monitor interval. */
+    public record Report(NodeReport report, ActorRef<AgentCommand> agent, ActorRef<LeaseMessage> lease)
+            implements Command, CborSerializable {}
+
+    /**
+     * An agent asks to become primary: after `primary register` (no primary yet) or for a manual
+     * `standby promote`. The answer comes once a majority voted for the new epoch.
+     */
+    public record RequestPrimary(int nodeId, String why, boolean force, ActorRef<PrimaryAnswer> replyTo)
+            implements Command, CborSerializable {}
+
+    public record PrimaryAnswer(boolean granted, long epoch, String message) implements CborSerializable {}
+
+    public record SetPaused(boolean paused, String by, ActorRef<View> replyTo) implements Command, CborSerializable {}
+
+    public record GetView(ActorRef<View> replyTo) implements Command, CborSerializable {}
+
+    /** What `cluster show` and `cluster event` show of the supervisor. */
+    public record View(long epoch, Optional<Integer> primaryId, boolean paused, boolean stateKnown, String mode,
+                       String lastDecision, Optional<String> operation, List<String> history) implements CborSerializable {}
+
+    private enum Tick implements Command { INSTANCE }
+
+    private record MemberReachability(Address address, boolean reachable) implements Command {}
+
+    private record Voted(LeaseMessage.VoteReply reply) implements Command {}
+
+    private record StepDone(AgentResult result) implements Command {}
+
+    private record ResendVote(long epoch, int nodeId) implements Command {}
+
+    /** An attempt to install a new primary, from reserving the epoch to the followers' answers. */
+    private static final class Operation {
+        final String id = UUID.randomUUID().toString();
+        final long epoch;
+        final int candidateId;
+        final Optional<Integer> oldPrimaryId;
+        final String reason;
+        final Optional<ActorRef<PrimaryAnswer>> manualReplyTo;
+        final long startedNanos = System.nanoTime();
+        final Optional<Long> failedSinceNanos;
+        final Set<Integer> votes = new HashSet<>();
+        Phase phase = Phase.VOTING;
+        long phaseStartedNanos = System.nanoTime();
+        final Set<Integer> awaitingFollow = new HashSet<>();
+
+        Operation(long epoch, int candidateId, Optional<Integer> oldPrimaryId, String reason,
+                  Optional<ActorRef<PrimaryAnswer>> manualReplyTo, Optional<Long> failedSinceNanos) {
+            this.epoch = epoch;
+            this.candidateId = candidateId;
+            this.oldPrimaryId = oldPrimaryId;
+            this.reason = reason;
+            this.manualReplyTo = manualReplyTo;
+            this.failedSinceNanos = failedSinceNanos;
+        }
+
+        String describe() {
+            return phase.name().toLowerCase() + " node " + candidateId + " in epoch " + epoch;
+        }
+    }
+
+    private enum Phase { VOTING, PROMOTING, FOLLOWING }
+
+    private final ActorContext<Command> ctx;
+    private final TimerScheduler<Command> timers;
+    private final SupervisorSettings settings;
+    private final long incarnationStartedNanos = System.nanoTime();
+    private final Map<Integer, ObservedReport> reports = new HashMap<>();
+    private final Map<Integer, ActorRef<AgentCommand>> agents = new HashMap<>();
+    private final Map<Integer, ActorRef<LeaseMessage>> leaseRefs = new HashMap<>();
+    private final Set<Address> unreachable = new HashSet<>();
+    private final ActorRef<LeaseMessage.VoteReply> voteAdapter;
+    private final ActorRef<AgentResult> stepAdapter;
+    private boolean stateKnown;
+    private Optional<Long> leaseExpiresAtNanos = Optional.empty();
+    private Optional<Long> failedSinceNanos = Optional.empty();
+    private Optional<Operation> operation = Optional.empty();
+    private String lastDecision = "starting: waiting to hear from a majority of agents";
+    private String lastRecordedDecision = "";
+
+    public static Behavior<Command> create(SupervisorSettings settings) {
+        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Supervisor(ctx, timers, settings)));
+    }
+
+    private Supervisor(ActorContext<Command> ctx, TimerScheduler<Command> timers, SupervisorSettings settings) {
+        super(PersistenceId.ofUniqueId(settings.persistenceId()));
+        this.ctx = ctx;
+        this.timers = timers;
+        this.settings = settings;
+        this.voteAdapter = ctx.messageAdapter(LeaseMessage.VoteReply.class, Voted::new);
+        this.stepAdapter = ctx.messageAdapter(AgentResult.class, StepDone::new);
+        ActorRef<ClusterEvent.ReachabilityEvent> reach = ctx.messageAdapter(ClusterEvent.ReachabilityEvent.class,
+                e -> new MemberReachability(e.member().address(), e instanceof ClusterEvent.ReachableMember));
+        Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(reach, ClusterEvent.ReachabilityEvent.class));
+        timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.tick());
+        ctx.getLog().info("supervisor for cluster {} started (mode {}, lease {} ms, failover timeout {} ms)",
+                settings.cluster(), settings.policy().mode(), settings.policy().leaseDuration().toMillis(),
+                settings.policy().failoverTimeout().toMillis());
+    }
+
+    @Override
+    public SupervisorState emptyState() {
+        return SupervisorState.empty();
+    }
+
+    @Override
+    public RetentionCriteria retentionCriteria() {
+        return RetentionCriteria.snapshotEvery(100, 2);
+    }
+
+    @Override
+    public EventHandler<SupervisorState, SupervisorEvent> eventHandler() {
+        return newEventHandlerBuilder().forAnyState()
+                .onAnyEvent((state, event) -> apply(state, event));
+    }
+
+    static SupervisorState apply(SupervisorState state, SupervisorEvent event) {
+        SupervisorState s = state;
+        if (event instanceof MemberSeen m) {
+            s = s.withMember(new RegisteredMember(m.nodeId(), m.name(), m.priority(), m.witness(), false));
+            return s; // membership is not history worth showing every restart
+        } else if (event instanceof EpochLearned l) {
+            s = s.withEpoch(l.epoch(), l.primaryId());
+        } else if (event instanceof EpochReserved r) {
+            s = new SupervisorState(Math.max(s.epoch(), r.epoch()), s.primaryId(), s.paused(), s.members(), s.history());
+        } else if (event instanceof PrimaryChosen c) {
+            s = s.withEpoch(c.epoch(), Optional.of(c.primaryId()));
+        } else if (event instanceof PausedChanged p) {
+            s = s.withPaused(p.paused());
+        }
+        return s.withHistory(event.at() + " " + event.describe());
+    }
+
+    @Override
+    public CommandHandler<Command, SupervisorEvent, SupervisorState> commandHandler() {
+        return newCommandHandlerBuilder().forAnyState()
+                .onCommand(Report.class, this::onReport)
+                .onCommand(RequestPrimary.class, this::onRequestPrimary)
+                .onCommand(SetPaused.class, this::onSetPaused)
+                .onCommand(GetView.class, (state, get) -> {
+                    get.replyTo().tell(view(state));
+                    return Effect().none();
+                })
+                .onCommand(MemberReachability.class, (state, m) -> {
+                    if (m.reachable()) {
+                        unreachable.remove(m.address());
+                    } else {
+                        unreachable.add(m.address());
+                    }
+                    return Effect().none();
+                })
+                .onCommand(Tick.class, (state, t) -> onTick(state))
+                .onCommand(Voted.class, this::onVoted)
+                .onCommand(ResendVote.class, this::onResendVote)
+                .onCommand(StepDone.class, this::onStepDone)
+                .build();
+    }
+
+    // ------------------------------------------------------------------ reports, learning, leases
+
+    private Effect<SupervisorEvent, SupervisorState> onReport(SupervisorState state, Report r) {
+        NodeReport rep = r.report();
+        long now = System.nanoTime();
+        reports.put(rep.nodeId(), new ObservedReport(rep, now));
+        agents.put(rep.nodeId(), r.agent());
+        leaseRefs.put(rep.nodeId(), r.lease());
+        List<SupervisorEvent> events = new ArrayList<>();
+        RegisteredMember known = state.members().get(rep.nodeId());
+        if (known == null || known.priority() != rep.priority() || !known.name().equals(rep.nodeName())
+                || known.witness() != rep.witness()) {
+            events.add(new MemberSeen(Instant.now(), rep.nodeId(), rep.nodeName(), rep.priority(), rep.witness()));
+        }
+        if (!stateKnown) {
+            learnFromMajority(state).ifPresent(events::add);
+        }
+        Optional<Operation> manualDone = operation.filter(op -> op.phase == Phase.PROMOTING && op.manualReplyTo.isPresent()
+                && op.candidateId == rep.nodeId() && rep.pg() == PgState.PRIMARY && rep.acceptedEpoch() == op.epoch);
+        manualDone.ifPresent(op -> events.add(new StepRecorded(Instant.now(), op.epoch, "promote", true, "node "
+                + rep.nodeId() + " runs as primary in epoch " + op.epoch + " at " + rep.currentLsn().orElse("?") + ", "
+                + (System.nanoTime() - op.startedNanos) / 1_000_000 + " ms after it asked")));
+        long epoch = state.epoch();
+        for (SupervisorEvent e : events) {
+            if (e instanceof EpochLearned l) {
+                epoch = Math.max(epoch, l.epoch());
+            }
+        }
+        long currentEpoch = epoch;
+        return Effect().persist(events).thenRun(s -> {
+            if (!stateKnown) {
+                return;
+            }
+            if (rep.acceptedEpoch() < s.epoch() && s.primaryId().isPresent()) {
+                r.agent().tell(new AgentCommand.EpochAnnounce(s.epoch(), s.primaryId().get(), primaryConninfo(s)));
+            }
+            grantLeaseIfPrimary(s, rep, r.agent(), now);
+            manualDone.ifPresent(op -> startFollowing(s, op));
+            if (currentEpoch != s.epoch()) {
+                ctx.getLog().debug("epoch moved while persisting: {} -> {}", currentEpoch, s.epoch());
+            }
+        });
+    }
+
+    /** The supervisor's own lease grant to the primary of the epoch (the agents' promises are the other half). */
+    private void grantLeaseIfPrimary(SupervisorState s, NodeReport rep, ActorRef<AgentCommand> agent, long receivedNanos) {
+        if (s.primaryId().isEmpty() || s.primaryId().get() != rep.nodeId() || rep.acceptedEpoch() != s.epoch()) {
+            return;
+        }
+        if (operation.isPresent() && operation.get().phase == Phase.VOTING) {
+            return; // a promotion is being decided: the old primary's lease must run out
+        }
+        boolean serving = rep.pg() == PgState.PRIMARY || rep.pg() == PgState.BUSY
+                || (rep.pg() == PgState.DOWN && rep.localRecovery() != org.pgsteward.protocol.cluster.LocalRecovery.GAVE_UP);
+        if (!serving) {
+            return;
+        }
+        long leaseMillis = settings.policy().leaseDuration().toMillis();
+        leaseExpiresAtNanos = Optional.of(receivedNanos + settings.policy().leaseDuration().toNanos());
+        agent.tell(new AgentCommand.LeaseGrant(s.epoch(), rep.nodeId(), rep.incarnation(), rep.seq(), leaseMillis));
+    }
+
+    /** Once a majority of the cluster's members reported: adopt the highest epoch they accepted. */
+    private Optional<SupervisorEvent> learnFromMajority(SupervisorState state) {
+        int members = clusterSize();
+        long fresh = freshReports().count();
+        if (fresh * 2 <= members) {
+            lastDecision = "learning the cluster state: " + fresh + " of " + members + " agents reported";
+            return Optional.empty();
+        }
+        stateKnown = true;
+        Optional<NodeReport> highest = freshReports().map(ObservedReport::report)
+                .max(java.util.Comparator.comparingLong(NodeReport::acceptedEpoch));
+        long agentsEpoch = highest.map(NodeReport::acceptedEpoch).orElse(0L);
+        ctx.getLog().info("state known from {} of {} agents: journal epoch {}, highest accepted epoch {}", fresh, members,
+                state.epoch(), agentsEpoch);
+        if (agentsEpoch > state.epoch() || (agentsEpoch == state.epoch() && state.primaryId().isEmpty() && agentsEpoch > 0)) {
+            Optional<Integer> primary = highest.map(NodeReport::epochPrimaryId).filter(id -> id > 0);
+            return Optional.of(new EpochLearned(Instant.now(), agentsEpoch, primary,
+                    "highest epoch accepted by " + fresh + " of " + members + " agents"));
+        }
+        return Optional.empty();
+    }
+
+    private java.util.stream.Stream<ObservedReport> freshReports() {
+        long now = System.nanoTime();
+        long stale = settings.policy().reportStaleAfter().toNanos();
+        return reports.values().stream().filter(o -> now - o.receivedAtNanos() <= stale);
+    }
+
+    private int clusterSize() {
+        int n = 0;
+        for (var m : Cluster.get(ctx.getSystem()).state().getMembers()) {
+            if (m.status() != org.apache.pekko.cluster.MemberStatus.removed()
+                    && m.status() != org.apache.pekko.cluster.MemberStatus.down()) {
+                n++;
+            }
+        }
+        return Math.max(n, 1);
+    }
+
+    private int majority() {
+        return clusterSize() / 2 + 1;
+    }
+
+    private String primaryConninfo(SupervisorState s) {
+        return s.primaryId().flatMap(id -> Optional.ofNullable(reports.get(id))).map(o -> o.report().conninfo()).orElse("");
+    }
+
+    // ------------------------------------------------------------------ decisions
+
+    private Effect<SupervisorEvent, SupervisorState> onTick(SupervisorState state) {
+        if (!stateKnown) {
+            return Effect().none();
+        }
+        if (operation.isPresent()) {
+            return checkOperationTimeout(state, operation.get());
+        }
+        Decision d = FailoverPolicy.decide(settings.policy(), snapshot(state), System.nanoTime());
+        failedSinceNanos = d.primaryLooksFailedSinceNanos();
+        String text = kind(d) + ": " + d.reason();
+        if (!text.equals(lastDecision)) {
+            ctx.getLog().info("decision: {}", text);
+        }
+        lastDecision = text;
+        if (d instanceof Decision.Promote p) {
+            return startFailover(state, p);
+        }
+        boolean blocked = d instanceof Decision.NoCandidate || d instanceof Decision.Paused || d instanceof Decision.ReportOnly;
+        if (blocked && !text.equals(lastRecordedDecision)) {
+            lastRecordedDecision = text;
+            return Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "decision", false, text));
+        }
+        if (d instanceof Decision.Healthy) {
+            lastRecordedDecision = "";
+        }
+        return Effect().none();
+    }
+
+    private static String kind(Decision d) {
+        return d.getClass().getSimpleName().replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase();
+    }
+
+    private ClusterSnapshot snapshot(SupervisorState state) {
+        List<NodeView> views = new ArrayList<>();
+        Set<Integer> ids = new HashSet<>(state.members().keySet());
+        ids.addAll(reports.keySet());
+        for (int id : ids) {
+            RegisteredMember m = state.members().get(id);
+            ObservedReport o = reports.get(id);
+            if (m == null && o != null) {
+                m = new RegisteredMember(id, o.report().nodeName(), o.report().priority(), o.report().witness(), false);
+            }
+            boolean reachable = Optional.ofNullable(agents.get(id)).map(a -> !unreachable.contains(a.path().address()))
+                    .orElse(false);
+            views.add(new NodeView(m, Optional.ofNullable(o), reachable));
+        }
+        return new ClusterSnapshot(state.epoch(), state.primaryId(), state.paused(), views, leaseExpiresAtNanos,
+                incarnationStartedNanos, failedSinceNanos, stateKnown);
+    }
+
+    private Effect<SupervisorEvent, SupervisorState> startFailover(SupervisorState state, Decision.Promote p) {
+        String candidates = candidatesText(p.assessments());
+        String reason = p.reason() + "; candidates: " + candidates + "; winner node " + p.candidateId();
+        ctx.getLog().warn("FAILOVER: {}", reason);
+        var op = new Operation(p.newEpoch(), p.candidateId(), state.primaryId(), reason, Optional.empty(), failedSinceNanos);
+        operation = Optional.of(op);
+        return Effect().persist(new EpochReserved(Instant.now(), p.newEpoch(), p.candidateId(), reason))
+                .thenRun(s -> requestVotes(op));
+    }
+
+    static String candidatesText(List<CandidateAssessment> list) {
+        return list.stream().map(a -> a.name() + "(" + a.receivedLsn().map(Object::toString).orElse("?") + ", priority "
+                + a.priority() + ", " + (a.eligible() ? "eligible" : a.why()) + ")").collect(Collectors.joining(", "));
+    }
+
+    private void requestVotes(Operation op) {
+        for (var e : leaseRefs.entrySet()) {
+            e.getValue().tell(new LeaseMessage.VoteRequest(op.epoch, op.candidateId, voteAdapter));
+        }
+    }
+
+    private Effect<SupervisorEvent, SupervisorState> onResendVote(SupervisorState state, ResendVote r) {
+        operation.filter(op -> op.epoch == r.epoch() && op.phase == Phase.VOTING).ifPresent(op ->
+                Optional.ofNullable(leaseRefs.get(r.nodeId())).ifPresent(ref ->
+                        ref.tell(new LeaseMessage.VoteRequest(op.epoch, op.candidateId, voteAdapter))));
+        return Effect().none();
+    }
+
+    private Effect<SupervisorEvent, SupervisorState> onVoted(SupervisorState state, Voted v) {
+        LeaseMessage.VoteReply reply = v.reply();
+        Optional<Operation> current = operation.filter(op -> op.epoch == reply.newEpoch() && op.phase == Phase.VOTING);
+        if (current.isEmpty()) {
+            return Effect().none();
+        }
+        Operation op = current.get();
+        if (!reply.granted()) {
+            if (reply.retryInMillis() > 0) {
+                timers.startSingleTimer("vote-" + reply.fromNodeId(), new ResendVote(op.epoch, reply.fromNodeId()),
+                        Duration.ofMillis(reply.retryInMillis()));
+            } else {
+                ctx.getLog().info("node {} refused to vote for epoch {}: {}", reply.fromNodeId(), op.epoch, reply.reason());
+            }
+            return Effect().none();
+        }
+        op.votes.add(reply.fromNodeId());
+        if (op.votes.size() < majority()) {
+            return Effect().none();
+        }
+        long votedMs = (System.nanoTime() - op.startedNanos) / 1_000_000;
+        op.phase = Phase.PROMOTING;
+        op.phaseStartedNanos = System.nanoTime();
+        String why = op.reason + "; votes from nodes " + op.votes + " in " + votedMs + " ms";
+        return Effect().persist(new PrimaryChosen(Instant.now(), op.epoch, op.candidateId, why)).thenRun(s -> {
+            ctx.getLog().info("epoch {}: node {} chosen as primary ({} of {} votes after {} ms)", op.epoch, op.candidateId,
+                    op.votes.size(), clusterSize(), votedMs);
+            leaseExpiresAtNanos = Optional.empty();
+            announce(s);
+            if (op.manualReplyTo.isPresent()) {
+                // the agent that asked promotes itself (or already is primary) and answers its console
+                op.manualReplyTo.get().tell(new PrimaryAnswer(true, op.epoch, why));
+            } else {
+                Optional.ofNullable(agents.get(op.candidateId)).ifPresent(a -> a.tell(new AgentCommand.Promote(op.epoch,
+                        op.id, stepAdapter)));
+            }
+        });
+    }
+
+    private void announce(SupervisorState s) {
+        String conninfo = primaryConninfo(s);
+        s.primaryId().ifPresent(p -> agents.values().forEach(a -> a.tell(new AgentCommand.EpochAnnounce(s.epoch(), p, conninfo))));
+    }
+
+    private Effect<SupervisorEvent, SupervisorState> onStepDone(SupervisorState state, StepDone done) {
+        AgentResult r = done.result();
+        Optional<Operation> current = operation.filter(op -> op.id.equals(r.opId()));
+        if (current.isEmpty()) {
+            return Effect().none();
+        }
+        Operation op = current.get();
+        long sinceStart = (System.nanoTime() - op.startedNanos) / 1_000_000;
+        if (op.phase == Phase.PROMOTING) {
+            if (!r.success()) {
+                operation = Optional.empty();
+                return Effect().persist(new StepRecorded(Instant.now(), op.epoch, "promote", false,
+                        "node " + r.nodeId() + ": " + r.message()));
+            }
+            String detail = "node " + r.nodeId() + " promoted in " + r.millis() + " ms at " + r.lsn().orElse("?")
+                    + " (timeline " + r.timeline().map(Object::toString).orElse("?") + "), " + sinceStart
+                    + " ms after the decision" + op.failedSinceNanos.map(f -> ", "
+                    + (System.nanoTime() - f) / 1_000_000 + " ms after the failure was first seen").orElse("");
+            ctx.getLog().info("epoch {}: {}", op.epoch, detail);
+            startFollowing(state, op);
+            return Effect().persist(new StepRecorded(Instant.now(), op.epoch, "promote", true, detail));
+        }
+        if (op.phase == Phase.FOLLOWING) {
+            op.awaitingFollow.remove(r.nodeId());
+            String detail = "node " + r.nodeId() + (r.success() ? " follows node " + op.candidateId + " (" + r.millis()
+                    + " ms)" : " could not follow: " + r.message());
+            if (op.awaitingFollow.isEmpty()) {
+                operation = Optional.empty();
+            }
+            return Effect().persist(new StepRecorded(Instant.now(), op.epoch, "follow", r.success(), detail));
+        }
+        return Effect().none();
+    }
+
+    private void startFollowing(SupervisorState state, Operation op) {
+        op.phase = Phase.FOLLOWING;
+        op.phaseStartedNanos = System.nanoTime();
+        String conninfo = Optional.ofNullable(reports.get(op.candidateId)).map(o -> o.report().conninfo()).orElse("");
+        for (var e : agents.entrySet()) {
+            int id = e.getKey();
+            ObservedReport o = reports.get(id);
+            boolean isStandby = o != null && !o.report().witness() && id != op.candidateId
+                    && op.oldPrimaryId.map(old -> old != id).orElse(true);
+            if (isStandby && settings.policy().mode() == PolicyConfig.Mode.AUTOMATIC) {
+                op.awaitingFollow.add(id);
+                e.getValue().tell(new AgentCommand.Follow(op.epoch, op.id, op.candidateId, conninfo, stepAdapter));
+            }
+        }
+        if (op.awaitingFollow.isEmpty()) {
+            operation = Optional.empty();
+        }
+    }
+
+    private Effect<SupervisorEvent, SupervisorState> checkOperationTimeout(SupervisorState state, Operation op) {
+        long inPhase = System.nanoTime() - op.phaseStartedNanos;
+        Duration limit = op.phase == Phase.VOTING
+                ? settings.voteTimeout().plus(settings.policy().leaseDuration()).plus(settings.policy().leaseMargin())
+                : settings.stepTimeout();
+        if (inPhase < limit.toNanos()) {
+            return Effect().none();
+        }
+        operation = Optional.empty();
+        String detail = op.describe() + " timed out after " + inPhase / 1_000_000 + " ms"
+                + (op.phase == Phase.VOTING ? " with votes from " + op.votes + " (need " + majority() + ")" : "")
+                + (op.phase == Phase.FOLLOWING ? ", still waiting for nodes " + op.awaitingFollow : "");
+        ctx.getLog().warn(detail);
+        op.manualReplyTo.ifPresent(r -> r.tell(new PrimaryAnswer(false, state.epoch(), detail)));
+        return Effect().persist(new StepRecorded(Instant.now(), op.epoch, op.phase.name().toLowerCase(), false, detail));
+    }
+
+    // ------------------------------------------------------------------ console requests
+
+    private Effect<SupervisorEvent, SupervisorState> onRequestPrimary(SupervisorState state, RequestPrimary req) {
+        if (!stateKnown) {
+            req.replyTo().tell(new PrimaryAnswer(false, state.epoch(), lastDecision + "; retry in a moment"));
+            return Effect().none();
+        }
+        if (operation.isPresent()) {
+            req.replyTo().tell(new PrimaryAnswer(false, state.epoch(), "busy: " + operation.get().describe()));
+            return Effect().none();
+        }
+        if (state.primaryId().equals(Optional.of(req.nodeId()))) {
+            req.replyTo().tell(new PrimaryAnswer(true, state.epoch(), "node " + req.nodeId() + " is primary in epoch "
+                    + state.epoch()));
+            return Effect().none();
+        }
+        Optional<Integer> old = state.primaryId();
+        if (old.isPresent() && !req.force()) {
+            ObservedReport o = reports.get(old.get());
+            boolean oldServing = o != null && o.report().pg() == PgState.PRIMARY
+                    && System.nanoTime() - o.receivedAtNanos() <= settings.policy().reportStaleAfter().toNanos();
+            if (oldServing) {
+                req.replyTo().tell(new PrimaryAnswer(false, state.epoch(), "node " + old.get()
+                        + " is the running primary of epoch " + state.epoch() + "; stop it first (or use -F)"));
+                return Effect().none();
+            }
+        }
+        long epoch = state.epoch() + 1;
+        String reason = req.why();
+        var op = new Operation(epoch, req.nodeId(), old, reason, Optional.of(req.replyTo()), Optional.empty());
+        operation = Optional.of(op);
+        ctx.getLog().info("node {} asks to become primary ({}): reserving epoch {}", req.nodeId(), reason, epoch);
+        return Effect().persist(new EpochReserved(Instant.now(), epoch, req.nodeId(), reason)).thenRun(s -> requestVotes(op));
+    }
+
+    private Effect<SupervisorEvent, SupervisorState> onSetPaused(SupervisorState state, SetPaused p) {
+        if (state.paused() == p.paused()) {
+            p.replyTo().tell(view(state));
+            return Effect().none();
+        }
+        return Effect().persist(new PausedChanged(Instant.now(), p.paused(), p.by())).thenRun(s -> p.replyTo().tell(view(s)));
+    }
+
+    private View view(SupervisorState s) {
+        List<String> history = new ArrayList<>(s.history());
+        java.util.Collections.reverse(history);
+        return new View(s.epoch(), s.primaryId(), s.paused(), stateKnown, settings.policy().mode().name().toLowerCase(),
+                lastDecision, operation.map(Operation::describe), history);
+    }
+}

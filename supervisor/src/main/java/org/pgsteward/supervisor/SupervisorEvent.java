@@ -1,0 +1,60 @@
+package org.pgsteward.supervisor;
+
+import java.time.Instant;
+import java.util.Optional;
+import org.pgsteward.protocol.CborSerializable;
+
+/** The supervisor's journal: each event is a fact it decided or learned, persisted before it acts. */
+public sealed interface SupervisorEvent extends CborSerializable {
+
+    Instant at();
+
+    /** One line for `cluster event` and the log. */
+    String describe();
+
+    record MemberSeen(Instant at, int nodeId, String name, int priority, boolean witness) implements SupervisorEvent {
+        @Override
+        public String describe() {
+            return "member " + name + " (id " + nodeId + ", priority " + priority + (witness ? ", witness" : "") + ") joined";
+        }
+    }
+
+    /** A new incarnation adopted the highest epoch a majority of agents reported. */
+    record EpochLearned(Instant at, long epoch, Optional<Integer> primaryId, String reason) implements SupervisorEvent {
+        @Override
+        public String describe() {
+            return "learned epoch " + epoch + primaryId.map(p -> " (primary node " + p + ")").orElse("") + ": " + reason;
+        }
+    }
+
+    /** An epoch reserved for a promotion attempt, before votes are asked: it is never reused. */
+    record EpochReserved(Instant at, long epoch, int candidateId, String reason) implements SupervisorEvent {
+        @Override
+        public String describe() {
+            return "epoch " + epoch + " reserved for promoting node " + candidateId + ": " + reason;
+        }
+    }
+
+    /** A majority voted: {@code primaryId} is the primary of {@code epoch}. */
+    record PrimaryChosen(Instant at, long epoch, int primaryId, String reason) implements SupervisorEvent {
+        @Override
+        public String describe() {
+            return "node " + primaryId + " is primary in epoch " + epoch + ": " + reason;
+        }
+    }
+
+    /** A step of a failover, switchover or decision, with how long it took. */
+    record StepRecorded(Instant at, long epoch, String kind, boolean ok, String detail) implements SupervisorEvent {
+        @Override
+        public String describe() {
+            return kind + (ok ? "" : " FAILED") + ": " + detail;
+        }
+    }
+
+    record PausedChanged(Instant at, boolean paused, String by) implements SupervisorEvent {
+        @Override
+        public String describe() {
+            return (paused ? "automatic failover paused" : "automatic failover resumed") + " by " + by;
+        }
+    }
+}

@@ -1,0 +1,46 @@
+package org.pgsteward.supervisor;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import org.pgsteward.protocol.CborSerializable;
+import org.pgsteward.supervisor.policy.RegisteredMember;
+
+/**
+ * What the supervisor persists (by its events): the epoch and its primary, the members it has
+ * seen, the paused flag and the history of decisions (newest last, bounded).
+ */
+public record SupervisorState(long epoch, Optional<Integer> primaryId, boolean paused, Map<Integer, RegisteredMember> members,
+                              List<String> history) implements CborSerializable {
+
+    static final int HISTORY = 500;
+
+    public static SupervisorState empty() {
+        return new SupervisorState(0, Optional.empty(), false, new TreeMap<>(), List.of());
+    }
+
+    SupervisorState withEpoch(long newEpoch, Optional<Integer> primary) {
+        return new SupervisorState(Math.max(epoch, newEpoch), newEpoch >= epoch ? primary : primaryId, paused, members, history);
+    }
+
+    SupervisorState withPaused(boolean p) {
+        return new SupervisorState(epoch, primaryId, p, members, history);
+    }
+
+    SupervisorState withMember(RegisteredMember m) {
+        var copy = new TreeMap<>(members);
+        copy.put(m.id(), m);
+        return new SupervisorState(epoch, primaryId, paused, copy, history);
+    }
+
+    SupervisorState withHistory(String line) {
+        var copy = new ArrayList<>(history);
+        copy.add(line);
+        while (copy.size() > HISTORY) {
+            copy.remove(0);
+        }
+        return new SupervisorState(epoch, primaryId, paused, members, List.copyOf(copy));
+    }
+}
