@@ -2,18 +2,29 @@ package org.pgsteward.agent;
 
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
+import com.typesafe.config.ConfigValueFactory;
+import java.nio.file.Files;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.stream.Collectors;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.DispatcherSelector;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.apache.pekko.cluster.typed.ClusterSingleton;
+import org.apache.pekko.cluster.typed.SingletonActor;
+import org.apache.pekko.persistence.jdbc.testkit.javadsl.SchemaUtils;
+import org.pgsteward.agent.cluster.ClusterLink;
+import org.pgsteward.agent.cluster.ClusterLinkSettings;
+import org.pgsteward.agent.cluster.EpochStore;
+import org.pgsteward.agent.cluster.PrimaryProbe;
+import org.pgsteward.agent.cluster.SupervisorClient;
 import org.pgsteward.agent.config.NodeConfig;
 import org.pgsteward.agent.exec.CommandRunner;
 import org.pgsteward.agent.http.HttpApi;
@@ -21,18 +32,25 @@ import org.pgsteward.agent.metrics.AgentMetrics;
 import org.pgsteward.agent.ops.ClusterQueries;
 import org.pgsteward.agent.ops.Monitor;
 import org.pgsteward.agent.ops.NodeOperations;
+import org.pgsteward.agent.postgres.StopMode;
 import org.pgsteward.protocol.ExitCode;
+import org.pgsteward.supervisor.Supervisor;
+import org.pgsteward.supervisor.SupervisorSettings;
+import org.pgsteward.supervisor.policy.PolicyConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Assembles one agent: the local node, its actor, the HTTP API; runs until the actor system
- * terminates (SIGTERM/SIGINT run Pekko's coordinated shutdown). PostgreSQL is left running.
+ * Assembles one agent: a Pekko Cluster member hosting the local NodeAgent, the cluster link
+ * (reports, lease, fencing), a share of the supervisor singleton and the HTTP API; runs until
+ * the actor system terminates (SIGTERM/SIGINT, or this member being downed). PostgreSQL is left
+ * running, except that a downed member fences a primary it runs.
  */
 public final class AgentRuntime {
 
     private static final Logger log = LoggerFactory.getLogger(AgentRuntime.class);
     private static final Duration BIND_TIMEOUT = Duration.ofSeconds(15);
+    private static final Duration SCHEMA_TIMEOUT = Duration.ofSeconds(60);
 
     private final ActorSystem<Void> system;
 
@@ -41,36 +59,77 @@ public final class AgentRuntime {
     }
 
     public static AgentRuntime start(NodeConfig config, boolean verbose) {
-        if (config.node().role() != NodeConfig.Role.POSTGRES) {
-            throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, config.source()
-                    + ": pgsteward.node.role: \"witness\" needs the cluster layer (automatic failover), which this build lacks", null);
-        }
         var runner = new CommandRunner();
         LocalNode node = LocalNode.create(config, runner);
+        EpochStore epochs;
+        try {
+            Files.createDirectories(config.agent().stateDir());
+            epochs = new EpochStore(config.agent().stateDir());
+        } catch (java.io.IOException | RuntimeException e) {
+            throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, config.source() + ": pgsteward.agent.state-dir: "
+                    + e.getMessage(), e);
+        }
         var metrics = new AgentMetrics(config.cluster(), config.node().id(), config.node().name());
+        metrics.epoch(epochs.current());
         var queries = new ClusterQueries(node);
         var operations = new NodeOperations(node, queries);
-        var monitor = new Monitor(node, queries, metrics);
+        var primaryProbe = new PrimaryProbe();
+        var monitor = new Monitor(node, queries, metrics, primaryProbe);
 
-        CompletableFuture<ActorRef<NodeAgent.Command>> agentRef = new CompletableFuture<>();
-        CompletableFuture<Executor> blockingRef = new CompletableFuture<>();
-        ActorSystem<Void> system = ActorSystem.create(Behaviors.setup(ctx -> {
-            Executor blocking = ctx.getSystem().dispatchers().lookup(DispatcherSelector.fromConfig("pgsteward.blocking-dispatcher"));
-            blockingRef.complete(blocking);
-            agentRef.complete(ctx.spawn(NodeAgent.create(operations, monitor::cycle, blocking,
-                    config.agent().monitorInterval()), "node-agent"));
-            return Behaviors.empty();
-        }), "pgsteward", pekkoConfig(config, verbose));
+        ActorSystem<Void> system;
+        try {
+            system = ActorSystem.create(Behaviors.empty(), "pgsteward", pekkoConfig(config, verbose));
+        } catch (RuntimeException e) {
+            throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, config.source()
+                    + ": pgsteward.agent.cluster-address: cannot start the cluster member at " + config.agent().clusterAddress()
+                    + ": " + e.getMessage(), e);
+        }
+        try {
+            SchemaUtils.createIfNotExists(system).toCompletableFuture().get(SCHEMA_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            system.terminate();
+            throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, config.source() + ": pgsteward.supervisor.journal-url: "
+                    + "cannot prepare the supervisor's journal at " + journalUrl(config) + ": " + rootMessage(e), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            system.terminate();
+            throw new AgentStartException(ExitCode.ERR_OPERATION_FAILED, "interrupted while starting", e);
+        }
+
+        Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("pgsteward.blocking-dispatcher"));
+        ActorRef<Supervisor.Command> supervisor = ClusterSingleton.get(system)
+                .init(SingletonActor.of(Supervisor.create(supervisorSettings(config)), "supervisor"));
+        var supervisorClient = new SupervisorClient(system, supervisor);
+        operations.attach(supervisorClient, epochs);
+        ActorRef<NodeAgent.Command> agent = system.systemActorOf(NodeAgent.create(operations, monitor::cycle, blocking,
+                config.agent().monitorInterval()), "node-agent", org.apache.pekko.actor.typed.Props.empty());
+        ActorRef<ClusterLink.Command> link = system.systemActorOf(ClusterLink.create(linkSettings(config, node, primaryProbe),
+                epochs, agent, supervisor, () -> fence(node), blocking), "cluster-link", org.apache.pekko.actor.typed.Props.empty());
+
+        CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
+        shutdown.addTask(CoordinatedShutdown.PhaseClusterExiting(), "pgsteward-fence-when-downed", () -> {
+            if (shutdown.getShutdownReason().filter(r -> r instanceof CoordinatedShutdown.ClusterDowningReason$).isPresent()
+                    && !node.witness() && node.probeLocal().isPrimary()) {
+                log.warn("this member was downed (minority side or unreachable): fencing the local primary");
+                log.warn("fence: {}", fence(node));
+            }
+            return CompletableFuture.completedFuture(Done.getInstance());
+        });
+        shutdown.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "pgsteward-log-stop", () -> {
+            log.info("agent stopped; PostgreSQL left as it was");
+            return CompletableFuture.completedFuture(Done.getInstance());
+        });
 
         try {
-            var facade = new AgentServices(system, agentRef.get(10, TimeUnit.SECONDS), blockingRef.get(10, TimeUnit.SECONDS),
-                    node, queries, metrics);
+            var facade = new AgentServices(system, agent, blocking, node, queries, metrics, supervisorClient);
             var http = config.agent().http();
             new HttpApi(facade).bind(system, http.host(), http.port()).toCompletableFuture()
                     .get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            log.info("agent {} (id {}) of cluster {} up: HTTP at {}, PostgreSQL {} at {} (data directory {}), monitor every {} ms",
-                    config.node().name(), config.node().id(), config.cluster(), http, node.majorVersion(),
-                    node.conninfo().toConnStringRedacted(), node.dataDir(), config.agent().monitorInterval().toMillis());
+            log.info("agent {} (id {}) of cluster {} up: HTTP at {}, cluster member at {} (seeds {}), {}, failover {}",
+                    config.node().name(), config.node().id(), config.cluster(), http, config.agent().clusterAddress(),
+                    config.agent().seedNodes(), node.witness() ? "witness (no PostgreSQL)" : "PostgreSQL " + node.majorVersion()
+                            + " at " + node.conninfo().toConnStringRedacted() + " (data directory " + node.dataDir() + ")",
+                    config.failover().mode().name().toLowerCase());
         } catch (ExecutionException | TimeoutException e) {
             system.terminate();
             Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
@@ -81,12 +140,42 @@ public final class AgentRuntime {
             system.terminate();
             throw new AgentStartException(ExitCode.ERR_OPERATION_FAILED, "interrupted while starting", e);
         }
-        CoordinatedShutdown.get(system).addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "pgsteward-log-stop",
-                () -> {
-                    log.info("agent stopped; PostgreSQL left as it was");
-                    return CompletableFuture.completedFuture(Done.getInstance());
-                });
+        log.debug("cluster link {}", link);
         return new AgentRuntime(system);
+    }
+
+    /** Stops writes on the local primary now: immediate stop, SIGKILL of the postmaster when that hangs. */
+    static String fence(LocalNode node) {
+        if (node.witness()) {
+            return "witness: nothing to fence";
+        }
+        return node.pgCtl().stopOrKill(StopMode.IMMEDIATE, Duration.ofSeconds(2));
+    }
+
+    static ClusterLinkSettings linkSettings(NodeConfig config, LocalNode node, PrimaryProbe probe) {
+        Duration lease = config.failover().lease();
+        Duration renew = Duration.ofMillis(Math.max(100, Math.min(config.agent().monitorInterval().toMillis(),
+                lease.toMillis() / 4)));
+        return new ClusterLinkSettings(config.node().id(), config.node().name(), config.node().priority(), node.witness(),
+                node.conninfo().without("password").without("sslpassword").toConnString(),
+                config.failover().mode() == NodeConfig.FailoverMode.AUTOMATIC, config.failover().autoRejoin(), lease,
+                leaseMargin(lease), Duration.ofMillis(Math.min(1000, lease.toMillis() / 4)), renew, 3, Duration.ofSeconds(2),
+                Duration.ofSeconds(20), probe, node::standbyDataDir);
+    }
+
+    /** Clock-rate drift (1% of the lease) plus delivery of one message on a LAN. */
+    static Duration leaseMargin(Duration lease) {
+        return Duration.ofMillis(lease.toMillis() / 100 + 200);
+    }
+
+    static SupervisorSettings supervisorSettings(NodeConfig config) {
+        Duration lease = config.failover().lease();
+        var policy = new PolicyConfig(config.failover().mode() == NodeConfig.FailoverMode.AUTOMATIC
+                ? PolicyConfig.Mode.AUTOMATIC : PolicyConfig.Mode.MANUAL, config.failover().maxLagBytes(),
+                config.replication().synchronous(), config.failover().timeout(), lease, leaseMargin(lease),
+                Duration.ofMillis(Math.max(1500, config.agent().monitorInterval().toMillis() * 3)));
+        return new SupervisorSettings(config.cluster(), policy, Duration.ofMillis(100), Duration.ofSeconds(10),
+                Duration.ofMinutes(2));
     }
 
     /** Blocks until the actor system has terminated; 0 when it stopped cleanly. */
@@ -102,24 +191,88 @@ public final class AgentRuntime {
         }
     }
 
+    static String journalUrl(NodeConfig config) {
+        return config.supervisor().journalUrl().orElseGet(() ->
+                "jdbc:h2:file:" + config.agent().stateDir().resolve("supervisor-journal") + ";AUTO_SERVER=TRUE");
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
+    }
+
+    /**
+     * The cluster settings, chosen for fast and safe failover on 3-5 members: heartbeats every
+     * 500 ms and a 2 s acceptable pause (a member is unreachable ~2.5 s after it stops answering);
+     * the Split Brain Resolver keeps the majority side and downs the rest once the picture has been
+     * stable for 3 s; the singleton moves 1 s after its host is removed. A failover itself does not
+     * wait for downing: it waits for the lease, which expires after failover.lease.
+     */
     static Config pekkoConfig(NodeConfig config, boolean verbose) {
+        var a = config.agent();
+        String seeds = a.seedNodes().stream().map(s -> "\"pekko://pgsteward@" + s.host() + ":" + s.port() + "\"")
+                .collect(Collectors.joining(", "));
+        String url = journalUrl(config);
+        boolean postgres = url.startsWith("jdbc:postgresql:");
         String generated = String.join("\n",
                 "pekko {",
                 "  loggers = [\"org.apache.pekko.event.slf4j.Slf4jLogger\"]",
                 "  logging-filter = \"org.apache.pekko.event.slf4j.Slf4jLoggingFilter\"",
                 "  loglevel = " + (verbose ? "DEBUG" : "INFO"),
                 "  stdout-loglevel = WARNING",
-                "  actor.provider = local",
+                "  log-dead-letters = 0",
+                "  log-dead-letters-during-shutdown = off",
+                "  actor.provider = cluster",
+                "  remote.artery.canonical.hostname = \"" + a.clusterAddress().host() + "\"",
+                "  remote.artery.canonical.port = " + a.clusterAddress().port(),
+                "  cluster {",
+                "    seed-nodes = [" + seeds + "]",
+                "    downing-provider-class = \"org.apache.pekko.cluster.sbr.SplitBrainResolverProvider\"",
+                "    split-brain-resolver.active-strategy = keep-majority",
+                "    split-brain-resolver.stable-after = 3s",
+                "    failure-detector.heartbeat-interval = 500ms",
+                "    failure-detector.acceptable-heartbeat-pause = 2s",
+                "    down-removal-margin = 1s",
+                "    jmx.enabled = off",
+                "    log-info-verbose = off",
+                "    singleton.hand-over-retry-interval = 500ms",
+                "  }",
+                "  persistence.journal.plugin = \"jdbc-journal\"",
+                "  persistence.snapshot-store.plugin = \"jdbc-snapshot-store\"",
                 // a console waits for long operations by polling, so no request runs long
                 "  http.server.request-timeout = 60s",
                 "  coordinated-shutdown.exit-jvm = off",
                 "}",
+                "pekko-persistence-jdbc.shared-databases.slick {",
+                "  profile = \"" + (postgres ? "slick.jdbc.PostgresProfile$" : "slick.jdbc.H2Profile$") + "\"",
+                "  db {",
+                "    driver = \"" + (postgres ? "org.postgresql.Driver" : "org.h2.Driver") + "\"",
+                "    numThreads = 2",
+                "    maxConnections = 2",
+                "    minConnections = 1",
+                "    connectionTimeout = 10000",
+                "    queueSize = 1000",
+                "  }",
+                "}",
+                "jdbc-journal.use-shared-db = \"slick\"",
+                "jdbc-snapshot-store.use-shared-db = \"slick\"",
+                "jdbc-read-journal.use-shared-db = \"slick\"",
+                "jdbc-durable-state-store.use-shared-db = \"slick\"",
                 "pgsteward.blocking-dispatcher {",
                 "  type = Dispatcher",
                 "  executor = \"thread-pool-executor\"",
                 "  thread-pool-executor.fixed-pool-size = 8",
                 "  throughput = 1",
                 "}");
-        return config.pekkoOverrides().withFallback(ConfigFactory.parseString(generated)).withFallback(ConfigFactory.load());
+        Config c = ConfigFactory.parseString(generated)
+                .withValue("pekko-persistence-jdbc.shared-databases.slick.db.url", ConfigValueFactory.fromAnyRef(url))
+                .withValue("pekko-persistence-jdbc.shared-databases.slick.db.user",
+                        ConfigValueFactory.fromAnyRef(config.supervisor().journalUser().orElse(postgres ? "" : "sa")))
+                .withValue("pekko-persistence-jdbc.shared-databases.slick.db.password",
+                        ConfigValueFactory.fromAnyRef(config.supervisor().journalPassword().orElse("")));
+        return config.pekkoOverrides().withFallback(c).withFallback(ConfigFactory.load());
     }
 }

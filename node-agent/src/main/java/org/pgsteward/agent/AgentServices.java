@@ -31,14 +31,17 @@ final class AgentServices implements AgentFacade {
     private final AgentMetrics metrics;
 
     AgentServices(ActorSystem<?> system, ActorRef<NodeAgent.Command> agent, Executor blocking, LocalNode node,
-                  ClusterQueries queries, AgentMetrics metrics) {
+                  ClusterQueries queries, AgentMetrics metrics, org.pgsteward.agent.cluster.SupervisorClient supervisor) {
         this.system = system;
         this.agent = agent;
         this.blocking = blocking;
         this.node = node;
         this.queries = queries;
         this.metrics = metrics;
+        this.supervisor = supervisor;
     }
+
+    private final org.pgsteward.agent.cluster.SupervisorClient supervisor;
 
     @Override
     public CompletionStage<NodeAgent.SubmitResult> submit(CommandRequest request) {
@@ -62,12 +65,22 @@ final class AgentServices implements AgentFacade {
 
     @Override
     public CompletionStage<ClusterView> cluster() {
-        return CompletableFuture.supplyAsync(queries::clusterView, blocking);
+        return CompletableFuture.supplyAsync(() -> queries.clusterView(supervisorView()), blocking);
     }
 
     @Override
     public CompletionStage<List<EventRow>> events(int limit) {
-        return CompletableFuture.supplyAsync(() -> queries.events(limit), blocking);
+        return CompletableFuture.supplyAsync(() -> queries.events(limit, supervisorView()), blocking);
+    }
+
+    private Optional<org.pgsteward.supervisor.Supervisor.View> supervisorView() {
+        try {
+            var v = supervisor.view(Duration.ofSeconds(3));
+            metrics.epoch(v.epoch());
+            return Optional.of(v);
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
     }
 
     @Override

@@ -43,6 +43,13 @@ public final class LocalNode {
 
     /** @throws AgentStartException naming the key and file when the node cannot be managed as configured */
     public static LocalNode create(NodeConfig config, CommandRunner runner) {
+        if (config.node().role() == NodeConfig.Role.WITNESS) {
+            Path none = config.node().dataDir().orElse(config.agent().stateDir().resolve("no-postgresql"));
+            PgBinaries bin = PgBinaries.none(runner);
+            var ctl = new PgCtl(bin, none, config.node().conninfo().port(), none.resolveSibling("none.log"), Optional.empty(),
+                    runner, PgTimeouts.defaults());
+            return new LocalNode(config, runner, bin, 0, none, Optional.empty(), ctl, new Probe(ProbeTimeouts.defaults()));
+        }
         Path dataDir = config.node().dataDir().orElseThrow(() -> new AgentStartException(ExitCode.ERR_BAD_CONFIG,
                 config.source() + ": pgsteward.node.data-dir: required for a node with PostgreSQL (role = \"postgres\")", null));
         PgBinaries binaries;
@@ -96,12 +103,43 @@ public final class LocalNode {
         return probe;
     }
 
+    public boolean witness() {
+        return config.node().role() == NodeConfig.Role.WITNESS;
+    }
+
+    /** Whether the data directory is set up as a standby (standby.signal, or recovery.conf before 12). */
+    public boolean standbyDataDir() {
+        try {
+            return org.pgsteward.agent.postgres.RecoveryConfig.read(dataDir, binariesMajorVersion).isPresent();
+        } catch (RuntimeException e) {
+            return java.nio.file.Files.exists(dataDir.resolve("standby.signal"))
+                    || java.nio.file.Files.exists(dataDir.resolve("recovery.conf"));
+        }
+    }
+
     public Conninfo conninfo() {
         return config.node().conninfo();
     }
 
+    /**
+     * "Latest checkpoint location" from pg_controldata: after a clean stop, the end of the
+     * WAL every standby must have received before a lossless switchover.
+     */
+    public Optional<String> checkpointLsn() {
+        var cmd = org.pgsteward.agent.exec.ExternalCommand.of(java.time.Duration.ofSeconds(15),
+                java.util.List.of(binaries.tool("pg_controldata").toString(), "-D", dataDir.toString()))
+                .runningAs(osUser).withEnv(java.util.Map.of("LC_ALL", "C"));
+        String out = runner.run(cmd).stdout();
+        return out.lines().filter(l -> l.startsWith("Latest checkpoint location:"))
+                .map(l -> l.substring(l.indexOf(':') + 1).strip()).findFirst();
+    }
+
     /** Probes this node's PostgreSQL through its conninfo (never throws). */
     public PgSnapshot probeLocal() {
+        if (witness()) {
+            return PgSnapshot.failed(org.pgsteward.agent.postgres.Reachability.ERROR, "witness: no PostgreSQL",
+                    java.time.Instant.now());
+        }
         return probe(conninfo());
     }
 

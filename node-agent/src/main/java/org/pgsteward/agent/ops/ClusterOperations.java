@@ -176,7 +176,7 @@ public final class ClusterOperations {
         } catch (CommandFailedException e) {
             throw new OperationFailure(ExitCode.ERR_OPERATION_FAILED, "clean stop failed: " + e.getMessage(), e);
         }
-        String lsn = node.controlData().map(cd -> cd.checkpointLsn()).orElse("?");
+        String lsn = node.checkpointLsn().orElse("?");
         return OperationOutcome.success("stopped cleanly; final checkpoint at " + lsn);
     }
 

@@ -24,6 +24,7 @@ import org.pgsteward.protocol.Lsn;
 import org.pgsteward.protocol.api.ClusterView;
 import org.pgsteward.protocol.api.EventRow;
 import org.pgsteward.protocol.api.NodeRow;
+import org.pgsteward.supervisor.Supervisor;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -137,8 +138,17 @@ public final class ClusterQueries {
         return local;
     }
 
-    public ClusterView clusterView() {
+    public ClusterView clusterView(Optional<Supervisor.View> supervisor) {
         List<String> warnings = new ArrayList<>();
+        if (supervisor.isEmpty()) {
+            warnings.add("the supervisor did not answer (is a majority of the cluster's agents up?)");
+        }
+        supervisor.ifPresent(v -> {
+            if (!v.lastDecision().startsWith("healthy")) {
+                warnings.add("supervisor (" + v.mode() + " failover" + (v.paused() ? ", paused" : "") + "): " + v.lastDecision());
+            }
+            v.operation().ifPresent(op -> warnings.add("supervisor is " + op));
+        });
         List<RegisteredNode> nodes = registeredNodes();
         if (nodes.isEmpty()) {
             warnings.add("no nodes registered in cluster " + node.config().cluster()
@@ -158,7 +168,10 @@ public final class ClusterQueries {
         Optional<Lsn> primaryLsn = primary.flatMap(p -> snaps.get(p.id()).currentLsn());
         long epoch = 0;
         boolean paused = false;
-        if (primary.isPresent()) {
+        if (supervisor.isPresent()) {
+            epoch = supervisor.get().epoch();
+            paused = supervisor.get().paused();
+        } else if (primary.isPresent()) {
             try (Connection c = connections.open(connections.withCredentials(primary.get().conninfo()))) {
                 ClusterState state = metadata.clusterState(c);
                 epoch = state.epoch();
@@ -224,6 +237,25 @@ public final class ClusterQueries {
     }
 
     /** Events from the running primary's table (newest first), else from the local copy. */
+    /** SQL events and the supervisor's history, newest first. */
+    public List<EventRow> events(int limit, Optional<Supervisor.View> supervisor) {
+        List<EventRow> all = new ArrayList<>(events(limit));
+        supervisor.ifPresent(v -> {
+            for (String line : v.history()) {
+                int sp = line.indexOf(' ');
+                try {
+                    Instant at = Instant.parse(line.substring(0, sp));
+                    String text = line.substring(sp + 1);
+                    all.add(new EventRow(0, 0, "supervisor", !text.contains(" FAILED"), at, text));
+                } catch (RuntimeException e) {
+                    all.add(new EventRow(0, 0, "supervisor", true, Instant.EPOCH, line));
+                }
+            }
+        });
+        all.sort(java.util.Comparator.comparing(EventRow::timestamp).reversed());
+        return all.size() > limit ? List.copyOf(all.subList(0, limit)) : all;
+    }
+
     public List<EventRow> events(int limit) {
         List<RegisteredNode> nodes = registeredNodesFromLocal();
         Conninfo source = node.conninfo();

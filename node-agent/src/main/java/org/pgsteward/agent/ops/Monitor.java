@@ -34,16 +34,27 @@ public final class Monitor {
     private int primaryConnectionFor = -1;
     private String lastReportProblem = "";
 
-    public Monitor(LocalNode node, ClusterQueries queries, AgentMetrics metrics) {
+    private final org.pgsteward.agent.cluster.PrimaryProbe primaryProbe;
+
+    public Monitor(LocalNode node, ClusterQueries queries, AgentMetrics metrics,
+                   org.pgsteward.agent.cluster.PrimaryProbe primaryProbe) {
         this.node = node;
         this.queries = queries;
         this.metrics = metrics;
+        this.primaryProbe = primaryProbe;
     }
 
     public synchronized PgSnapshot cycle() {
         PgSnapshot s = node.probeLocal();
         metrics.update(s);
         if (s.isReachable() && s.inRecovery()) {
+            if (s.isStreaming()) {
+                primaryProbe.clear();
+            } else {
+                // evidence for the failover rule: can this standby reach the primary's PostgreSQL itself?
+                primaryProbe.refresh(c -> node.probe(queries.connections().withCredentials(
+                        org.pgsteward.agent.postgres.Conninfo.parse(c)).with("connect_timeout", "1")).isReachable());
+            }
             report(s);
         } else {
             closePrimaryConnection();

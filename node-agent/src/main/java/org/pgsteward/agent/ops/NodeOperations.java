@@ -53,18 +53,71 @@ public final class NodeOperations implements OperationRunner {
     private final ClusterMetadata metadata;
     private final Connections connections;
 
+    private final ClusterOperations clusterOps;
+    private volatile Optional<org.pgsteward.agent.cluster.SupervisorClient> supervisor = Optional.empty();
+    private volatile Optional<org.pgsteward.agent.cluster.EpochStore> epochs = Optional.empty();
+
     public NodeOperations(LocalNode node, ClusterQueries queries) {
         this.node = node;
         this.queries = queries;
         this.metadata = queries.metadata();
         this.connections = queries.connections();
+        this.clusterOps = new ClusterOperations(node, this, queries);
+    }
+
+    /** Connects the operations to the cluster: the supervisor and this agent's accepted epoch. */
+    public void attach(org.pgsteward.agent.cluster.SupervisorClient client, org.pgsteward.agent.cluster.EpochStore store) {
+        this.supervisor = Optional.of(client);
+        this.epochs = Optional.of(store);
+    }
+
+    /** How long a request to become primary may take: the old primary's lease must run out first. */
+    private Duration primaryRequestTimeout() {
+        return node.config().failover().lease().multipliedBy(2).plusSeconds(20);
+    }
+
+    /**
+     * Asks the supervisor to make this node the primary of a new epoch (a majority of agents
+     * votes). Without an answer the command fails, unless -F says to go on without it.
+     */
+    private long requestPrimary(String why, boolean force, Progress progress) {
+        if (supervisor.isEmpty()) {
+            return 0;
+        }
+        progress.report("asking the supervisor to record node " + node.config().node().name() + " as primary (" + why + ")");
+        try {
+            var answer = supervisor.get().requestPrimary(node.config().node().id(), why, force, primaryRequestTimeout());
+            if (!answer.granted()) {
+                throw new OperationFailure(ExitCode.ERR_OPERATION_FAILED, "the supervisor refused: " + answer.message());
+            }
+            progress.report("epoch " + answer.epoch() + ": " + answer.message());
+            return answer.epoch();
+        } catch (OperationFailure e) {
+            if (force && e.exitCode() == ExitCode.ERR_TIMEOUT) {
+                progress.report("WARNING: " + e.getMessage() + "; going on because of -F");
+                return 0;
+            }
+            throw e;
+        }
     }
 
     @Override
     public OperationOutcome run(CommandRequest request, Progress progress) {
         CommandArgs args = request.args() == null ? CommandArgs.none() : request.args();
         checkDataDirArgument(args);
+        if (request.command().startsWith("cluster ") && !request.command().equals(Commands.CLUSTER_PAUSE)
+                && !request.command().equals(Commands.CLUSTER_RESUME) || request.command().equals(
+                org.pgsteward.agent.cluster.InternalCommands.RESTART)) {
+            return clusterOps.run(request.command(), args, progress);
+        }
+        if (node.witness() && !request.command().equals(Commands.WITNESS_REGISTER)
+                && !request.command().equals(Commands.CLUSTER_PAUSE) && !request.command().equals(Commands.CLUSTER_RESUME)) {
+            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, request.command() + ": this node is a witness (no PostgreSQL)");
+        }
         return switch (request.command()) {
+            case Commands.CLUSTER_PAUSE -> pause(true);
+            case Commands.CLUSTER_RESUME -> pause(false);
+            case Commands.WITNESS_REGISTER -> registerWitness(args, progress);
             case Commands.PRIMARY_REGISTER -> registerPrimary(args, progress);
             case Commands.STANDBY_REGISTER -> registerStandby(args, progress);
             case Commands.STANDBY_CLONE -> cloneStandby(args, progress);
@@ -74,6 +127,35 @@ public final class NodeOperations implements OperationRunner {
                     + "\"; this agent runs: " + String.join(", ", List.of(Commands.PRIMARY_REGISTER, Commands.STANDBY_REGISTER,
                     Commands.STANDBY_CLONE, Commands.STANDBY_PROMOTE, Commands.STANDBY_FOLLOW)));
         };
+    }
+
+    private OperationOutcome pause(boolean paused) {
+        var client = supervisor.orElseThrow(() -> new OperationFailure(ExitCode.ERR_OPERATION_FAILED, "no supervisor"));
+        var view = client.setPaused(paused, "node " + node.config().node().name(), Duration.ofSeconds(10));
+        return OperationOutcome.success("automatic failover " + (view.paused() ? "paused" : "resumed") + " (epoch "
+                + view.epoch() + ")");
+    }
+
+    private OperationOutcome registerWitness(CommandArgs args, Progress progress) {
+        if (!node.witness()) {
+            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "this node is not a witness (pgsteward.node.role = \"witness\")");
+        }
+        var client = supervisor.orElseThrow(() -> new OperationFailure(ExitCode.ERR_OPERATION_FAILED, "no supervisor"));
+        var view = client.view(Duration.ofSeconds(10));
+        List<RegisteredNode> nodes = queries.registeredNodesFromLocal();
+        Conninfo primary = view.primaryId().flatMap(id -> nodes.stream().filter(n -> n.id() == id).findFirst())
+                .map(n -> connections.withCredentials(n.conninfo()))
+                .orElseGet(node::conninfo);
+        try (Connection c = connections.open(primary)) {
+            RegisteredNode registered = metadata.registerWitness(c, registration(NodeRegistration.WITNESS), args.force());
+            metadata.recordEvent(c, registered.id(), "witness_register", true, "registered as witness");
+            return OperationOutcome.success("witness " + registered.describe() + " registered in cluster "
+                    + node.config().cluster() + " (supervisor epoch " + view.epoch() + ")");
+        } catch (SQLException e) {
+            throw Connections.failure("witness register", e);
+        } catch (MetadataException e) {
+            throw new OperationFailure(e.exitCode(), e.getMessage(), e);
+        }
     }
 
     /** -D, where given, must name this node's data directory (CONTRACT.md). */
@@ -108,8 +190,9 @@ public final class NodeOperations implements OperationRunner {
             RegisteredNode registered = metadata.registerPrimary(c, registration(NodeRegistration.PRIMARY), args.force());
             metadata.recordEvent(c, registered.id(), "primary_register", true,
                     "registered as primary" + (args.force() ? " (forced)" : ""));
+            long epoch = requestPrimary("primary register", args.force(), progress);
             return OperationOutcome.success("primary " + registered.describe() + " registered in cluster "
-                    + node.config().cluster());
+                    + node.config().cluster() + (epoch > 0 ? " (epoch " + epoch + ")" : ""));
         } catch (SQLException e) {
             throw Connections.failure("primary register", e);
         } catch (MetadataException e) {
@@ -245,6 +328,11 @@ public final class NodeOperations implements OperationRunner {
     private void configureAsStandby(Conninfo upstream) {
         int major = node.majorVersion();
         RecoveryConfig.write(node.dataDir(), major, RecoverySettings.of(standbyConninfo(upstream)));
+        setPort();
+    }
+
+    /** The port of this node's conninfo in postgresql.conf (and postgresql.auto.conf where set there). */
+    void setPort() {
         String port = Integer.toString(node.conninfo().port());
         PgConfFile.setSetting(node.dataDir().resolve("postgresql.conf"), "port", port);
         Path auto = node.dataDir().resolve("postgresql.auto.conf");
@@ -264,7 +352,7 @@ public final class NodeOperations implements OperationRunner {
     }
 
     /** Waits until the local standby streams (from {@code upstream}'s port when given). */
-    private PgSnapshot awaitStreaming(Optional<Conninfo> upstream, Progress progress) {
+    PgSnapshot awaitStreaming(Optional<Conninfo> upstream, Progress progress) {
         Instant deadline = Instant.now().plus(STREAMING_TIMEOUT);
         PgSnapshot s;
         while (true) {
@@ -307,6 +395,7 @@ public final class NodeOperations implements OperationRunner {
                     + " is still running: promoting now would give two writable primaries; stop it first (or use -F)");
         }
         Optional<RegisteredNode> oldPrimary = nodes.stream().filter(RegisteredNode::isActivePrimary).findFirst();
+        requestPrimary("standby promote on node " + node.config().node().name(), args.force(), progress);
         long t0 = System.nanoTime();
         try {
             node.pgCtl().promote();
@@ -359,26 +448,10 @@ public final class NodeOperations implements OperationRunner {
             target = connections.withCredentials(targetNode.get().conninfo());
         }
         PgSnapshot t = requireReachable(node.probe(target), "new upstream " + target.toConnStringRedacted());
-        if (t.inRecovery()) {
-            progress.report("note: " + target.toConnStringRedacted() + " is itself a standby (cascading replication)");
-        }
         progress.report("following " + targetNode.map(RegisteredNode::describe).orElse(target.toConnStringRedacted())
                 + " (timeline " + t.timeline() + ", WAL at " + t.bestLsn().map(Object::toString).orElse("?") + ")");
-        configureAsStandby(target);
-        long t0 = System.nanoTime();
-        if (node.majorVersion() >= 13) {
-            node.pgCtl().reload();
-            progress.report("configuration reloaded (PostgreSQL >= 13 re-reads primary_conninfo without a restart)");
-        } else {
-            try {
-                node.pgCtl().restart(StopMode.FAST);
-            } catch (CommandFailedException e) {
-                throw new OperationFailure(ExitCode.ERR_NO_RESTART, "restart failed: " + e.getMessage(), e);
-            }
-            progress.report("restarted (PostgreSQL < 13 reads primary_conninfo at start)");
-        }
-        PgSnapshot s = awaitStreaming(Optional.of(target), progress);
-        progress.report("streaming after " + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms");
+        followTarget(target, progress);
+        PgSnapshot s = node.probeLocal();
         int self = node.config().node().id();
         if (targetNode.isPresent() && nodes.stream().anyMatch(n -> n.id() == self)) {
             RegisteredNode upstreamNode = targetNode.get();
@@ -393,6 +466,32 @@ public final class NodeOperations implements OperationRunner {
         }
         return OperationOutcome.success("node " + node.config().node().name() + " follows "
                 + targetNode.map(RegisteredNode::describe).orElse(target.toConnStringRedacted()) + " (timeline " + s.timeline() + ")");
+    }
+
+    /** Re-points this standby at {@code target} and waits until it streams from it. */
+    OperationOutcome followTarget(Conninfo target, Progress progress) {
+        PgSnapshot t = requireReachable(node.probe(target), "new upstream " + target.toConnStringRedacted());
+        if (t.inRecovery()) {
+            progress.report("note: " + target.toConnStringRedacted() + " is itself a standby (cascading replication)");
+        }
+        configureAsStandby(target);
+        long t0 = System.nanoTime();
+        if (node.majorVersion() >= 13) {
+            node.pgCtl().reload();
+            progress.report("configuration reloaded (PostgreSQL >= 13 re-reads primary_conninfo without a restart)");
+        } else {
+            try {
+                node.pgCtl().restart(StopMode.FAST);
+            } catch (CommandFailedException e) {
+                throw new OperationFailure(ExitCode.ERR_NO_RESTART, "restart failed: " + e.getMessage(), e);
+            }
+            progress.report("restarted (PostgreSQL < 13 reads primary_conninfo at start)");
+        }
+        PgSnapshot s = awaitStreaming(Optional.of(target), progress);
+        long ms = (System.nanoTime() - t0) / 1_000_000;
+        progress.report("streaming after " + ms + " ms");
+        return OperationOutcome.success("follows " + target.toConnStringRedacted() + " (timeline " + s.timeline()
+                + ", received " + s.receivedLsn().map(Object::toString).orElse("?") + ") after " + ms + " ms");
     }
 
     private static boolean sameHost(String a, String b) {

@@ -49,6 +49,11 @@ public final class PgBinaries {
         }
     }
 
+    /** For a witness agent, which manages no PostgreSQL: any use of a tool fails at once. */
+    public static PgBinaries none(CommandRunner runner) {
+        return new PgBinaries(Path.of("/nonexistent/pgsteward-witness-has-no-postgresql"), runner);
+    }
+
     public Path binDir() {
         return binDir;
     }

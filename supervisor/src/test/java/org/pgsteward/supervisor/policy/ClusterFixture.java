@@ -75,7 +75,7 @@ final class ClusterFixture {
         NodeView view() {
             RegisteredMember member = new RegisteredMember(id, name, priority, witness, noFailover);
             Optional<ObservedReport> report = reported
-                    ? Optional.of(new ObservedReport(new NodeReport(id, name, 1, "inc-" + id, 7, witness, priority,
+                    ? Optional.of(new ObservedReport(new NodeReport(id, name, 1, "inc-" + id, 7, 1, witness, priority,
                     conninfo, pg, localRecovery, Optional.of(1L), currentLsn, receivedLsn, replayedLsn,
                     streamingFrom, primaryReachable, syncStandbys, pg == PgState.PRIMARY, ""), receivedAtNanos))
                     : Optional.empty();
