@@ -61,10 +61,18 @@ public final class PgTestInstance implements AutoCloseable {
 
     /** initdb + replication settings + started. */
     public static PgTestInstance primary(String name) {
+        return primary(name, true, true);
+    }
+
+    /**
+     * Like {@link #primary(String)}, choosing what pg_rewind depends on: initdb's data checksums
+     * and {@code wal_log_hints}; with both off the cluster cannot be rewound.
+     */
+    public static PgTestInstance primary(String name, boolean dataChecksums, boolean walLogHints) {
         PgTestInstance pg = empty(name);
         try {
-            pg.pgCtl.initdb(InitdbOptions.defaults().withAuth("trust", "scram-sha-256"));
-            pg.configureForReplication();
+            pg.pgCtl.initdb(InitdbOptions.defaults().withAuth("trust", "scram-sha-256").withDataChecksums(dataChecksums));
+            pg.configureForReplication(walLogHints);
             pg.pgCtl.start();
             pg.execute("CREATE ROLE " + PASSWORD_USER + " LOGIN PASSWORD '" + PASSWORD.replace("'", "''") + "'");
             return pg;
@@ -106,6 +114,10 @@ public final class PgTestInstance implements AutoCloseable {
 
     /** Settings every test server gets; also the ones a clone must override (port, socket). */
     public void configureForReplication() {
+        configureForReplication(true);
+    }
+
+    private void configureForReplication(boolean walLogHints) {
         appendConf("postgresql.conf", String.join("\n",
                 "",
                 "# pgsteward test harness",
@@ -117,7 +129,7 @@ public final class PgTestInstance implements AutoCloseable {
                 "max_replication_slots = 10",
                 "wal_keep_size = '128MB'",
                 "hot_standby = on",
-                "wal_log_hints = on",
+                "wal_log_hints = " + (walLogHints ? "on" : "off"),
                 "fsync = off",
                 "synchronous_commit = on",
                 "full_page_writes = on",

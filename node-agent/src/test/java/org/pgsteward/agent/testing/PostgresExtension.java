@@ -28,6 +28,11 @@ public final class PostgresExtension implements BeforeEachCallback, AfterEachCal
         return track(PgTestInstance.primary(name));
     }
 
+    /** See {@link PgTestInstance#primary(String, boolean, boolean)}. */
+    public PgTestInstance primary(String name, boolean dataChecksums, boolean walLogHints) {
+        return track(PgTestInstance.primary(name, dataChecksums, walLogHints));
+    }
+
     /** A started streaming standby of {@code primary}; see {@link PgTestInstance#standbyOf}. */
     public PgTestInstance standbyOf(PgTestInstance primary, String name) {
         return track(PgTestInstance.standbyOf(primary, name));
