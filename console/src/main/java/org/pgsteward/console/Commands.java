@@ -142,8 +142,36 @@ final class Commands {
         }
     }
 
-    @Command(name = "cluster", description = "cluster {show|event}", subcommands = {ClusterShow.class, ClusterEvent.class})
+    @Command(name = "cluster", description = "cluster {show|event|pause|resume}",
+            subcommands = {ClusterShow.class, ClusterEvent.class, ClusterPause.class, ClusterResume.class})
     static final class Cluster {}
+
+    @Command(name = "pause", description = "automatic failover off (the supervisor only reports)")
+    static final class ClusterPause extends Base {
+        @Override
+        public Integer call() {
+            return operation(org.pgsteward.protocol.api.Commands.CLUSTER_PAUSE, Optional.empty(), Optional.empty(), false);
+        }
+    }
+
+    @Command(name = "resume", description = "automatic failover on again")
+    static final class ClusterResume extends Base {
+        @Override
+        public Integer call() {
+            return operation(org.pgsteward.protocol.api.Commands.CLUSTER_RESUME, Optional.empty(), Optional.empty(), false);
+        }
+    }
+
+    @Command(name = "witness", description = "witness {register}", subcommands = {WitnessRegister.class})
+    static final class Witness {}
+
+    @Command(name = "register", description = "registers this witness agent (no PostgreSQL) in the cluster")
+    static final class WitnessRegister extends Base {
+        @Override
+        public Integer call() {
+            return operation(org.pgsteward.protocol.api.Commands.WITNESS_REGISTER, Optional.empty(), Optional.empty(), false);
+        }
+    }
 
     @Command(name = "show", description = "every node: id, name, role, status, upstream, lag, location, priority")
     static final class ClusterShow extends Base {
@@ -155,6 +183,9 @@ final class Commands {
             if (format.json) {
                 out().println(json(view));
                 return 0;
+            }
+            if (!format.csv) {
+                out().println("Cluster " + view.cluster() + ", epoch " + view.epoch() + (view.paused() ? ", failover PAUSED" : ""));
             }
             Table t = nodeTable(view.nodes());
             if (format.csv) {

@@ -27,7 +27,7 @@ import picocli.CommandLine.ScopeType;
         synopsisSubcommandLabel = "COMMAND",
         subcommands = {
                 Commands.Master.class, Commands.Primary.class, Commands.Standby.class, Commands.Node.class,
-                Commands.Cluster.class},
+                Commands.Cluster.class, Commands.Witness.class},
         footerHeading = "%n",
         footer = {"Every command is run by the node's agent (`pgsteward-agent -f FILE`), found at agent.http of -f FILE."})
 public final class Main {

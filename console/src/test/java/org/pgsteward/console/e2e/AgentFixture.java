@@ -20,13 +20,40 @@ public final class AgentFixture implements AfterEachCallback, TestExecutionExcep
     private final List<TestNode> nodes = new ArrayList<>();
     private Path workDir;
 
+    private List<Integer> seedPorts = List.of();
+    private String mode = "manual";
+    private String extra = "";
+
+    /**
+     * The next {@code count} nodes form one cluster (each lists all as seed nodes), with this
+     * failover mode and extra HOCON (inside pgsteward { }).
+     */
+    public synchronized AgentFixture cluster(int count, String failoverMode, String extraHocon) {
+        var ports = new ArrayList<Integer>();
+        for (int i = 0; i < count; i++) {
+            ports.add(org.pgsteward.agent.testing.TestPorts.freePort());
+        }
+        seedPorts = List.copyOf(ports);
+        mode = failoverMode;
+        extra = extraHocon;
+        return this;
+    }
+
+    /** A standalone agent (a cluster of its own), manual failover. */
     public synchronized TestNode node(String cluster, int id, PgTestInstance pg, List<String> sshOptions) {
         return node(cluster, id, pg, sshOptions, "user=postgres");
     }
 
     /** @param credentials the conninfo's user (and password) part */
     public synchronized TestNode node(String cluster, int id, PgTestInstance pg, List<String> sshOptions, String credentials) {
-        TestNode n = TestNode.create(cluster, id, pg, workDir(), sshOptions, credentials);
+        TestNode.Options o;
+        int index = nodes.size();
+        if (index < seedPorts.size()) {
+            o = new TestNode.Options(sshOptions, credentials, mode, seedPorts.get(index), seedPorts, extra);
+        } else {
+            o = TestNode.Options.standalone(sshOptions).withCredentials(credentials);
+        }
+        TestNode n = TestNode.create(cluster, id, pg, workDir(), o);
         nodes.add(n);
         return n;
     }

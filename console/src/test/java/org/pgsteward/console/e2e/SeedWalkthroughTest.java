@@ -54,6 +54,7 @@ class SeedWalkthroughTest {
         PgTestInstance pg2 = pg.empty("node2");
         PgTestInstance pg3 = pg.empty("node3");
         List<String> ssh = sshd.sshOptions();
+        agents.cluster(3, "manual", "");
         TestNode node1 = agents.node("test", 1, pg1, ssh);
         TestNode node2 = agents.node("test", 2, pg2, ssh);
         TestNode node3 = agents.node("test", 3, pg3, ssh);
@@ -114,6 +115,9 @@ class SeedWalkthroughTest {
         assertTrue(refusesWrites(node2, "walk"));
         assertTrue(refusesWrites(node3, "walk"));
         assertEquals("f", pg1.queryOne("SELECT pg_is_in_recovery()"));
+        String events = ok(node3.console("cluster", "event")).stdout();
+        assertTrue(events.contains("node 1 is primary in epoch 3"), events);
+        assertTrue(events.contains("node 2 is primary in epoch 2"), events);
         String finalShow = ok(node3.console("cluster", "show", "--csv")).stdout();
         assertTrue(finalShow.lines().anyMatch(l -> l.startsWith("1,node1,primary,running")), finalShow);
         assertTrue(finalShow.lines().anyMatch(l -> l.startsWith("2,node2,standby,running")), finalShow);

@@ -31,20 +31,38 @@ public final class TestNode implements AutoCloseable {
      *
      * @param sshOptions the clone.ssh-options (for rsync clones over the test's sshd)
      */
-    public static TestNode create(String cluster, int id, PgTestInstance pg, Path workDir, List<String> sshOptions) {
-        return create(cluster, id, pg, workDir, sshOptions, "user=postgres");
+    /**
+     * How an agent of a test is set up.
+     *
+     * @param credentials the conninfo's user (and password) part, e.g. {@code user=pwuser password=x}
+     * @param mode        failover.mode
+     * @param arteryPort  this agent's cluster port
+     * @param seedPorts   the cluster's seed nodes (loopback ports)
+     * @param extra       more HOCON inside pgsteward { }
+     */
+    public record Options(List<String> sshOptions, String credentials, String mode, int arteryPort, List<Integer> seedPorts,
+                          String extra) {
+        public static Options standalone(List<String> sshOptions) {
+            int port = TestPorts.freePort();
+            return new Options(sshOptions, "user=postgres", "manual", port, List.of(port), "");
+        }
+
+        public Options withCredentials(String c) {
+            return new Options(sshOptions, c, mode, arteryPort, seedPorts, extra);
+        }
     }
 
-    /** @param credentials the conninfo's user (and password) part, e.g. {@code user=pwuser password=x} */
-    public static TestNode create(String cluster, int id, PgTestInstance pg, Path workDir, List<String> sshOptions,
-                                  String credentials) {
+    public static TestNode create(String cluster, int id, PgTestInstance pg, Path workDir, Options o) {
         String name = pg.name();
         int http = TestPorts.freePort();
-        int artery = TestPorts.freePort();
+        int artery = o.arteryPort();
+        String credentials = o.credentials();
+        List<String> sshOptions = o.sshOptions();
+        String seeds = o.seedPorts().stream().map(p -> "\"127.0.0.1:" + p + "\"").collect(Collectors.joining(", "));
         Path stateDir = workDir.resolve(name + "-state");
         Path config = workDir.resolve(name + ".conf");
         String osUser = PgTestEnvironment.osUser().map(u -> "    os-user = \"" + u + "\"\n").orElse("");
-        String ssh = sshOptions.stream().map(o -> "\"" + o + "\"").collect(Collectors.joining(", "));
+        String ssh = sshOptions.stream().map(opt -> "\"" + opt + "\"").collect(Collectors.joining(", "));
         String text = "pgsteward {\n"
                 + "  cluster = \"" + cluster + "\"\n"
                 + "  node {\n"
@@ -64,7 +82,12 @@ public final class TestNode implements AutoCloseable {
                 + "    cluster-address = \"127.0.0.1:" + artery + "\"\n"
                 + "    state-dir = \"" + stateDir + "\"\n"
                 + "    monitor-interval = 500ms\n"
+                + "    seed-nodes = [" + seeds + "]\n"
                 + "  }\n"
+                + "  failover {\n"
+                + "    mode = \"" + o.mode() + "\"\n"
+                + "  }\n"
+                + o.extra() + "\n"
                 + "  clone {\n"
                 + "    ssh-options = [" + ssh + "]\n"
                 + "  }\n"

@@ -159,6 +159,16 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         return latest.map(s -> s.isReachable() && !s.inRecovery()).orElse(false);
     }
 
+    /**
+     * The primary asks for promises only while its PostgreSQL serves (or is being restarted, or
+     * the agent just started): a primary that is down must not hold up a promotion.
+     */
+    private boolean wantsLease(long now) {
+        return runningAsPrimary() || running.isPresent()
+                || (settings.automatic() && localRecovery == LocalRecovery.RESTARTING && !fenced)
+                || now - startedNanos < settings.lease().toNanos();
+    }
+
     private int members() {
         int n = 0;
         for (var m : Cluster.get(ctx.getSystem()).state().getMembers()) {
@@ -176,7 +186,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         seq++;
         lease.requestSent(seq, now);
         supervisor.tell(new Supervisor.Report(report(), supervisorInbox, peerInbox));
-        if (primaryOfEpoch() && !settings.witness()) {
+        if (primaryOfEpoch() && !settings.witness() && wantsLease(now)) {
             var req = new LeaseMessage.PromiseRequest(epochs.current(), settings.nodeId(), seq, settings.lease().toMillis(),
                     peerInbox);
             peers.forEach(p -> p.tell(req));

@@ -65,6 +65,10 @@ public final class HttpApi extends AllDirectives {
     }
 
     private Route submit(CommandRequest request) {
+        if (request.command() == null || !org.pgsteward.protocol.api.Commands.ALL.contains(request.command())) {
+            return error(StatusCodes.BAD_REQUEST, ExitCode.ERR_BAD_CONFIG, "unknown command \"" + request.command()
+                    + "\"; commands: " + String.join(", ", org.pgsteward.protocol.api.Commands.ALL));
+        }
         return onSuccess(agent.submit(request), result -> {
             if (result instanceof NodeAgent.Accepted a) {
                 return complete(StatusCodes.ACCEPTED, a.view(), Jackson.marshaller(mapper));
