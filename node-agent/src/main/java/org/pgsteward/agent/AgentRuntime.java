@@ -160,7 +160,9 @@ public final class AgentRuntime {
                 node.conninfo().without("password").without("sslpassword").toConnString(),
                 config.failover().mode() == NodeConfig.FailoverMode.AUTOMATIC, config.failover().autoRejoin(), lease,
                 leaseMargin(lease), Duration.ofMillis(Math.min(1000, lease.toMillis() / 4)), renew, 3, Duration.ofSeconds(2),
-                Duration.ofSeconds(20), probe, node::standbyDataDir);
+                Duration.ofSeconds(20), probe, node::standbyDataDir,
+                () -> org.pgsteward.agent.postgres.PgBinaries.dataDirMajorVersion(node.dataDir()).isPresent(),
+                config.agent().seedNodes().size());
     }
 
     /** Clock-rate drift (1% of the lease) plus delivery of one message on a LAN. */
@@ -175,7 +177,7 @@ public final class AgentRuntime {
                 config.replication().synchronous(), config.failover().timeout(), lease, leaseMargin(lease),
                 Duration.ofMillis(Math.max(1500, config.agent().monitorInterval().toMillis() * 3)));
         return new SupervisorSettings(config.cluster(), policy, Duration.ofMillis(100), Duration.ofSeconds(10),
-                Duration.ofMinutes(2));
+                Duration.ofMinutes(2), config.agent().seedNodes().size());
     }
 
     /** Blocks until the actor system has terminated; 0 when it stopped cleanly. */

@@ -130,6 +130,8 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     private final Map<Integer, ActorRef<AgentCommand>> agents = new HashMap<>();
     private final Map<Integer, ActorRef<LeaseMessage>> leaseRefs = new HashMap<>();
     private final Set<Address> unreachable = new HashSet<>();
+    /** Agent incarnations told the epoch: every new agent process hears it once, so it may act. */
+    private final Set<String> announcedTo = new HashSet<>();
     private final ActorRef<LeaseMessage.VoteReply> voteAdapter;
     private final ActorRef<AgentResult> stepAdapter;
     private boolean stateKnown;
@@ -188,6 +190,8 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             s = s.withEpoch(c.epoch(), Optional.of(c.primaryId()));
         } else if (event instanceof PausedChanged p) {
             s = s.withPaused(p.paused());
+        } else if (event instanceof SupervisorEvent.SyncStandbysSeen sy) {
+            return s.withSyncStandbys(sy.names()); // changes often: not history
         }
         return s.withHistory(event.at() + " " + event.describe());
     }
@@ -234,6 +238,11 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         if (!stateKnown) {
             learnFromMajority(state).ifPresent(events::add);
         }
+        if (stateKnown && state.primaryId().equals(Optional.of(rep.nodeId())) && rep.acceptedEpoch() == state.epoch()
+                && rep.pg() == PgState.PRIMARY && !rep.syncStandbys().isEmpty()
+                && !new HashSet<>(rep.syncStandbys()).equals(new HashSet<>(state.syncStandbys()))) {
+            events.add(new SupervisorEvent.SyncStandbysSeen(Instant.now(), state.epoch(), rep.syncStandbys()));
+        }
         Optional<Operation> manualDone = operation.filter(op -> op.phase == Phase.PROMOTING && op.manualReplyTo.isPresent()
                 && op.candidateId == rep.nodeId() && rep.pg() == PgState.PRIMARY && rep.acceptedEpoch() == op.epoch);
         manualDone.ifPresent(op -> events.add(new StepRecorded(Instant.now(), op.epoch, "promote", true, "node "
@@ -250,7 +259,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             if (!stateKnown) {
                 return;
             }
-            if (rep.acceptedEpoch() < s.epoch() && s.primaryId().isPresent()) {
+            if (s.primaryId().isPresent() && (rep.acceptedEpoch() < s.epoch() || announcedTo.add(rep.incarnation()))) {
                 r.agent().tell(new AgentCommand.EpochAnnounce(s.epoch(), s.primaryId().get(), primaryConninfo(s)));
             }
             grantLeaseIfPrimary(s, rep, r.agent(), now);
@@ -315,7 +324,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 n++;
             }
         }
-        return Math.max(n, 1);
+        return Math.max(Math.max(n, 1), Math.max(settings.expectedMembers(), 0));
     }
 
     private int majority() {
@@ -352,8 +361,37 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         }
         if (d instanceof Decision.Healthy) {
             lastRecordedDecision = "";
+            keepSynchronousStandbys(state);
         }
         return Effect().none();
+    }
+
+    private long lastSyncSetNanos = Long.MIN_VALUE / 2;
+
+    /**
+     * Synchronous mode: the primary must name the other database nodes in synchronous_standby_names
+     * (FIRST 1), so a commit is acknowledged only once a standby has it, and only that standby may be
+     * promoted. Re-sent while the primary reports no synchronous standby.
+     */
+    private void keepSynchronousStandbys(SupervisorState state) {
+        if (!settings.policy().synchronous() || state.primaryId().isEmpty()) {
+            return;
+        }
+        int primary = state.primaryId().get();
+        ObservedReport p = reports.get(primary);
+        long now = System.nanoTime();
+        if (p == null || !p.report().syncStandbys().isEmpty() || now - lastSyncSetNanos < Duration.ofSeconds(5).toNanos()) {
+            return;
+        }
+        List<String> names = state.members().values().stream().filter(m -> !m.witness() && m.id() != primary)
+                .map(RegisteredMember::name).sorted().toList();
+        ActorRef<AgentCommand> agent = agents.get(primary);
+        if (names.isEmpty() || agent == null) {
+            return;
+        }
+        lastSyncSetNanos = now;
+        ctx.getLog().info("synchronous mode: setting synchronous_standby_names on node {} to FIRST 1 {}", primary, names);
+        agent.tell(new AgentCommand.SetSynchronousStandbys(state.epoch(), "sync-" + now, names, stepAdapter));
     }
 
     private static String kind(Decision d) {
@@ -375,7 +413,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             views.add(new NodeView(m, Optional.ofNullable(o), reachable));
         }
         return new ClusterSnapshot(state.epoch(), state.primaryId(), state.paused(), views, leaseExpiresAtNanos,
-                incarnationStartedNanos, failedSinceNanos, stateKnown);
+                incarnationStartedNanos, failedSinceNanos, stateKnown, state.syncStandbys());
     }
 
     private Effect<SupervisorEvent, SupervisorState> startFailover(SupervisorState state, Decision.Promote p) {
@@ -492,6 +530,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             int id = e.getKey();
             ObservedReport o = reports.get(id);
             boolean isStandby = o != null && !o.report().witness() && id != op.candidateId
+                    && o.report().pg() == PgState.STANDBY
                     && op.oldPrimaryId.map(old -> old != id).orElse(true);
             if (isStandby && settings.policy().mode() == PolicyConfig.Mode.AUTOMATIC) {
                 op.awaitingFollow.add(id);

@@ -51,6 +51,14 @@ public sealed interface SupervisorEvent extends CborSerializable {
         }
     }
 
+    /** The primary's synchronous standbys changed: remembered so a new incarnation knows whom it may promote. */
+    record SyncStandbysSeen(Instant at, long epoch, java.util.List<String> names) implements SupervisorEvent {
+        @Override
+        public String describe() {
+            return "synchronous standbys in epoch " + epoch + ": " + (names.isEmpty() ? "none" : String.join(", ", names));
+        }
+    }
+
     record PausedChanged(Instant at, boolean paused, String by) implements SupervisorEvent {
         @Override
         public String describe() {

@@ -11,9 +11,10 @@ import org.pgsteward.supervisor.policy.PolicyConfig;
  * @param tick         how often the supervisor re-evaluates the cluster
  * @param voteTimeout  a promotion attempt without a majority of votes by then is abandoned
  * @param stepTimeout  a promote/follow step without an answer by then counts as failed
+ * @param expectedMembers the configured seed nodes: majorities are never counted of fewer members
  */
 public record SupervisorSettings(String cluster, PolicyConfig policy, Duration tick, Duration voteTimeout,
-                                 Duration stepTimeout) {
+                                 Duration stepTimeout, int expectedMembers) {
 
     public String persistenceId() {
         return "pgsteward-supervisor-" + cluster;

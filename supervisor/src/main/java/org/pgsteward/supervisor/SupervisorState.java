@@ -13,7 +13,16 @@ import org.pgsteward.supervisor.policy.RegisteredMember;
  * seen, the paused flag and the history of decisions (newest last, bounded).
  */
 public record SupervisorState(long epoch, Optional<Integer> primaryId, boolean paused, Map<Integer, RegisteredMember> members,
-                              List<String> history) implements CborSerializable {
+                              List<String> history, List<String> syncStandbys) implements CborSerializable {
+
+    public SupervisorState(long epoch, Optional<Integer> primaryId, boolean paused, Map<Integer, RegisteredMember> members,
+                           List<String> history) {
+        this(epoch, primaryId, paused, members, history, List.of());
+    }
+
+    SupervisorState withSyncStandbys(List<String> names) {
+        return new SupervisorState(epoch, primaryId, paused, members, history, List.copyOf(names));
+    }
 
     static final int HISTORY = 500;
 
@@ -22,17 +31,18 @@ public record SupervisorState(long epoch, Optional<Integer> primaryId, boolean p
     }
 
     SupervisorState withEpoch(long newEpoch, Optional<Integer> primary) {
-        return new SupervisorState(Math.max(epoch, newEpoch), newEpoch >= epoch ? primary : primaryId, paused, members, history);
+        return new SupervisorState(Math.max(epoch, newEpoch), newEpoch >= epoch ? primary : primaryId, paused, members, history,
+                newEpoch > epoch ? List.of() : syncStandbys);
     }
 
     SupervisorState withPaused(boolean p) {
-        return new SupervisorState(epoch, primaryId, p, members, history);
+        return new SupervisorState(epoch, primaryId, p, members, history, syncStandbys);
     }
 
     SupervisorState withMember(RegisteredMember m) {
         var copy = new TreeMap<>(members);
         copy.put(m.id(), m);
-        return new SupervisorState(epoch, primaryId, paused, copy, history);
+        return new SupervisorState(epoch, primaryId, paused, copy, history, syncStandbys);
     }
 
     SupervisorState withHistory(String line) {
@@ -41,6 +51,6 @@ public record SupervisorState(long epoch, Optional<Integer> primaryId, boolean p
         while (copy.size() > HISTORY) {
             copy.remove(0);
         }
-        return new SupervisorState(epoch, primaryId, paused, members, List.copyOf(copy));
+        return new SupervisorState(epoch, primaryId, paused, members, List.copyOf(copy), syncStandbys);
     }
 }

@@ -21,6 +21,7 @@ public final class AgentFixture implements AfterEachCallback, TestExecutionExcep
     private Path workDir;
 
     private List<Integer> seedPorts = List.of();
+    private List<Integer> nodePorts = List.of();
     private String mode = "manual";
     private String extra = "";
 
@@ -29,11 +30,27 @@ public final class AgentFixture implements AfterEachCallback, TestExecutionExcep
      * failover mode and extra HOCON (inside pgsteward { }).
      */
     public synchronized AgentFixture cluster(int count, String failoverMode, String extraHocon) {
+        return cluster(count, failoverMode, extraHocon, 0);
+    }
+
+    /**
+     * As {@link #cluster(int, String, String)}, with node {@code firstSeed} (0-based) first in the seed list: the
+     * member that forms the cluster, the oldest, which hosts the supervisor singleton. Start it first.
+     */
+    public synchronized AgentFixture cluster(int count, String failoverMode, String extraHocon, int firstSeed) {
         var ports = new ArrayList<Integer>();
         for (int i = 0; i < count; i++) {
             ports.add(org.pgsteward.agent.testing.TestPorts.freePort());
         }
-        seedPorts = List.copyOf(ports);
+        nodePorts = List.copyOf(ports);
+        var seeds = new ArrayList<Integer>();
+        seeds.add(ports.get(firstSeed));
+        for (int i = 0; i < count; i++) {
+            if (i != firstSeed) {
+                seeds.add(ports.get(i));
+            }
+        }
+        seedPorts = List.copyOf(seeds);
         mode = failoverMode;
         extra = extraHocon;
         return this;
@@ -48,8 +65,8 @@ public final class AgentFixture implements AfterEachCallback, TestExecutionExcep
     public synchronized TestNode node(String cluster, int id, PgTestInstance pg, List<String> sshOptions, String credentials) {
         TestNode.Options o;
         int index = nodes.size();
-        if (index < seedPorts.size()) {
-            o = new TestNode.Options(sshOptions, credentials, mode, seedPorts.get(index), seedPorts, extra);
+        if (index < nodePorts.size()) {
+            o = new TestNode.Options(sshOptions, credentials, mode, nodePorts.get(index), seedPorts, extra);
         } else {
             o = TestNode.Options.standalone(sshOptions).withCredentials(credentials);
         }

@@ -106,6 +106,24 @@ public final class TestNode implements AutoCloseable {
         return name;
     }
 
+    private boolean witness;
+
+    /** Turns this node's agent into a witness (no PostgreSQL) before it starts. */
+    public void makeWitness() {
+        try {
+            String text = Files.readString(configFile);
+            text = text.replace("    priority = 100\n", "    priority = 0\n    role = \"witness\"\n");
+            Files.writeString(configFile, text);
+            witness = true;
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public boolean isWitness() {
+        return witness;
+    }
+
     public int id() {
         return id;
     }

@@ -89,6 +89,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private long lastRestartNanos;
     private long lastRejoinNanos = Long.MIN_VALUE / 2;
     private boolean internalOpPending;
+    /** The cluster has told this agent the current epoch since it started: until then it starts nothing. */
+    private boolean epochConfirmed;
+    /** When this node last became the primary of an epoch: the lease has that long to be acquired. */
+    private long becamePrimaryNanos = Long.MIN_VALUE / 2;
     private String detail = "starting";
 
     public static Behavior<Command> create(ClusterLinkSettings settings, EpochStore epochs, ActorRef<NodeAgent.Command> nodeAgent,
@@ -110,7 +114,12 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         this.blocking = blocking;
         this.lease = new LeaseState(settings.lease().toNanos(), settings.leaseMargin().toNanos());
         this.supervisorInbox = ctx.messageAdapter(AgentCommand.class, FromSupervisor::new);
-        this.peerInbox = ctx.messageAdapter(LeaseMessage.class, FromPeer::new);
+        // a child, not a message adapter: the receptionist must not watch one ref both as service and as subscriber
+        ActorRef<Command> self = ctx.getSelf();
+        this.peerInbox = ctx.spawn(Behaviors.receive(LeaseMessage.class).onAnyMessage(m -> {
+            self.tell(new FromPeer(m));
+            return Behaviors.same();
+        }).build(), "peer-inbox");
         ctx.getSystem().receptionist().tell(Receptionist.register(AGENTS, peerInbox));
         ActorRef<Receptionist.Listing> listing = ctx.messageAdapter(Receptionist.Listing.class,
                 l -> new Peers(l.getServiceInstances(AGENTS)));
@@ -176,7 +185,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 n++;
             }
         }
-        return Math.max(1, n);
+        return Math.max(Math.max(1, n), settings.expectedMembers());
     }
 
     // ------------------------------------------------------------------ reports and lease renewal
@@ -189,7 +198,8 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         if (primaryOfEpoch() && !settings.witness() && wantsLease(now)) {
             var req = new LeaseMessage.PromiseRequest(epochs.current(), settings.nodeId(), seq, settings.lease().toMillis(),
                     peerInbox);
-            peers.forEach(p -> p.tell(req));
+            peerInbox.tell(req); // our own promise, before the receptionist lists us
+            peers.stream().filter(p -> !p.equals(peerInbox)).forEach(p -> p.tell(req));
         }
         return this;
     }
@@ -289,6 +299,8 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             ctx.getLog().info("accepted epoch {} (primary node {}) from {}", epoch, primaryId, why);
             if (primaryId != settings.nodeId()) {
                 lease.dropAll();
+            } else {
+                becamePrimaryNanos = System.nanoTime();
             }
         }
     }
@@ -309,6 +321,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             }
         } else if (c instanceof AgentCommand.EpochAnnounce a) {
             acceptEpoch(a.epoch(), a.primaryNodeId(), "the supervisor");
+            if (!epochConfirmed) {
+                ctx.getLog().info("the supervisor confirms epoch {} (primary node {})", a.epoch(), a.primaryNodeId());
+            }
+            epochConfirmed = a.epoch() >= epochs.current();
             if (!a.primaryConninfo().isBlank() && a.primaryNodeId() != settings.nodeId()) {
                 epochPrimaryConninfo = Optional.of(a.primaryConninfo());
                 settings.primaryProbe().target(Optional.of(a.primaryConninfo()));
@@ -443,7 +459,62 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             localRecovery = LocalRecovery.NONE;
             restartAttempts = 0;
         }
+        boolean down = !s.isReachable() && s.reachability() != org.pgsteward.agent.postgres.Reachability.AUTH_FAILED;
+        downObservations = down && running.isEmpty() ? downObservations + 1 : 0;
+        if (!settings.witness()) {
+            localDecisions(System.nanoTime());
+        }
         return this;
+    }
+
+    /** Consecutive probes that found PostgreSQL down with no operation running (one alone may be a race). */
+    private int downObservations;
+
+    /**
+     * What to do about the local PostgreSQL, on each fresh probe (automatic mode): restart it
+     * after a crash, keep a former primary fenced and rejoin it, or start a fenced primary that
+     * holds its lease again.
+     */
+    private void localDecisions(long now) {
+        if (!settings.automatic() || running.isPresent() || internalOpPending || fencing || latest.isEmpty()
+                || !epochConfirmed || !settings.hasData().getAsBoolean()) {
+            return; // an empty data directory waits for `standby clone`
+        }
+        boolean down = downObservations >= 2;
+        if (fenced && primaryOfEpoch() && lease.held(now, members())) {
+            ctx.getLog().info("lease held again as primary of epoch {}: starting PostgreSQL", epochs.current());
+            fenced = false;
+            internal(InternalCommands.RESTART, Optional.empty(), "unfence", epochs.current(), null);
+            return;
+        }
+        if (fenced && !primaryOfEpoch() && epochs.primaryOfCurrentEpoch().isPresent() && epochPrimaryConninfo.isPresent()
+                && settings.autoRejoin() && now - lastRejoinNanos > settings.rejoinBackoff().toNanos()) {
+            lastRejoinNanos = now;
+            ctx.getLog().info("fenced former primary: rejoining as a standby of node {}", epochs.primaryOfCurrentEpoch().get());
+            internal(InternalCommands.REJOIN, epochPrimaryConninfo, "auto-rejoin", epochs.current(), null);
+            return;
+        }
+        if (down && !fenced && !primaryOfEpoch() && epochs.primaryOfCurrentEpoch().isPresent()
+                && !settings.standbyDataDir().getAsBoolean()) {
+            // a former primary's data directory: it must not start as a primary again
+            ctx.getLog().warn("PostgreSQL is down and its data directory is a primary's, but node {} is primary in epoch {}: "
+                    + "staying fenced", epochs.primaryOfCurrentEpoch().get(), epochs.current());
+            fenced = true;
+            return;
+        }
+        if (down && !fenced) {
+            boolean mayStart = !primaryOfEpoch() || lease.held(now, members());
+            if (restartAttempts >= settings.restartAttempts()) {
+                localRecovery = LocalRecovery.GAVE_UP;
+            } else if (mayStart && now - lastRestartNanos > settings.restartBackoff().toNanos()) {
+                restartAttempts++;
+                lastRestartNanos = now;
+                localRecovery = LocalRecovery.RESTARTING;
+                ctx.getLog().warn("PostgreSQL is down ({}): local restart attempt {} of {}",
+                        latest.get().error().orElse("unreachable"), restartAttempts, settings.restartAttempts());
+                internal(InternalCommands.RESTART, Optional.empty(), "restart-" + restartAttempts, epochs.current(), null);
+            }
+        }
     }
 
     private Behavior<Command> onCheck() {
@@ -459,50 +530,11 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             return this;
         }
         if (settings.automatic() && primaryOfEpoch() && asPrimary && !fencing) {
-            boolean grace = now - startedNanos < settings.lease().toNanos();
+            boolean grace = now - Math.max(startedNanos, becamePrimaryNanos) < settings.lease().toNanos();
             if (!grace && !lease.held(now + settings.fenceLead().toNanos(), members())) {
                 startFence("lease expiring: promises from " + lease.validPromises(now) + " of " + members()
                         + " members and no supervisor grant");
                 return this;
-            }
-        }
-        if (!settings.automatic() || running.isPresent() || internalOpPending || fencing || latest.isEmpty()) {
-            return this;
-        }
-        boolean down = !latest.get().isReachable()
-                && latest.get().reachability() != org.pgsteward.agent.postgres.Reachability.AUTH_FAILED;
-        if (fenced && primaryOfEpoch() && lease.held(now, members())) {
-            ctx.getLog().info("lease held again as primary of epoch {}: starting PostgreSQL", epochs.current());
-            fenced = false;
-            internal(InternalCommands.RESTART, Optional.empty(), "unfence", epochs.current(), null);
-            return this;
-        }
-        if (fenced && !primaryOfEpoch() && epochs.primaryOfCurrentEpoch().isPresent() && epochPrimaryConninfo.isPresent()
-                && settings.autoRejoin() && now - lastRejoinNanos > settings.rejoinBackoff().toNanos()) {
-            lastRejoinNanos = now;
-            ctx.getLog().info("fenced former primary: rejoining as a standby of node {}", epochs.primaryOfCurrentEpoch().get());
-            internal(InternalCommands.REJOIN, epochPrimaryConninfo, "auto-rejoin", epochs.current(), null);
-            return this;
-        }
-        if (down && !fenced && !primaryOfEpoch() && epochs.primaryOfCurrentEpoch().isPresent()
-                && !settings.standbyDataDir().getAsBoolean()) {
-            // a former primary's data directory: it must not start as a primary again
-            ctx.getLog().warn("PostgreSQL is down and its data directory is a primary's, but node {} is primary in epoch {}: "
-                    + "staying fenced", epochs.primaryOfCurrentEpoch().get(), epochs.current());
-            fenced = true;
-            return this;
-        }
-        if (down && !fenced) {
-            boolean mayStart = !primaryOfEpoch() || lease.held(now, members()) || now - startedNanos < settings.lease().toNanos();
-            if (restartAttempts >= settings.restartAttempts()) {
-                localRecovery = LocalRecovery.GAVE_UP;
-            } else if (mayStart && now - lastRestartNanos > settings.restartBackoff().toNanos()) {
-                restartAttempts++;
-                lastRestartNanos = now;
-                localRecovery = LocalRecovery.RESTARTING;
-                ctx.getLog().warn("PostgreSQL is down ({}): local restart attempt {} of {}",
-                        latest.get().error().orElse("unreachable"), restartAttempts, settings.restartAttempts());
-                internal(InternalCommands.RESTART, Optional.empty(), "restart-" + restartAttempts, epochs.current(), null);
             }
         }
         return this;

@@ -13,8 +13,12 @@ import java.util.function.BooleanSupplier;
  * @param fenceLead       the primary fences this long before its lease would run out (time to stop)
  * @param renewInterval   how often the lease is renewed and a report sent
  * @param standbyDataDir  whether the local data directory is configured as a standby (standby.signal / recovery.conf)
+ * @param expectedMembers the configured seed nodes: a majority is never counted of fewer members than this, so a
+ *                        member that started alone cannot form a "majority" of one
  */
 public record ClusterLinkSettings(int nodeId, String nodeName, int priority, boolean witness, String conninfo,
                                   boolean automatic, boolean autoRejoin, Duration lease, Duration leaseMargin,
                                   Duration fenceLead, Duration renewInterval, int restartAttempts, Duration restartBackoff,
-                                  Duration rejoinBackoff, PrimaryProbe primaryProbe, BooleanSupplier standbyDataDir) {}
+                                  Duration rejoinBackoff, PrimaryProbe primaryProbe, BooleanSupplier standbyDataDir,
+                                  BooleanSupplier hasData,
+                                  int expectedMembers) {}

@@ -30,13 +30,23 @@ public record ClusterSnapshot(
         Optional<Long> leaseExpiresAtNanos,
         long incarnationStartedAtNanos,
         Optional<Long> primaryLooksFailedSinceNanos,
-        boolean stateKnown) {
+        boolean stateKnown,
+        List<String> knownSyncStandbys) {
+
+    /** Without a remembered synchronous standby set. */
+    public ClusterSnapshot(long epoch, Optional<Integer> primaryId, boolean paused, List<NodeView> nodes,
+                           Optional<Long> leaseExpiresAtNanos, long incarnationStartedAtNanos,
+                           Optional<Long> primaryLooksFailedSinceNanos, boolean stateKnown) {
+        this(epoch, primaryId, paused, nodes, leaseExpiresAtNanos, incarnationStartedAtNanos, primaryLooksFailedSinceNanos,
+                stateKnown, List.of());
+    }
 
     public ClusterSnapshot {
         Objects.requireNonNull(primaryId, "primaryId");
         Objects.requireNonNull(leaseExpiresAtNanos, "leaseExpiresAtNanos");
         Objects.requireNonNull(primaryLooksFailedSinceNanos, "primaryLooksFailedSinceNanos");
         nodes = List.copyOf(nodes);
+        knownSyncStandbys = List.copyOf(knownSyncStandbys);
         Set<Integer> ids = new HashSet<>();
         for (NodeView n : nodes) {
             if (!ids.add(n.id())) {

@@ -349,9 +349,12 @@ public final class FailoverPolicy {
             }
         }
         if (config.synchronous()) {
-            if (primaryReport.isEmpty()) {
+            // the primary's last report, else what the supervisor remembered (a new incarnation may never have heard it)
+            List<String> sync = primaryReport.map(NodeReport::syncStandbys).filter(l -> !l.isEmpty())
+                    .orElse(snapshot.knownSyncStandbys());
+            if (primaryReport.isEmpty() && sync.isEmpty()) {
                 why.add("not a synchronous standby (the primary's synchronous standbys are unknown)");
-            } else if (!primaryReport.get().syncStandbys().contains(m.name())) {
+            } else if (!sync.contains(m.name())) {
                 why.add("not a synchronous standby");
             }
         }

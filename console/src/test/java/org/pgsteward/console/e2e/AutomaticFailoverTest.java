@@ -1,0 +1,99 @@
+package org.pgsteward.console.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.pgsteward.console.e2e.E2eSupport.ok;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.pgsteward.agent.testing.PostgresExtension;
+
+/** Real faults on real agent processes and real PostgreSQL, with automatic failover. */
+class AutomaticFailoverTest {
+
+    @RegisterExtension
+    final PostgresExtension pg = new PostgresExtension();
+
+    @RegisterExtension
+    final AgentFixture agents = new AgentFixture();
+
+    @Test
+    void givenSynchronousMode_whenPrimaryPostgresAndAgentKilled_thenStandbyPromotedOtherFollowsNoAckedRowLostAndOldPrimaryRejoins()
+            throws Exception {
+        HaCluster c = HaCluster.start(pg, agents, false, "replication { synchronous = \"on\" }\n", 1);
+        TestNode node1 = c.node(1);
+        Wait.until("a synchronous standby", Duration.ofSeconds(60), () ->
+                !node1.pg().query("SELECT application_name FROM pg_stat_replication WHERE sync_state = 'sync'").isEmpty());
+        AtomicInteger maxWritable = new AtomicInteger();
+        try (Writer writer = new Writer(c.nodes, 1_000_000).start()) {
+            Wait.until("the writer commits on node1", Duration.ofSeconds(30), () -> writer.acknowledgedCount() > 50);
+
+            node1.agent().kill9();
+            HaCluster.killPostgres(node1);
+
+            Wait.until("a new primary and the other standby following it", Duration.ofSeconds(60), () -> {
+                List<TestNode> w = c.writable();
+                maxWritable.accumulateAndGet(w.size(), Math::max);
+                return w.size() == 1 && c.nodes.stream().filter(n -> n != node1 && n != w.get(0))
+                        .allMatch(n -> HaCluster.streamsFrom(n, w.get(0)));
+            });
+            TestNode primary = c.onlyWritable().orElseThrow();
+            long before = writer.acknowledgedCount();
+            Wait.until("the writer commits on the new primary", Duration.ofSeconds(30),
+                    () -> writer.acknowledgedCount() > before + 20);
+            writer.close();
+            assertEquals(1, maxWritable.get(), "never two writable primaries");
+            Set<Long> onPrimary = new HashSet<>();
+            primary.pg().query("SELECT id FROM ha").forEach(id -> onPrimary.add(Long.parseLong(id)));
+            Set<Long> lost = new HashSet<>(writer.acknowledged());
+            lost.removeAll(onPrimary);
+            assertTrue(lost.isEmpty(), lost.size() + " acknowledged rows lost, e.g. " + lost.stream().limit(5).toList());
+
+            // the old primary's agent comes back: it rejoins as a standby (pg_rewind), never as a primary
+            node1.agent().start();
+            Wait.until("node1 streams from the new primary", Duration.ofSeconds(120), () -> HaCluster.streamsFrom(node1, primary));
+            assertEquals(List.of(primary), c.writable());
+            String events = ok(primary.console("cluster", "event")).stdout();
+            assertTrue(events.contains("promote"), events);
+        }
+    }
+
+    @Test
+    void givenPrimaryAgentKilled_whenPostgresStaysUp_thenNoFailover() {
+        HaCluster c = HaCluster.start(pg, agents, false, "", 1);
+        TestNode node1 = c.node(1);
+        node1.agent().kill9();
+        long killed = System.nanoTime();
+        // lease 3 s + failover timeout 1.5 s + margins: a failover would have started by now
+        long wouldHaveFailedOver = killed + Duration.ofSeconds(8).toNanos();
+        Wait.until("the supervisor, past the lease, still sees a live PostgreSQL behind the dead agent", Duration.ofSeconds(60),
+                () -> System.nanoTime() > wouldHaveFailedOver
+                        && c.node(2).agent().httpGet("/api/v1/cluster").contains("live PostgreSQL"));
+        assertEquals(List.of(node1), c.writable());
+        assertTrue(HaCluster.streamsFrom(c.node(2), node1));
+        assertTrue(HaCluster.streamsFrom(c.node(3), node1));
+        node1.agent().start();
+        Wait.until("healthy again", Duration.ofSeconds(60), () ->
+                c.node(2).agent().httpGet("/api/v1/cluster").contains("\"warnings\":[]"));
+        assertEquals(List.of(node1), c.writable());
+    }
+
+    @Test
+    void givenPrimaryPostgresKilled_whenAgentAlive_thenRestartedLocallyAndNoFailover() {
+        HaCluster c = HaCluster.start(pg, agents, false, "", 1);
+        TestNode node1 = c.node(1);
+        long oldPid = node1.pg().pgCtl().postmasterPid().orElseThrow();
+        HaCluster.killPostgres(node1);
+        Wait.until("node1 restarted by its agent", Duration.ofSeconds(60), () ->
+                node1.pg().pgCtl().postmasterPid().map(p -> p != oldPid).orElse(false) && c.writable().equals(List.of(node1)));
+        Wait.until("both standbys stream from node1 again", Duration.ofSeconds(60), () ->
+                HaCluster.streamsFrom(c.node(2), node1) && HaCluster.streamsFrom(c.node(3), node1));
+        String events = ok(node1.console("cluster", "event")).stdout();
+        assertTrue(!events.contains("epoch 2"), "no new epoch: " + events);
+    }
+}

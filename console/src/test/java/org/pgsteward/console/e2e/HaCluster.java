@@ -1,0 +1,127 @@
+package org.pgsteward.console.e2e;
+
+import static org.pgsteward.console.e2e.E2eSupport.ok;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.Properties;
+import org.pgsteward.agent.testing.PgTestInstance;
+import org.pgsteward.agent.testing.PostgresExtension;
+
+/**
+ * Three database nodes (or two and a witness) with agents in automatic mode, set up through the
+ * console: node1 registered as primary, the others cloned and registered.
+ */
+final class HaCluster {
+
+    final List<TestNode> nodes = new ArrayList<>();
+
+    /**
+     * @param witness     the third member is a witness agent (no PostgreSQL)
+     * @param extraHocon  more settings inside pgsteward { } for every agent
+     * @param firstAgent  index of the agent started first (the oldest member hosts the supervisor)
+     */
+    static HaCluster start(PostgresExtension pg, AgentFixture agents, boolean witness, String extraHocon, int firstAgent) {
+        var c = new HaCluster();
+        PgTestInstance pg1 = pg.primary("node1");
+        pg1.execute("ALTER SYSTEM SET wal_keep_size = '80000MB'");
+        pg1.execute("SELECT pg_reload_conf()");
+        pg1.execute("CREATE TABLE ha (id bigint primary key, at timestamptz default now())");
+        PgTestInstance pg2 = pg.empty("node2");
+        PgTestInstance pg3 = pg.empty("node3");
+        String journal = "supervisor { journal-url = \"jdbc:h2:file:" + agents.workDir().resolve("shared-journal")
+                + ";AUTO_SERVER=TRUE\" }\n";
+        agents.cluster(3, "automatic", journal + extraHocon, firstAgent);
+        c.nodes.add(agents.node("test", 1, pg1, List.of()));
+        c.nodes.add(agents.node("test", 2, pg2, List.of()));
+        TestNode third = agents.node("test", 3, pg3, List.of());
+        c.nodes.add(third);
+        if (witness) {
+            third.makeWitness();
+        }
+        c.nodes.get(firstAgent).agent().start();
+        for (int i = 0; i < c.nodes.size(); i++) {
+            if (i != firstAgent) {
+                c.nodes.get(i).agent().start();
+            }
+        }
+        Wait.until("the supervisor knows the cluster", Duration.ofSeconds(60), () -> {
+            String v = c.nodes.get(0).agent().httpGet("/api/v1/cluster");
+            return !v.contains("learning the cluster state") && !v.contains("did not answer");
+        });
+        ok(c.nodes.get(0).console("master", "register"));
+        int last = witness ? 2 : 3;
+        for (int i = 1; i < last; i++) {
+            TestNode n = c.nodes.get(i);
+            ok(n.console("-p", Integer.toString(pg1.port()), "-U", "postgres", "standby", "clone", "127.0.0.1"));
+            ok(n.console("standby", "register"));
+        }
+        if (witness) {
+            ok(third.console("witness", "register"));
+        }
+        Wait.until("the supervisor sees a healthy cluster", Duration.ofSeconds(60), () ->
+                c.nodes.get(0).agent().httpGet("/api/v1/cluster").contains("\"warnings\":[]"));
+        return c;
+    }
+
+    TestNode node(int id) {
+        return nodes.get(id - 1);
+    }
+
+    /** The database nodes that accept writes right now. */
+    List<TestNode> writable() {
+        List<TestNode> out = new ArrayList<>();
+        for (TestNode n : nodes) {
+            if (n.isWitness()) {
+                continue;
+            }
+            try (Connection c = connect(n, 1); var st = c.createStatement(); var rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+                rs.next();
+                if (!rs.getBoolean(1)) {
+                    out.add(n);
+                }
+            } catch (SQLException e) {
+                // down: not writable
+            }
+        }
+        return out;
+    }
+
+    Optional<TestNode> onlyWritable() {
+        List<TestNode> w = writable();
+        return w.size() == 1 ? Optional.of(w.get(0)) : Optional.empty();
+    }
+
+    static Connection connect(TestNode n, int timeoutSeconds) throws SQLException {
+        var props = new Properties();
+        props.setProperty("user", "postgres");
+        props.setProperty("connectTimeout", Integer.toString(timeoutSeconds));
+        props.setProperty("socketTimeout", "10");
+        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + n.port() + "/postgres", props);
+    }
+
+    /** Whether {@code standby} streams from {@code upstream}. */
+    static boolean streamsFrom(TestNode standby, TestNode upstream) {
+        try (Connection c = connect(standby, 1); var st = c.createStatement();
+             var rs = st.executeQuery("SELECT sender_port FROM pg_stat_wal_receiver WHERE status = 'streaming'")) {
+            return rs.next() && rs.getInt(1) == upstream.port();
+        } catch (SQLException e) {
+            return false;
+        }
+    }
+
+    /** SIGKILL of the node's postmaster and all its processes. */
+    static void killPostgres(TestNode n) {
+        long pid = n.pg().pgCtl().postmasterPid().orElseThrow();
+        ProcessHandle pm = ProcessHandle.of(pid).orElseThrow();
+        List<ProcessHandle> children = pm.descendants().toList();
+        pm.destroyForcibly();
+        children.forEach(ProcessHandle::destroyForcibly);
+        pm.onExit().join();
+    }
+}
