@@ -1,0 +1,61 @@
+package org.pgsteward.console.e2e;
+
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import org.pgsteward.agent.testing.PostgresExtension;
+
+/** One measured failover, for scripts/bench-failover. */
+public final class BenchSupport {
+
+    private BenchSupport() {}
+
+    public record Result(double tWriteSeconds, double tFollowSeconds, long lostRows) {}
+
+    /**
+     * Sets up 3 nodes (default settings but {@code extraHocon}), runs a writer, SIGKILLs the primary's
+     * PostgreSQL and agent at T0, and measures.
+     */
+    public static Result failoverOnce(PostgresExtension pg, AgentFixture agents, boolean supervisorOnPrimary,
+                                      boolean synchronous, String extraHocon) {
+        String hocon = "agent { monitor-interval = 1s }\n" + (synchronous ? "replication { synchronous = \"on\" }\n" : "")
+                + extraHocon;
+        HaCluster c = HaCluster.start(pg, agents, false, hocon, supervisorOnPrimary ? 0 : 1);
+        TestNode old = c.node(1);
+        if (synchronous) {
+            Wait.until("a synchronous standby", Duration.ofSeconds(60), () ->
+                    !old.pg().query("SELECT 1 FROM pg_stat_replication WHERE sync_state = 'sync'").isEmpty());
+        }
+        try (Writer writer = new Writer(c.nodes, 10_000_000).start()) {
+            Wait.until("writes on node1", Duration.ofSeconds(30), () -> writer.acknowledgedCount() > 100);
+            long t0 = System.nanoTime();
+            old.agent().kill9();
+            HaCluster.killPostgres(old);
+            long[] followAt = new long[1];
+            TestNode[] primary = new TestNode[1];
+            Wait.until("new primary followed", Duration.ofSeconds(120), () -> {
+                List<TestNode> w = c.writable();
+                if (w.size() != 1) {
+                    return false;
+                }
+                primary[0] = w.get(0);
+                TestNode other = c.nodes.stream().filter(n -> n != old && n != primary[0]).findFirst().orElseThrow();
+                if (HaCluster.streamsFrom(other, primary[0])) {
+                    followAt[0] = System.nanoTime();
+                    return true;
+                }
+                return false;
+            });
+            Wait.until("a write on the new primary", Duration.ofSeconds(60),
+                    () -> writer.firstWriteNanos(primary[0].name()).isPresent());
+            long writeAt = writer.firstWriteNanos(primary[0].name()).get();
+            writer.close();
+            Set<Long> on = new HashSet<>();
+            primary[0].pg().query("SELECT id FROM ha").forEach(id -> on.add(Long.parseLong(id)));
+            Set<Long> lost = new HashSet<>(writer.acknowledged());
+            lost.removeAll(on);
+            return new Result((writeAt - t0) / 1e9, (followAt[0] - t0) / 1e9, lost.size());
+        }
+    }
+}
