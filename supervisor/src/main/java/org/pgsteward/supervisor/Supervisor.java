@@ -125,7 +125,6 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     private final ActorContext<Command> ctx;
     private final TimerScheduler<Command> timers;
     private final SupervisorSettings settings;
-    private final long incarnationStartedNanos = System.nanoTime();
     private final Map<Integer, ObservedReport> reports = new HashMap<>();
     private final Map<Integer, ActorRef<AgentCommand>> agents = new HashMap<>();
     private final Map<Integer, ActorRef<LeaseMessage>> leaseRefs = new HashMap<>();
@@ -135,7 +134,6 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     private final ActorRef<LeaseMessage.VoteReply> voteAdapter;
     private final ActorRef<AgentResult> stepAdapter;
     private boolean stateKnown;
-    private Optional<Long> leaseExpiresAtNanos = Optional.empty();
     private Optional<Long> failedSinceNanos = Optional.empty();
     private Optional<Operation> operation = Optional.empty();
     private String lastDecision = "starting: waiting to hear from a majority of agents";
@@ -181,7 +179,6 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         SupervisorState s = state;
         if (event instanceof MemberSeen m) {
             s = s.withMember(new RegisteredMember(m.nodeId(), m.name(), m.priority(), m.witness(), false));
-            return s; // membership is not history worth showing every restart
         } else if (event instanceof EpochLearned l) {
             s = s.withEpoch(l.epoch(), l.primaryId());
         } else if (event instanceof EpochReserved r) {
@@ -262,30 +259,11 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             if (s.primaryId().isPresent() && (rep.acceptedEpoch() < s.epoch() || announcedTo.add(rep.incarnation()))) {
                 r.agent().tell(new AgentCommand.EpochAnnounce(s.epoch(), s.primaryId().get(), primaryConninfo(s)));
             }
-            grantLeaseIfPrimary(s, rep, r.agent(), now);
             manualDone.ifPresent(op -> startFollowing(s, op));
             if (currentEpoch != s.epoch()) {
                 ctx.getLog().debug("epoch moved while persisting: {} -> {}", currentEpoch, s.epoch());
             }
         });
-    }
-
-    /** The supervisor's own lease grant to the primary of the epoch (the agents' promises are the other half). */
-    private void grantLeaseIfPrimary(SupervisorState s, NodeReport rep, ActorRef<AgentCommand> agent, long receivedNanos) {
-        if (s.primaryId().isEmpty() || s.primaryId().get() != rep.nodeId() || rep.acceptedEpoch() != s.epoch()) {
-            return;
-        }
-        if (operation.isPresent() && operation.get().phase == Phase.VOTING) {
-            return; // a promotion is being decided: the old primary's lease must run out
-        }
-        boolean serving = rep.pg() == PgState.PRIMARY || rep.pg() == PgState.BUSY
-                || (rep.pg() == PgState.DOWN && rep.localRecovery() != org.pgsteward.protocol.cluster.LocalRecovery.GAVE_UP);
-        if (!serving) {
-            return;
-        }
-        long leaseMillis = settings.policy().leaseDuration().toMillis();
-        leaseExpiresAtNanos = Optional.of(receivedNanos + settings.policy().leaseDuration().toNanos());
-        agent.tell(new AgentCommand.LeaseGrant(s.epoch(), rep.nodeId(), rep.incarnation(), rep.seq(), leaseMillis));
     }
 
     /** Once a majority of the cluster's members reported: adopt the highest epoch they accepted. */
@@ -347,7 +325,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         Decision d = FailoverPolicy.decide(settings.policy(), snapshot(state), System.nanoTime());
         failedSinceNanos = d.primaryLooksFailedSinceNanos();
         String text = kind(d) + ": " + d.reason();
-        if (!text.equals(lastDecision)) {
+        if (!withoutNumbers(text).equals(withoutNumbers(lastDecision))) {
             ctx.getLog().info("decision: {}", text);
         }
         lastDecision = text;
@@ -355,7 +333,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             return startFailover(state, p);
         }
         boolean blocked = d instanceof Decision.NoCandidate || d instanceof Decision.Paused || d instanceof Decision.ReportOnly;
-        if (blocked && !text.equals(lastRecordedDecision)) {
+        if (blocked && !withoutNumbers(text).equals(withoutNumbers(lastRecordedDecision))) {
             lastRecordedDecision = text;
             return Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "decision", false, text));
         }
@@ -394,6 +372,10 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         agent.tell(new AgentCommand.SetSynchronousStandbys(state.epoch(), "sync-" + now, names, stepAdapter));
     }
 
+    private static String withoutNumbers(String s) {
+        return s.replaceAll("[0-9]+(\\.[0-9]+)?", "#");
+    }
+
     private static String kind(Decision d) {
         return d.getClass().getSimpleName().replaceAll("([a-z])([A-Z])", "$1 $2").toLowerCase();
     }
@@ -402,18 +384,36 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         List<NodeView> views = new ArrayList<>();
         Set<Integer> ids = new HashSet<>(state.members().keySet());
         ids.addAll(reports.keySet());
+        state.primaryId().ifPresent(ids::add);
         for (int id : ids) {
             RegisteredMember m = state.members().get(id);
             ObservedReport o = reports.get(id);
             if (m == null && o != null) {
                 m = new RegisteredMember(id, o.report().nodeName(), o.report().priority(), o.report().witness(), false);
             }
+            if (m == null) {
+                // the primary a new incarnation learned from the agents but never heard from itself
+                m = new RegisteredMember(id, "node " + id, 0, false, false);
+            }
             boolean reachable = Optional.ofNullable(agents.get(id)).map(a -> !unreachable.contains(a.path().address()))
                     .orElse(false);
             views.add(new NodeView(m, Optional.ofNullable(o), reachable));
         }
-        return new ClusterSnapshot(state.epoch(), state.primaryId(), state.paused(), views, leaseExpiresAtNanos,
-                incarnationStartedNanos, failedSinceNanos, stateKnown, state.syncStandbys());
+        // The lease is the agents' (majority promises); the votes wait for it to expire on each voter's clock plus a
+        // margin, so the policy itself need not wait for a supervisor grant: no grant, and no incarnation bound.
+        long now = System.nanoTime();
+        long longAgo = now - Duration.ofDays(1).toNanos();
+        if (failedSinceNanos.isEmpty()) {
+            // a new incarnation (or a fresh failure): the standbys know how long they have not reached the primary
+            long confirmedFor = reports.values().stream().map(ObservedReport::report)
+                    .filter(r -> r.primaryReachable().equals(Optional.of(false)) && !r.witness())
+                    .mapToLong(NodeReport::primaryUnreachableMillis).min().orElse(0);
+            if (confirmedFor > 0) {
+                failedSinceNanos = Optional.of(now - Duration.ofMillis(confirmedFor).toNanos());
+            }
+        }
+        return new ClusterSnapshot(state.epoch(), state.primaryId(), state.paused(), views, Optional.empty(),
+                longAgo, failedSinceNanos, stateKnown, state.syncStandbys());
     }
 
     private Effect<SupervisorEvent, SupervisorState> startFailover(SupervisorState state, Decision.Promote p) {
@@ -471,7 +471,6 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         return Effect().persist(new PrimaryChosen(Instant.now(), op.epoch, op.candidateId, why)).thenRun(s -> {
             ctx.getLog().info("epoch {}: node {} chosen as primary ({} of {} votes after {} ms)", op.epoch, op.candidateId,
                     op.votes.size(), clusterSize(), votedMs);
-            leaseExpiresAtNanos = Optional.empty();
             announce(s);
             if (op.manualReplyTo.isPresent()) {
                 // the agent that asked promotes itself (or already is primary) and answers its console

@@ -15,7 +15,7 @@ public sealed interface SupervisorEvent extends CborSerializable {
     record MemberSeen(Instant at, int nodeId, String name, int priority, boolean witness) implements SupervisorEvent {
         @Override
         public String describe() {
-            return "member " + name + " (id " + nodeId + ", priority " + priority + (witness ? ", witness" : "") + ") joined";
+            return "member " + name + " (id " + nodeId + ", priority " + priority + (witness ? ", witness" : "") + ") seen";
         }
     }
 

@@ -101,10 +101,29 @@ public final class AgentFixture implements AfterEachCallback, TestExecutionExcep
         for (TestNode n : nodes) {
             n.close();
         }
+        keepLogs(context);
         nodes.clear();
         if (workDir != null) {
             deleteTree(workDir);
             workDir = null;
+        }
+    }
+
+    /** Agent logs survive the test in target/agent-logs/<test>/, for reading after a run. */
+    private void keepLogs(ExtensionContext context) {
+        if (workDir == null) {
+            return;
+        }
+        String test = context == null ? "run-" + System.nanoTime()
+                : context.getRequiredTestClass().getSimpleName() + "." + context.getRequiredTestMethod().getName();
+        Path dest = Path.of("target", "agent-logs", test);
+        try (var files = Files.list(workDir)) {
+            Files.createDirectories(dest);
+            for (Path f : files.filter(p -> p.getFileName().toString().endsWith("-agent.log")).toList()) {
+                Files.copy(f, dest.resolve(f.getFileName()), java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            }
+        } catch (IOException e) {
+            System.err.println("cannot keep agent logs: " + e);
         }
     }
 

@@ -34,7 +34,10 @@ final class HaCluster {
         pg1.execute("CREATE TABLE ha (id bigint primary key, at timestamptz default now())");
         PgTestInstance pg2 = pg.empty("node2");
         PgTestInstance pg3 = pg.empty("node3");
-        String journal = "supervisor { journal-url = \"jdbc:h2:file:" + agents.workDir().resolve("shared-journal")
+        // the tests share one journal file (several processes on one host, H2 AUTO_SERVER) so history survives a
+        // moving supervisor; the benchmarks use each agent's own embedded journal, the product default
+        String journal = extraHocon.contains("journal-url") || Boolean.getBoolean("pgsteward.test.ownJournals") ? ""
+                : "supervisor { journal-url = \"jdbc:h2:file:" + agents.workDir().resolve("shared-journal")
                 + ";AUTO_SERVER=TRUE\" }\n";
         agents.cluster(3, "automatic", journal + extraHocon, firstAgent);
         c.nodes.add(agents.node("test", 1, pg1, List.of()));
@@ -67,6 +70,11 @@ final class HaCluster {
         Wait.until("the supervisor sees a healthy cluster", Duration.ofSeconds(60), () ->
                 c.nodes.get(0).agent().httpGet("/api/v1/cluster").contains("\"warnings\":[]"));
         return c;
+    }
+
+    /** node1 primary, node2 standby, node3 a witness agent. */
+    static HaCluster startTwoNodesAndWitness(PostgresExtension pg, AgentFixture agents, int firstAgent) {
+        return start(pg, agents, true, "", firstAgent);
     }
 
     TestNode node(int id) {

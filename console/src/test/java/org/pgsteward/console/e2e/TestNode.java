@@ -120,6 +120,16 @@ public final class TestNode implements AutoCloseable {
         }
     }
 
+    /** Rewrites node.priority in this node's config (restart the agent to apply). */
+    public void setPriority(int priority) {
+        try {
+            String text = Files.readString(configFile).replaceAll("(?m)^    priority = \\d+$", "    priority = " + priority);
+            Files.writeString(configFile, text);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
     public boolean isWitness() {
         return witness;
     }

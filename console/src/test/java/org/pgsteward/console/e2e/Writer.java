@@ -66,7 +66,12 @@ final class Writer implements AutoCloseable {
                 }
             }
             if (!wrote) {
-                Thread.onSpinWait();
+                try {
+                    Thread.sleep(10); // nobody accepts writes right now; a client would back off too
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
             }
         }
     }

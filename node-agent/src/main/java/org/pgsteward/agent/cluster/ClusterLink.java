@@ -231,8 +231,22 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 reachable ? s.get().currentLsn().map(Object::toString) : Optional.empty(),
                 reachable ? s.get().receivedLsn().map(Object::toString) : Optional.empty(),
                 reachable ? s.get().replayedLsn().map(Object::toString) : Optional.empty(),
-                streamingFrom, primaryReachable, sync,
+                streamingFrom, primaryReachable, primaryUnreachableMillis(primaryReachable), sync,
                 primaryOfEpoch() && lease.held(System.nanoTime(), members()), detail);
+    }
+
+    private long primaryUnreachableSince = -1;
+
+    private long primaryUnreachableMillis(Optional<Boolean> reachable) {
+        long now = System.nanoTime();
+        if (reachable.equals(Optional.of(false))) {
+            if (primaryUnreachableSince < 0) {
+                primaryUnreachableSince = now;
+            }
+            return (now - primaryUnreachableSince) / 1_000_000;
+        }
+        primaryUnreachableSince = -1;
+        return 0;
     }
 
     // ------------------------------------------------------------------ peers: promises and votes
@@ -315,11 +329,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             replyIfAsked(c, false, "refused: epoch " + c.epoch() + " is older than the accepted epoch " + accepted);
             return this;
         }
-        if (c instanceof AgentCommand.LeaseGrant g) {
-            if (g.primaryNodeId() == settings.nodeId() && g.incarnation().equals(incarnation) && g.epoch() == accepted) {
-                lease.supervisorGranted(g.reportSeq(), g.leaseMillis());
-            }
-        } else if (c instanceof AgentCommand.EpochAnnounce a) {
+        if (c instanceof AgentCommand.EpochAnnounce a) {
             acceptEpoch(a.epoch(), a.primaryNodeId(), "the supervisor");
             if (!epochConfirmed) {
                 ctx.getLog().info("the supervisor confirms epoch {} (primary node {})", a.epoch(), a.primaryNodeId());
@@ -532,8 +542,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         if (settings.automatic() && primaryOfEpoch() && asPrimary && !fencing) {
             boolean grace = now - Math.max(startedNanos, becamePrimaryNanos) < settings.lease().toNanos();
             if (!grace && !lease.held(now + settings.fenceLead().toNanos(), members())) {
-                startFence("lease expiring: promises from " + lease.validPromises(now) + " of " + members()
-                        + " members and no supervisor grant");
+                startFence("lease expiring: promises from " + lease.validPromises(now) + " of " + members() + " members");
                 return this;
             }
         }

@@ -9,8 +9,8 @@ import java.util.Optional;
  * The primary lease as this agent sees it, on its monotonic clock. Pure bookkeeping (no actor,
  * no clock of its own): the cluster link feeds it and asks it.
  *
- * <p>As primary, the lease is held while the supervisor's grant or a majority of promises is
- * unexpired, each counted from when this agent sent the request. As voter, it remembers the
+ * <p>As primary, the lease is held while a majority of promises is unexpired, each counted from
+ * when this agent sent the request. As voter, it remembers the
  * promise it gave and until when.
  */
 final class LeaseState {
@@ -23,7 +23,6 @@ final class LeaseState {
     private final Map<Long, Long> sent = new LinkedHashMap<>();
     /** node id -> until when its promise counts (our clock) */
     private final Map<Integer, Long> promises = new HashMap<>();
-    private long supervisorLeaseUntil = Long.MIN_VALUE;
 
     private Optional<Integer> promisedTo = Optional.empty();
     private long promisedEpoch;
@@ -55,29 +54,24 @@ final class LeaseState {
         sentAt(seq).ifPresent(t -> promises.merge(nodeId, t + leaseNanos, Math::max));
     }
 
-    void supervisorGranted(long seq, long leaseMillis) {
-        sentAt(seq).ifPresent(t -> supervisorLeaseUntil = Math.max(supervisorLeaseUntil, t + leaseMillis * 1_000_000L));
-    }
-
     int validPromises(long nowNanos) {
         return (int) promises.values().stream().filter(until -> until > nowNanos).count();
     }
 
-    /** Held at {@code atNanos}: the supervisor's grant, or promises from a majority of {@code members}. */
+    /** Held at {@code atNanos}: promises from a majority of {@code members}. */
     boolean held(long atNanos, int members) {
-        return supervisorLeaseUntil > atNanos || validPromises(atNanos) >= members / 2 + 1;
+        return validPromises(atNanos) >= members / 2 + 1;
     }
 
     /** The latest moment the lease is surely held, for logs. */
     long heldUntil(int members) {
         long byPromises = promises.values().stream().sorted(java.util.Comparator.reverseOrder())
                 .skip(Math.max(0, members / 2)).findFirst().orElse(Long.MIN_VALUE);
-        return Math.max(supervisorLeaseUntil, byPromises);
+        return byPromises;
     }
 
     void dropAll() {
         promises.clear();
-        supervisorLeaseUntil = Long.MIN_VALUE;
     }
 
     // ---- as voter

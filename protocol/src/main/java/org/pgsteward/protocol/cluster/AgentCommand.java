@@ -13,13 +13,6 @@ public sealed interface AgentCommand extends CborSerializable {
 
     long epoch();
 
-    /**
-     * The primary's lease: valid for {@code leaseMillis} counted from when the agent sent report
-     * {@code reportSeq} (so the agent's expiry always comes before the supervisor's).
-     */
-    record LeaseGrant(long epoch, int primaryNodeId, String incarnation, long reportSeq, long leaseMillis)
-            implements AgentCommand {}
-
     /** Who is primary in this epoch. A node that is not it must not serve writes. */
     record EpochAnnounce(long epoch, int primaryNodeId, String primaryConninfo) implements AgentCommand {}
 

@@ -22,6 +22,8 @@ import org.pgsteward.protocol.CborSerializable;
  * @param replayedLsn       a standby's replayed WAL position
  * @param streamingFrom     a standby's upstream "host:port" while it streams
  * @param primaryReachable  a standby's view of the registered primary's PostgreSQL: empty when it did not look
+ * @param primaryUnreachableMillis how long this standby has found the primary's PostgreSQL unreachable without a
+ *                          break (0 when reachable or unknown): lets a new supervisor incarnation weigh old evidence
  * @param syncStandbys      on a primary: application_names of standbys with sync_state 'sync' or 'quorum'
  * @param leaseHeld         the agent holds an unexpired primary lease
  * @param detail            a short human explanation (e.g. the last probe error)
@@ -44,6 +46,7 @@ public record NodeReport(
         Optional<String> replayedLsn,
         Optional<String> streamingFrom,
         Optional<Boolean> primaryReachable,
+        long primaryUnreachableMillis,
         List<String> syncStandbys,
         boolean leaseHeld,
         String detail) implements CborSerializable {
