@@ -75,6 +75,9 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
 
     private static final int HISTORY = 50;
 
+    /** For the blocking threads: the ActorContext's logger may only be used on the actor's own thread. */
+    private static final org.slf4j.Logger BLOCKING_LOG = org.slf4j.LoggerFactory.getLogger(NodeAgent.class);
+
     private final OperationRunner runner;
     private final Supplier<PgSnapshot> monitor;
     private final Executor blocking;
@@ -150,7 +153,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
         } catch (OperationFailure f) {
             return new OperationOutcome(f.exitCode(), f.getMessage());
         } catch (RuntimeException | Error e) {
-            getContext().getLog().error("operation {} failed unexpectedly", request.command(), e);
+            BLOCKING_LOG.error("operation {} failed unexpectedly", request.command(), e);
             return new OperationOutcome(ExitCode.ERR_OPERATION_FAILED,
                     request.command() + " failed: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
         }

@@ -256,7 +256,11 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             if (!stateKnown) {
                 return;
             }
-            if (s.primaryId().isPresent() && (rep.acceptedEpoch() < s.epoch() || announcedTo.add(rep.incarnation()))) {
+            // while votes for a reserved epoch are collected, s.primaryId() is still the old epoch's primary:
+            // announcing it with the reserved epoch would make agents accept that pair and refuse their votes
+            boolean voting = operation.isPresent() && operation.get().phase == Phase.VOTING;
+            if (s.primaryId().isPresent() && !voting
+                    && (rep.acceptedEpoch() < s.epoch() || announcedTo.add(rep.incarnation()))) {
                 r.agent().tell(new AgentCommand.EpochAnnounce(s.epoch(), s.primaryId().get(), primaryConninfo(s)));
             }
             manualDone.ifPresent(op -> startFollowing(s, op));

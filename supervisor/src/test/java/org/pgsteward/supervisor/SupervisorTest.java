@@ -1,0 +1,682 @@
+package org.pgsteward.supervisor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.typesafe.config.Config;
+import com.typesafe.config.ConfigFactory;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import org.apache.pekko.actor.Cancellable;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.FishingOutcomes;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.cluster.MemberStatus;
+import org.apache.pekko.cluster.typed.Cluster;
+import org.apache.pekko.cluster.typed.Join;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+import org.pgsteward.protocol.cluster.AgentCommand;
+import org.pgsteward.protocol.cluster.AgentResult;
+import org.pgsteward.protocol.cluster.LeaseMessage;
+import org.pgsteward.protocol.cluster.LocalRecovery;
+import org.pgsteward.protocol.cluster.NodeReport;
+import org.pgsteward.protocol.cluster.PgState;
+import org.pgsteward.supervisor.Supervisor.View;
+import org.pgsteward.supervisor.policy.PolicyConfig;
+import org.pgsteward.supervisor.policy.RegisteredMember;
+
+/**
+ * The supervisor actor against fake agents: each agent is a probe of {@link AgentCommand} (its
+ * {@code agent} ref) and a probe of {@link LeaseMessage} (its {@code lease} ref); the test plays
+ * the agents by sending reports and answering votes and steps. One cluster member (this test's
+ * system, joined to itself) with {@code expectedMembers = 3}, so a majority is two agents.
+ */
+@ExtendWith({TestKitJUnit5Extension.class, LogCapturingExtension.class})
+class SupervisorTest {
+
+    private static final Path SNAPSHOTS = tempDir();
+
+    private static final ActorTestKit TEST_KIT = ActorTestKit.create("SupervisorTest", config(SNAPSHOTS));
+
+    /** The extension finds the kit through an instance field; the kit itself is one per class. */
+    @JUnit5TestKit
+    ActorTestKit testKit = TEST_KIT;
+
+    private static final Duration WAIT = Duration.ofSeconds(5);
+
+    /** Defaults: nothing times out within a test that does not wait for a failover. */
+    private static final PolicyConfig CALM = PolicyConfig.defaults();
+
+    /** Short timings for failover scenarios: stale 300 ms, timeout 200 ms, lease 300 ms + 50 ms. */
+    private static final PolicyConfig FAST = new PolicyConfig(PolicyConfig.Mode.AUTOMATIC, Optional.empty(), false,
+            Duration.ofMillis(200), Duration.ofMillis(300), Duration.ofMillis(50), Duration.ofMillis(300));
+
+    private static final AtomicInteger CLUSTERS = new AtomicInteger();
+
+    private final List<Cancellable> reporters = new ArrayList<>();
+    private final List<ActorRef<Supervisor.Command>> supervisors = new ArrayList<>();
+
+    private static Config config(Path snapshots) {
+        return ConfigFactory.parseString(String.join("\n",
+                        "pekko.actor.provider = cluster",
+                        "pekko.remote.artery.canonical.hostname = \"127.0.0.1\"",
+                        "pekko.remote.artery.canonical.port = 0",
+                        "pekko.cluster.jmx.enabled = off",
+                        "pekko.cluster.log-info-verbose = off",
+                        "pekko.persistence.journal.plugin = \"pekko.persistence.journal.inmem\"",
+                        "pekko.persistence.snapshot-store.plugin = \"pekko.persistence.snapshot-store.local\"",
+                        "pekko.log-dead-letters = 0",
+                        "pekko.log-dead-letters-during-shutdown = off"))
+                .withValue("pekko.persistence.snapshot-store.local.dir",
+                        com.typesafe.config.ConfigValueFactory.fromAnyRef(snapshots.toString()))
+                .withFallback(ConfigFactory.load());
+    }
+
+    private static Path tempDir() {
+        try {
+            return Files.createTempDirectory("supervisor-test-snapshots");
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    @BeforeAll
+    static void joinSelf() {
+        Cluster cluster = Cluster.get(TEST_KIT.system());
+        cluster.manager().tell(Join.create(cluster.selfMember().address()));
+        TestProbe<Object> probe = TEST_KIT.createTestProbe();
+        probe.awaitAssert(Duration.ofSeconds(10), () -> {
+            assertEquals(MemberStatus.up(), cluster.selfMember().status());
+            return null;
+        });
+    }
+
+    @AfterEach
+    void stopReportersAndSupervisors() {
+        reporters.forEach(Cancellable::cancel);
+        reporters.clear();
+        supervisors.forEach(testKit::stop);
+        supervisors.clear();
+    }
+
+    @AfterAll
+    static void shutdown() throws IOException {
+        TEST_KIT.shutdownTestKit();
+        try (Stream<Path> files = Files.walk(SNAPSHOTS)) {
+            files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+        }
+    }
+
+    // ------------------------------------------------------------------ (a) learning
+
+    @Test
+    void givenNewIncarnation_whenOnlyAMinorityReported_thenStateUnknown_andKnownOnceAMajorityReported() {
+        var sup = spawnSupervisor(CALM);
+        var n1 = node(1);
+        var n2 = node(2);
+        var n3 = node(3);
+
+        View before = view(sup);
+        assertFalse(before.stateKnown());
+        assertTrue(before.lastDecision().startsWith("starting"), before.lastDecision());
+
+        sup.tell(n1.standby(0, 0, "0/3000000", Optional.empty()));
+        View minority = view(sup);
+        assertFalse(minority.stateKnown(), "1 of 3 is no majority");
+        assertEquals("learning the cluster state: 1 of 3 agents reported", minority.lastDecision());
+
+        TestProbe<Supervisor.PrimaryAnswer> answers = testKit.createTestProbe();
+        sup.tell(new Supervisor.RequestPrimary(1, "primary register", false, answers.ref()));
+        Supervisor.PrimaryAnswer refused = answers.receiveMessage();
+        assertFalse(refused.granted());
+        assertTrue(refused.message().endsWith("retry in a moment"), refused.message());
+
+        sup.tell(n2.standby(0, 0, "0/3000000", Optional.empty()));
+        View known = view(sup);
+        assertTrue(known.stateKnown(), "2 of 3 is a majority");
+        assertEquals(0, known.epoch());
+        assertEquals(Optional.empty(), known.primaryId());
+        assertEquals(List.of(), known.history(), "members joining and learning epoch 0 are no history");
+        // the refused request started nothing
+        n1.lease.expectNoMessage(Duration.ofMillis(100));
+        n2.lease.expectNoMessage(Duration.ofMillis(1));
+    }
+
+    @Test
+    void givenAgentsAcceptedAnEpoch_whenAMajorityReports_thenTheSupervisorLearnsEpochAndPrimary() {
+        var sup = spawnSupervisor(CALM);
+        var n2 = node(2);
+        var n3 = node(3);
+
+        sup.tell(n2.standby(4, 1, "0/3000000", Optional.of(true)));
+        sup.tell(n3.standby(5, 1, "0/3000000", Optional.of(true)));
+
+        View v = view(sup);
+        assertTrue(v.stateKnown());
+        assertEquals(5, v.epoch(), "the highest accepted epoch");
+        assertEquals(Optional.of(1), v.primaryId());
+        assertTrue(v.history().get(0).contains("learned epoch 5 (primary node 1): highest epoch accepted by 2 of 3 agents"),
+                v.history().toString());
+        // the agent whose report completed the majority hears the epoch at once
+        assertEquals(new AgentCommand.EpochAnnounce(5, 1, ""), n3.agent.receiveMessage());
+    }
+
+    // ------------------------------------------------------------------ (b) primary register
+
+    @Test
+    void givenNoPrimary_whenANodeRequestsPrimary_andAMajorityVotes_thenItIsPrimaryOfEpoch1() {
+        var sup = spawnSupervisor(CALM);
+        var n1 = node(1);
+        var n2 = node(2);
+        var n3 = node(3);
+        sup.tell(n1.primary(0, 0, "0/3000000"));
+        sup.tell(n2.standby(0, 0, "0/3000000", Optional.empty()));
+        sup.tell(n3.standby(0, 0, "0/3000000", Optional.empty()));
+
+        TestProbe<Supervisor.PrimaryAnswer> answers = testKit.createTestProbe();
+        sup.tell(new Supervisor.RequestPrimary(1, "primary register", false, answers.ref()));
+
+        var requests = List.of(n1, n2, n3).stream().map(n -> n.lease.expectMessageClass(LeaseMessage.VoteRequest.class)).toList();
+        requests.forEach(r -> {
+            assertEquals(1, r.newEpoch());
+            assertEquals(1, r.candidateNodeId());
+        });
+        answers.expectNoMessage(Duration.ofMillis(100)); // no answer before a majority voted
+        View voting = view(sup);
+        assertEquals(Optional.of("voting node 1 in epoch 1"), voting.operation());
+
+        requests.get(0).replyTo().tell(new LeaseMessage.VoteReply(1, 1, true, 0, "accepted"));
+        answers.expectNoMessage(Duration.ofMillis(100)); // one vote of three is no majority
+        requests.get(1).replyTo().tell(new LeaseMessage.VoteReply(1, 2, true, 0, "accepted"));
+
+        Supervisor.PrimaryAnswer answer = answers.receiveMessage();
+        assertTrue(answer.granted(), answer.message());
+        assertEquals(1, answer.epoch());
+        assertTrue(answer.message().contains("votes from nodes [1, 2]"), answer.message());
+
+        var announce = new AgentCommand.EpochAnnounce(1, 1, n1.conninfo());
+        for (FakeNode n : List.of(n1, n2, n3)) {
+            awaitCommand(n.agent, AgentCommand.EpochAnnounce.class, announce::equals);
+        }
+        // a late vote changes nothing
+        requests.get(2).replyTo().tell(new LeaseMessage.VoteReply(1, 3, true, 0, "accepted"));
+
+        View v = view(sup);
+        assertEquals(1, v.epoch());
+        assertEquals(Optional.of(1), v.primaryId());
+        assertTrue(v.history().stream().anyMatch(l -> l.contains("epoch 1 reserved for promoting node 1: primary register")),
+                v.history().toString());
+        assertTrue(v.history().stream().anyMatch(l -> l.contains("node 1 is primary in epoch 1")), v.history().toString());
+        assertTrue(v.history().get(0).contains("node 1 is primary in epoch 1"), "newest first: " + v.history());
+        assertEquals(Optional.of("promoting node 1 in epoch 1"), v.operation(), "until node 1 runs as primary of epoch 1");
+
+        // the node runs as primary of epoch 1: the supervisor records it and points the standbys at it
+        sup.tell(n1.primary(1, 1, "0/3000100"));
+        for (FakeNode n : List.of(n2, n3)) {
+            AgentCommand.Follow follow = awaitCommand(n.agent, AgentCommand.Follow.class, f -> true);
+            assertEquals(1, follow.epoch());
+            assertEquals(1, follow.primaryNodeId());
+            assertEquals(n1.conninfo(), follow.primaryConninfo());
+            follow.replyTo().tell(new AgentResult(follow.opId(), n.id, true, "streaming", Optional.of("0/3000100"),
+                    Optional.of(1L), 40));
+        }
+        View done = awaitView(sup, d -> assertEquals(Optional.empty(), d.operation()));
+        assertTrue(done.history().stream().anyMatch(l -> l.contains("promote: node 1 runs as primary in epoch 1 at 0/3000100")),
+                done.history().toString());
+        assertTrue(done.history().stream().anyMatch(l -> l.contains("follow: node 2 follows node 1")), done.history().toString());
+        assertTrue(done.history().stream().anyMatch(l -> l.contains("follow: node 3 follows node 1")), done.history().toString());
+    }
+
+    @Test
+    void givenARunningPrimary_whenAnotherNodeRequestsPrimaryWithoutForce_thenRefused() {
+        var sup = spawnSupervisor(CALM);
+        var n1 = node(1);
+        var n2 = node(2);
+        sup.tell(n1.primary(3, 1, "0/3000000"));
+        sup.tell(n2.standby(3, 1, "0/3000000", Optional.of(true)));
+
+        TestProbe<Supervisor.PrimaryAnswer> answers = testKit.createTestProbe();
+        sup.tell(new Supervisor.RequestPrimary(2, "standby promote", false, answers.ref()));
+        Supervisor.PrimaryAnswer answer = answers.receiveMessage();
+        assertFalse(answer.granted());
+        assertEquals("node 1 is the running primary of epoch 3; stop it first (or use -F)", answer.message());
+        n2.lease.expectNoMessage(Duration.ofMillis(100));
+
+        sup.tell(new Supervisor.RequestPrimary(1, "primary register", false, answers.ref()));
+        assertEquals(new Supervisor.PrimaryAnswer(true, 3, "node 1 is primary in epoch 3"), answers.receiveMessage());
+    }
+
+    // ------------------------------------------------------------------ (c) lease grants
+
+    @Test
+    void givenPrimaryOfCurrentEpoch_whenItReportsPrimary_thenLeaseGrantEchoesIncarnationAndSeq() {
+        var sup = spawnSupervisor(CALM);
+        var n1 = node(1);
+        var n2 = node(2);
+        var n3 = node(3);
+        sup.tell(n2.standby(1, 1, "0/3000000", Optional.of(true)));
+        sup.tell(n3.standby(1, 1, "0/3000000", Optional.of(true)));
+        awaitView(sup, v -> assertTrue(v.stateKnown()));
+
+        sup.tell(n1.report(n1.nodeReport(7, 1, 1, PgState.PRIMARY, "0/3000100", Optional.empty())));
+        // a new agent incarnation first hears the epoch, then gets its lease
+        n1.agent.expectMessage(new AgentCommand.EpochAnnounce(1, 1, n1.conninfo()));
+        n1.agent.expectMessage(new AgentCommand.LeaseGrant(1, 1, n1.incarnation, 7, CALM.leaseDuration().toMillis()));
+
+        sup.tell(n1.report(n1.nodeReport(8, 1, 1, PgState.PRIMARY, "0/3000200", Optional.empty())));
+        n1.agent.expectMessage(new AgentCommand.LeaseGrant(1, 1, n1.incarnation, 8, CALM.leaseDuration().toMillis()));
+
+        // a standby gets no lease
+        sup.tell(n2.standby(1, 1, "0/3000200", Optional.of(true)));
+        // its first report came before the state was known: it hears the epoch now, and nothing else
+        n2.agent.expectMessage(new AgentCommand.EpochAnnounce(1, 1, n1.conninfo()));
+        n2.agent.expectNoMessage(Duration.ofMillis(200));
+    }
+
+    @Test
+    void givenPrimaryOfAnOlderEpoch_whenItReports_thenItHearsTheEpochAndGetsNoLease() {
+        var sup = spawnSupervisor(CALM);
+        var n1 = node(1);
+        var n2 = node(2);
+        var n3 = node(3);
+        sup.tell(n2.standby(2, 3, "0/3000000", Optional.of(true)));
+        sup.tell(n3.standby(2, 3, "0/3000000", Optional.of(true)));
+        awaitView(sup, v -> assertEquals(Optional.of(3), v.primaryId()));
+
+        // node 1 still believes it is the primary of epoch 1
+        sup.tell(n1.report(n1.nodeReport(11, 1, 1, PgState.PRIMARY, "0/3000100", Optional.empty())));
+        assertEquals(new AgentCommand.EpochAnnounce(2, 3, n3.conninfo()), n1.agent.receiveMessage());
+        n1.agent.expectNoMessage(Duration.ofMillis(200));
+    }
+
+    // ------------------------------------------------------------------ (d) automatic failover
+
+    @Test
+    void givenPrimaryStopsReporting_andStandbysConfirmIt_whenTimeoutAndLeaseHavePassed_thenMostAdvancedStandbyIsPromoted() {
+        var sup = spawnSupervisor(FAST);
+        var n1 = node(1);
+        var n2 = node(2, 200); // higher priority, but behind
+        var n3 = node(3, 100);
+        establishPrimaryThenSilenceIt(sup, n1, n2, n3);
+
+        var requests = List.of(n1, n2, n3).stream()
+                .map(n -> n.lease.expectMessageClass(LeaseMessage.VoteRequest.class, WAIT)).toList();
+        requests.forEach(r -> {
+            assertEquals(2, r.newEpoch());
+            assertEquals(3, r.candidateNodeId(), "node 3 has the most WAL");
+        });
+        View voting = view(sup);
+        assertEquals(Optional.of("voting node 3 in epoch 2"), voting.operation());
+        assertTrue(voting.history().get(0).contains("epoch 2 reserved for promoting node 3"), voting.history().toString());
+        assertTrue(voting.history().get(0).contains("winner node 3"), voting.history().get(0));
+
+        // node 2 still holds its promise to node 1 for 100 ms: the supervisor asks it again then
+        requests.get(1).replyTo().tell(new LeaseMessage.VoteReply(2, 2, false, 100, "promise to node 1 runs 100 ms"));
+        requests.get(2).replyTo().tell(new LeaseMessage.VoteReply(2, 3, true, 0, "accepted"));
+        n3.agent.expectNoMessage(Duration.ofMillis(50)); // not yet a majority
+        LeaseMessage.VoteRequest again = n2.lease.expectMessageClass(LeaseMessage.VoteRequest.class, WAIT);
+        assertEquals(2, again.newEpoch());
+        again.replyTo().tell(new LeaseMessage.VoteReply(2, 2, true, 0, "accepted"));
+
+        AgentCommand.Promote promote = awaitCommand(n3.agent, AgentCommand.Promote.class, p -> true);
+        assertEquals(2, promote.epoch());
+        // every agent hears who is primary now; the old primary's agent must not serve writes
+        var announce = new AgentCommand.EpochAnnounce(2, 3, n3.conninfo());
+        awaitCommand(n1.agent, AgentCommand.EpochAnnounce.class, announce::equals);
+        awaitCommand(n2.agent, AgentCommand.EpochAnnounce.class, announce::equals);
+
+        promote.replyTo().tell(new AgentResult(promote.opId(), 3, true, "promoted", Optional.of("0/3000200"),
+                Optional.of(2L), 120));
+        AgentCommand.Follow follow = awaitCommand(n2.agent, AgentCommand.Follow.class, f -> true);
+        assertEquals(new AgentCommand.Follow(2, promote.opId(), 3, n3.conninfo(), follow.replyTo()), follow);
+        follow.replyTo().tell(new AgentResult(follow.opId(), 2, true, "streaming from node 3", Optional.of("0/3000200"),
+                Optional.of(2L), 80));
+
+        View done = awaitView(sup, v -> assertEquals(Optional.empty(), v.operation()));
+        assertEquals(2, done.epoch());
+        assertEquals(Optional.of(3), done.primaryId());
+        List<String> h = done.history(); // newest first
+        assertTrue(h.get(0).contains("follow: node 2 follows node 3 (80 ms)"), h.toString());
+        assertTrue(h.get(1).contains("promote: node 3 promoted in 120 ms at 0/3000200 (timeline 2)"), h.toString());
+        assertTrue(h.get(1).contains("ms after the failure was first seen"), h.get(1));
+        assertTrue(h.get(2).contains("node 3 is primary in epoch 2"), h.toString());
+        assertTrue(h.get(2).contains("votes from nodes [2, 3]"), h.get(2));
+        assertTrue(h.get(3).contains("epoch 2 reserved for promoting node 3"), h.toString());
+        assertTrue(done.history().stream().noneMatch(l -> l.contains("node 1 follows")), "the old primary is not told to follow");
+    }
+
+    @Test
+    void givenVotingForANewEpoch_whenStandbysKeepReporting_thenNoneIsToldThatTheOldPrimaryLeadsTheNewEpoch() {
+        var sup = spawnSupervisor(FAST);
+        var n1 = node(1);
+        var n2 = node(2);
+        var n3 = node(3);
+        establishPrimaryThenSilenceIt(sup, n1, n2, n3);
+        for (FakeNode n : List.of(n1, n2, n3)) {
+            assertEquals(2, n.lease.expectMessageClass(LeaseMessage.VoteRequest.class, WAIT).newEpoch());
+        }
+
+        // An agent persists an announced epoch with its primary, and then refuses to vote in that epoch for
+        // anyone else: "epoch 2, primary node 1" while node 3 is being voted in would block the failover.
+        n2.agent.expectNoMessage(Duration.ofMillis(300)); // six reports of each standby
+        n3.agent.expectNoMessage(Duration.ofMillis(1));
+        assertEquals(Optional.of("voting node 3 in epoch 2"), view(sup).operation());
+    }
+
+    @Test
+    void givenFailoverVoting_whenNoMajorityVotesInTime_thenTheAttemptIsRecordedAsFailed_andTheEpochIsNotReused() {
+        var settings = new SupervisorSettings(nextCluster(), FAST, Duration.ofMillis(20), Duration.ofMillis(200),
+                Duration.ofSeconds(5), 3);
+        var sup = spawn(settings);
+        var n1 = node(1);
+        var n2 = node(2);
+        var n3 = node(3);
+        establishPrimaryThenSilenceIt(sup, n1, n2, n3);
+
+        LeaseMessage.VoteRequest first = n3.lease.expectMessageClass(LeaseMessage.VoteRequest.class, WAIT);
+        assertEquals(2, first.newEpoch());
+        first.replyTo().tell(new LeaseMessage.VoteReply(2, 3, true, 0, "accepted"));
+        n2.lease.expectMessageClass(LeaseMessage.VoteRequest.class).replyTo()
+                .tell(new LeaseMessage.VoteReply(2, 2, false, 0, "accepted a higher epoch"));
+
+        // vote timeout (200 ms) + lease + margin later the attempt is given up; the next one takes epoch 3
+        LeaseMessage.VoteRequest second = n3.lease.expectMessageClass(LeaseMessage.VoteRequest.class, WAIT);
+        assertEquals(3, second.newEpoch());
+        View v = view(sup);
+        assertTrue(v.history().stream().anyMatch(l -> l.contains("voting FAILED: voting node 3 in epoch 2 timed out")
+                && l.contains("with votes from [3] (need 2)")), v.history().toString());
+        assertEquals(Optional.of(1), v.primaryId(), "no majority: the primary of record is unchanged");
+    }
+
+    // ------------------------------------------------------------------ (e) paused
+
+    @Test
+    void givenClusterPaused_whenThePrimaryFails_thenNoVoteIsRequested_untilResumed() {
+        var sup = spawnSupervisor(FAST);
+        var n1 = node(1);
+        var n2 = node(2);
+        var n3 = node(3);
+        TestProbe<View> paused = testKit.createTestProbe();
+        sup.tell(new Supervisor.SetPaused(true, "test", paused.ref()));
+        assertTrue(paused.receiveMessage().paused());
+
+        establishPrimaryThenSilenceIt(sup, n1, n2, n3);
+
+        // well past stale + failover timeout + lease + margin (300 + 200 + 300 + 50 ms)
+        Duration quiet = Duration.ofMillis(1200);
+        n3.lease.expectNoMessage(quiet);
+        n2.lease.expectNoMessage(Duration.ofMillis(1));
+        n1.lease.expectNoMessage(Duration.ofMillis(1));
+
+        View v = awaitView(sup, p -> assertTrue(p.lastDecision().startsWith("paused: "), p.lastDecision()));
+        assertTrue(v.paused());
+        assertTrue(v.lastDecision().contains("failover needed but the cluster is paused"), v.lastDecision());
+        assertTrue(v.history().stream().anyMatch(l -> l.contains("automatic failover paused by test")), v.history().toString());
+        assertTrue(v.history().stream().anyMatch(l -> l.contains("decision FAILED: paused: ")), v.history().toString());
+        assertEquals(Optional.empty(), v.operation());
+
+        sup.tell(new Supervisor.SetPaused(false, "test", paused.ref()));
+        assertFalse(paused.receiveMessage().paused());
+        LeaseMessage.VoteRequest vote = n3.lease.expectMessageClass(LeaseMessage.VoteRequest.class, WAIT);
+        assertEquals(new LeaseMessage.VoteRequest(2, 3, vote.replyTo()), vote);
+    }
+
+    // ------------------------------------------------------------------ (f) recovery from the journal
+
+    @Test
+    void givenAnEstablishedPrimary_whenTheSupervisorRestarts_thenItRecoversEpochPrimaryPausedAndHistory() {
+        var settings = settings(nextCluster(), CALM);
+        var first = spawn(settings);
+        var n1 = node(1);
+        var n2 = node(2);
+        var n3 = node(3);
+        for (FakeNode n : List.of(n1, n2, n3)) {
+            first.tell(n.standby(0, 0, "0/3000000", Optional.empty()));
+        }
+        TestProbe<Supervisor.PrimaryAnswer> answers = testKit.createTestProbe();
+        first.tell(new Supervisor.RequestPrimary(1, "primary register", false, answers.ref()));
+        for (FakeNode n : List.of(n1, n2)) {
+            n.lease.expectMessageClass(LeaseMessage.VoteRequest.class).replyTo()
+                    .tell(new LeaseMessage.VoteReply(1, n.id, true, 0, "accepted"));
+        }
+        assertTrue(answers.receiveMessage().granted());
+        TestProbe<View> paused = testKit.createTestProbe();
+        first.tell(new Supervisor.SetPaused(true, "operator", paused.ref()));
+        View before = paused.receiveMessage();
+        assertEquals(3, before.history().size(), "reserved, chosen, paused (members are no history): " + before.history());
+
+        testKit.stop(first);
+        supervisors.remove(first);
+        var second = spawn(settings);
+
+        View after = view(second);
+        assertEquals(1, after.epoch());
+        assertEquals(Optional.of(1), after.primaryId());
+        assertTrue(after.paused());
+        assertEquals(before.history(), after.history());
+        assertFalse(after.stateKnown(), "a new incarnation must hear a majority again");
+        assertEquals(Optional.empty(), after.operation());
+
+        // once it knows the state again, it never reuses a reserved epoch
+        second.tell(n2.standby(1, 1, "0/3000000", Optional.empty()));
+        second.tell(n3.standby(1, 1, "0/3000000", Optional.empty()));
+        second.tell(new Supervisor.RequestPrimary(2, "standby promote", true, answers.ref()));
+        assertEquals(2, n2.lease.expectMessageClass(LeaseMessage.VoteRequest.class).newEpoch());
+    }
+
+    @Test
+    @Disabled("known bug, not fixed here: Supervisor.apply (EpochReserved) builds the state with the 5-argument "
+            + "constructor, which drops syncStandbys; PrimaryChosen relies on that to clear them, so the fix touches both")
+    void givenRememberedSynchronousStandbys_whenAnEpochIsOnlyReserved_thenTheyAreKept() {
+        var state = SupervisorState.empty().withEpoch(1, Optional.of(1)).withSyncStandbys(List.of("node2"));
+        var reserved = Supervisor.apply(state, new SupervisorEvent.EpochReserved(Instant.now(), 2, 2, "failover"));
+        // no primary was chosen in epoch 2 (the vote may fail): node 1's synchronous standbys still decide
+        // who may be promoted, also for a new incarnation that never hears node 1 again
+        assertEquals(List.of("node2"), reserved.syncStandbys());
+    }
+
+    // ------------------------------------------------------------------ (g) serialization
+
+    @Test
+    void everyMessageEventAndStateSurvivesCborSerialization() {
+        TestProbe<AgentCommand> agent = testKit.createTestProbe();
+        TestProbe<LeaseMessage> lease = testKit.createTestProbe();
+        TestProbe<Supervisor.PrimaryAnswer> answer = testKit.createTestProbe();
+        TestProbe<View> views = testKit.createTestProbe();
+        TestProbe<AgentResult> results = testKit.createTestProbe();
+        TestProbe<LeaseMessage.VoteReply> votes = testKit.createTestProbe();
+        Instant at = Instant.parse("2025-03-01T12:34:56.123456789Z");
+
+        NodeReport full = new NodeReport(2, "node2", 17, "inc-2", 4, 1, false, 100, "host=10.0.0.2 port=5432",
+                PgState.STANDBY, LocalRecovery.RESTARTING, Optional.of(3L), Optional.of("0/3000000"),
+                Optional.of("0/3000100"), Optional.of("0/3000080"), Optional.of("10.0.0.1:5432"), Optional.of(false),
+                List.of("node3", "node4"), true, "streaming");
+        NodeReport sparse = new NodeReport(4, "witness", 1, "inc-4", 0, 0, true, 0, "", PgState.NONE, LocalRecovery.NONE,
+                Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                List.of(), false, "");
+        Map<Integer, RegisteredMember> members = new TreeMap<>(Map.of(
+                1, new RegisteredMember(1, "node1", 100, false, false),
+                4, new RegisteredMember(4, "witness", 0, true, true)));
+
+        List<Object> all = List.of(
+                // supervisor protocol
+                new Supervisor.Report(full, agent.ref(), lease.ref()),
+                new Supervisor.Report(sparse, agent.ref(), lease.ref()),
+                new Supervisor.RequestPrimary(2, "standby promote", true, answer.ref()),
+                new Supervisor.PrimaryAnswer(true, 5, "node 2 is primary in epoch 5"),
+                new Supervisor.SetPaused(true, "operator", views.ref()),
+                new Supervisor.GetView(views.ref()),
+                new View(5, Optional.of(2), true, true, "automatic", "healthy: fine", Optional.of("voting node 2 in epoch 6"),
+                        List.of("line 2", "line 1")),
+                new View(0, Optional.empty(), false, false, "manual", "starting", Optional.empty(), List.of()),
+                // supervisor journal
+                new SupervisorEvent.MemberSeen(at, 4, "witness", 0, true),
+                new SupervisorEvent.EpochLearned(at, 4, Optional.of(1), "highest epoch accepted by 2 of 3 agents"),
+                new SupervisorEvent.EpochLearned(at, 4, Optional.empty(), "no primary"),
+                new SupervisorEvent.EpochReserved(at, 5, 2, "failover"),
+                new SupervisorEvent.PrimaryChosen(at, 5, 2, "votes from nodes [2, 3]"),
+                new SupervisorEvent.StepRecorded(at, 5, "promote", false, "node 2: pg_ctl promote failed"),
+                new SupervisorEvent.SyncStandbysSeen(at, 5, List.of("node3")),
+                new SupervisorEvent.PausedChanged(at, true, "operator"),
+                new SupervisorState(5, Optional.of(2), true, members, List.of("a", "b"), List.of("node3")),
+                SupervisorState.empty(),
+                // agents' protocol
+                full,
+                sparse,
+                new AgentCommand.LeaseGrant(5, 2, "inc-2", 17, 10_000),
+                new AgentCommand.EpochAnnounce(5, 2, "host=10.0.0.2 port=5432"),
+                new AgentCommand.Promote(5, "op-1", results.ref()),
+                new AgentCommand.Follow(5, "op-1", 2, "host=10.0.0.2 port=5432", results.ref()),
+                new AgentCommand.Fence(5, "lease lost"),
+                new AgentCommand.Rejoin(5, "op-2", 2, "host=10.0.0.2 port=5432", results.ref()),
+                new AgentCommand.SetSynchronousStandbys(5, "sync-1", List.of("node3"), results.ref()),
+                new AgentCommand.StopForSwitchover(5, "op-3", results.ref()),
+                new AgentCommand.Resume(5, "op-3", results.ref()),
+                new AgentCommand.AwaitLsn(5, "op-3", "0/3000100", 30_000, results.ref()),
+                new AgentResult("op-1", 2, true, "promoted", Optional.of("0/3000100"), Optional.of(4L), 120),
+                new AgentResult("op-1", 2, false, "failed", Optional.empty(), Optional.empty(), 0),
+                new LeaseMessage.PromiseRequest(5, 2, 17, 10_000, lease.ref()),
+                new LeaseMessage.PromiseReply(5, 3, 17, true, 5),
+                new LeaseMessage.VoteRequest(6, 3, votes.ref()),
+                new LeaseMessage.VoteReply(6, 1, false, 250, "promise to node 2 runs 250 ms"));
+
+        for (Object message : all) {
+            testKit.serializationTestKit().verifySerialization(message, true);
+        }
+    }
+
+    // ------------------------------------------------------------------ fixtures
+
+    /**
+     * Standbys 2 and 3 report (state known: epoch 1, primary 1); primary node 1 reports once and gets
+     * its lease, then falls silent; the standbys keep reporting every 50 ms that they cannot reach it.
+     * Node 2 is at 0/3000000, node 3 at 0/3000100.
+     */
+    private void establishPrimaryThenSilenceIt(ActorRef<Supervisor.Command> sup, FakeNode n1, FakeNode n2, FakeNode n3) {
+        sup.tell(n2.standby(1, 1, "0/3000000", Optional.of(false)));
+        sup.tell(n3.standby(1, 1, "0/3000100", Optional.of(false)));
+        // node 3's report made a majority: the supervisor knows the state and tells node 3 the epoch
+        n3.agent.expectMessage(new AgentCommand.EpochAnnounce(1, 1, ""));
+        sup.tell(n1.primary(1, 1, "0/3000200"));
+        n1.agent.expectMessage(new AgentCommand.EpochAnnounce(1, 1, n1.conninfo()));
+        n1.agent.expectMessage(new AgentCommand.LeaseGrant(1, 1, n1.incarnation, n1.seq.get(), FAST.leaseDuration().toMillis()));
+        every(Duration.ofMillis(50), () -> {
+            sup.tell(n2.standby(1, 1, "0/3000000", Optional.of(false)));
+            sup.tell(n3.standby(1, 1, "0/3000100", Optional.of(false)));
+        });
+        // node 2's first report came before the state was known: its next one hears the epoch
+        n2.agent.expectMessage(new AgentCommand.EpochAnnounce(1, 1, n1.conninfo()));
+    }
+
+    private String nextCluster() {
+        return "test-" + CLUSTERS.incrementAndGet();
+    }
+
+    private static SupervisorSettings settings(String cluster, PolicyConfig policy) {
+        return new SupervisorSettings(cluster, policy, Duration.ofMillis(20), Duration.ofSeconds(5), Duration.ofSeconds(5), 3);
+    }
+
+    private ActorRef<Supervisor.Command> spawnSupervisor(PolicyConfig policy) {
+        return spawn(settings(nextCluster(), policy));
+    }
+
+    private ActorRef<Supervisor.Command> spawn(SupervisorSettings settings) {
+        ActorRef<Supervisor.Command> ref = testKit.spawn(Supervisor.create(settings));
+        supervisors.add(ref);
+        return ref;
+    }
+
+    private void every(Duration interval, Runnable action) {
+        reporters.add(testKit.system().scheduler().scheduleAtFixedRate(Duration.ZERO, interval, action,
+                testKit.system().executionContext()));
+    }
+
+    private View view(ActorRef<Supervisor.Command> sup) {
+        TestProbe<View> probe = testKit.createTestProbe();
+        sup.tell(new Supervisor.GetView(probe.ref()));
+        return probe.receiveMessage();
+    }
+
+    private View awaitView(ActorRef<Supervisor.Command> sup, Consumer<View> check) {
+        TestProbe<View> probe = testKit.createTestProbe();
+        return probe.awaitAssert(WAIT, Duration.ofMillis(20), () -> {
+            sup.tell(new Supervisor.GetView(probe.ref()));
+            View v = probe.receiveMessage();
+            check.accept(v);
+            return v;
+        });
+    }
+
+    /** The first command of this type matching {@code match}; others (announces, leases) are skipped. */
+    private static <T extends AgentCommand> T awaitCommand(TestProbe<AgentCommand> probe, Class<T> type, Predicate<T> match) {
+        List<AgentCommand> got = probe.fishForMessage(WAIT, "a matching " + type.getSimpleName(),
+                m -> type.isInstance(m) && match.test(type.cast(m))
+                        ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore());
+        return type.cast(got.get(got.size() - 1));
+    }
+
+    private FakeNode node(int id) {
+        return node(id, 100);
+    }
+
+    private FakeNode node(int id, int priority) {
+        return new FakeNode(id, priority, "inc-" + id + "-" + CLUSTERS.get(), testKit.createTestProbe(), testKit.createTestProbe(),
+                new AtomicLong());
+    }
+
+    /** One agent as the supervisor sees it: its two refs and what it reports. */
+    private record FakeNode(int id, int priority, String incarnation, TestProbe<AgentCommand> agent,
+                            TestProbe<LeaseMessage> lease, AtomicLong seq) {
+
+        String conninfo() {
+            return "host=10.0.0." + id + " port=5432 user=repmgr";
+        }
+
+        Supervisor.Report primary(long acceptedEpoch, int epochPrimary, String lsn) {
+            return report(nodeReport(seq.incrementAndGet(), acceptedEpoch, epochPrimary, PgState.PRIMARY, lsn, Optional.empty()));
+        }
+
+        Supervisor.Report standby(long acceptedEpoch, int epochPrimary, String lsn, Optional<Boolean> primaryReachable) {
+            return report(nodeReport(seq.incrementAndGet(), acceptedEpoch, epochPrimary, PgState.STANDBY, lsn,
+                    primaryReachable));
+        }
+
+        Supervisor.Report report(NodeReport r) {
+            return new Supervisor.Report(r, agent.ref(), lease.ref());
+        }
+
+        NodeReport nodeReport(long seq, long acceptedEpoch, int epochPrimary, PgState pg, String lsn,
+                              Optional<Boolean> primaryReachable) {
+            boolean primary = pg == PgState.PRIMARY;
+            return new NodeReport(id, "node" + id, seq, incarnation, acceptedEpoch, epochPrimary, false, priority, conninfo(),
+                    pg, LocalRecovery.NONE, Optional.of(1L), primary ? Optional.of(lsn) : Optional.empty(),
+                    primary ? Optional.empty() : Optional.of(lsn), primary ? Optional.empty() : Optional.of(lsn),
+                    Optional.empty(), primaryReachable, List.of(), primary, "");
+        }
+    }
+}
