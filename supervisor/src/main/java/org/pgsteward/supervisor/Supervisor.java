@@ -182,7 +182,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         } else if (event instanceof EpochLearned l) {
             s = s.withEpoch(l.epoch(), l.primaryId());
         } else if (event instanceof EpochReserved r) {
-            s = new SupervisorState(Math.max(s.epoch(), r.epoch()), s.primaryId(), s.paused(), s.members(), s.history());
+            s = s.withReserved(r.epoch()); // the chosen epoch and its primary change only when a majority voted
         } else if (event instanceof PrimaryChosen c) {
             s = s.withEpoch(c.epoch(), Optional.of(c.primaryId()));
         } else if (event instanceof PausedChanged p) {
@@ -424,9 +424,10 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         String candidates = candidatesText(p.assessments());
         String reason = p.reason() + "; candidates: " + candidates + "; winner node " + p.candidateId();
         ctx.getLog().warn("FAILOVER: {}", reason);
-        var op = new Operation(p.newEpoch(), p.candidateId(), state.primaryId(), reason, Optional.empty(), failedSinceNanos);
+        long epoch = state.nextEpoch();
+        var op = new Operation(epoch, p.candidateId(), state.primaryId(), reason, Optional.empty(), failedSinceNanos);
         operation = Optional.of(op);
-        return Effect().persist(new EpochReserved(Instant.now(), p.newEpoch(), p.candidateId(), reason))
+        return Effect().persist(new EpochReserved(Instant.now(), epoch, p.candidateId(), reason))
                 .thenRun(s -> requestVotes(op));
     }
 
@@ -589,7 +590,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 return Effect().none();
             }
         }
-        long epoch = state.epoch() + 1;
+        long epoch = state.nextEpoch();
         String reason = req.why();
         var op = new Operation(epoch, req.nodeId(), old, reason, Optional.of(req.replyTo()), Optional.empty());
         operation = Optional.of(op);

@@ -13,15 +13,29 @@ import org.pgsteward.supervisor.policy.RegisteredMember;
  * seen, the paused flag and the history of decisions (newest last, bounded).
  */
 public record SupervisorState(long epoch, Optional<Integer> primaryId, boolean paused, Map<Integer, RegisteredMember> members,
-                              List<String> history, List<String> syncStandbys) implements CborSerializable {
+                              List<String> history, List<String> syncStandbys, long reservedEpoch) implements CborSerializable {
 
     public SupervisorState(long epoch, Optional<Integer> primaryId, boolean paused, Map<Integer, RegisteredMember> members,
                            List<String> history) {
-        this(epoch, primaryId, paused, members, history, List.of());
+        this(epoch, primaryId, paused, members, history, List.of(), epoch);
+    }
+
+    public SupervisorState(long epoch, Optional<Integer> primaryId, boolean paused, Map<Integer, RegisteredMember> members,
+                           List<String> history, List<String> syncStandbys) {
+        this(epoch, primaryId, paused, members, history, syncStandbys, epoch);
+    }
+
+    /** The epoch for the next promotion attempt: above every chosen and every reserved one (never reused). */
+    public long nextEpoch() {
+        return Math.max(epoch, reservedEpoch) + 1;
     }
 
     SupervisorState withSyncStandbys(List<String> names) {
-        return new SupervisorState(epoch, primaryId, paused, members, history, List.copyOf(names));
+        return new SupervisorState(epoch, primaryId, paused, members, history, List.copyOf(names), reservedEpoch);
+    }
+
+    SupervisorState withReserved(long e) {
+        return new SupervisorState(epoch, primaryId, paused, members, history, syncStandbys, Math.max(reservedEpoch, e));
     }
 
     static final int HISTORY = 500;
@@ -32,17 +46,17 @@ public record SupervisorState(long epoch, Optional<Integer> primaryId, boolean p
 
     SupervisorState withEpoch(long newEpoch, Optional<Integer> primary) {
         return new SupervisorState(Math.max(epoch, newEpoch), newEpoch >= epoch ? primary : primaryId, paused, members, history,
-                newEpoch > epoch ? List.of() : syncStandbys);
+                newEpoch > epoch ? List.of() : syncStandbys, Math.max(reservedEpoch, newEpoch));
     }
 
     SupervisorState withPaused(boolean p) {
-        return new SupervisorState(epoch, primaryId, p, members, history, syncStandbys);
+        return new SupervisorState(epoch, primaryId, p, members, history, syncStandbys, reservedEpoch);
     }
 
     SupervisorState withMember(RegisteredMember m) {
         var copy = new TreeMap<>(members);
         copy.put(m.id(), m);
-        return new SupervisorState(epoch, primaryId, paused, copy, history, syncStandbys);
+        return new SupervisorState(epoch, primaryId, paused, copy, history, syncStandbys, reservedEpoch);
     }
 
     SupervisorState withHistory(String line) {
@@ -51,6 +65,6 @@ public record SupervisorState(long epoch, Optional<Integer> primaryId, boolean p
         while (copy.size() > HISTORY) {
             copy.remove(0);
         }
-        return new SupervisorState(epoch, primaryId, paused, members, List.copyOf(copy), syncStandbys);
+        return new SupervisorState(epoch, primaryId, paused, members, List.copyOf(copy), syncStandbys, reservedEpoch);
     }
 }
