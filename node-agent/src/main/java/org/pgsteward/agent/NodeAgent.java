@@ -102,6 +102,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
 
     private NodeAgent(ActorContext<Command> ctx, OperationRunner runner, Supplier<PgSnapshot> monitor, Executor blocking) {
         super(ctx);
+        ctx.setLoggerName(NodeAgent.class);
         this.runner = runner;
         this.monitor = monitor;
         this.blocking = blocking;

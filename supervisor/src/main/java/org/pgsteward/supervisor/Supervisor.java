@@ -153,6 +153,11 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         ActorRef<ClusterEvent.ReachabilityEvent> reach = ctx.messageAdapter(ClusterEvent.ReachabilityEvent.class,
                 e -> new MemberReachability(e.member().address(), e instanceof ClusterEvent.ReachableMember));
         Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(reach, ClusterEvent.ReachabilityEvent.class));
+        // a restarted agent comes back at the same address as a new member: it is reachable again
+        ActorRef<ClusterEvent.MemberEvent> members = ctx.messageAdapter(ClusterEvent.MemberEvent.class,
+                e -> new MemberReachability(e.member().address(), !(e instanceof ClusterEvent.MemberRemoved)
+                        && !(e instanceof ClusterEvent.MemberDowned)));
+        Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(members, ClusterEvent.MemberEvent.class));
         timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.tick());
         ctx.getLog().info("supervisor for cluster {} started (mode {}, lease {} ms, failover timeout {} ms)",
                 settings.cluster(), settings.policy().mode(), settings.policy().leaseDuration().toMillis(),

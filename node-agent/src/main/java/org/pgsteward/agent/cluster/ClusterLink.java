@@ -91,6 +91,19 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private boolean internalOpPending;
     /** The cluster has told this agent the current epoch since it started: until then it starts nothing. */
     private boolean epochConfirmed;
+    /** A (re)started agent has this long to join the cluster before an unleased primary is fenced anyway. */
+    private static final Duration STARTUP_GRACE = Duration.ofSeconds(20);
+    /** When this member was first Up with a majority of agents listed (-1: not yet): promises can arrive from then. */
+    private long connectedSince = -1;
+
+    private long connectedNanos(long now) {
+        if (connectedSince < 0 && Cluster.get(ctx.getSystem()).selfMember().status() == MemberStatus.up()
+                && peers.size() >= members() / 2 + 1) {
+            connectedSince = now;
+        }
+        return connectedSince < 0 ? startedNanos : connectedSince;
+    }
+
     /** When this node last became the primary of an epoch: the lease has that long to be acquired. */
     private long becamePrimaryNanos = Long.MIN_VALUE / 2;
     private String detail = "starting";
@@ -173,8 +186,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
      * the agent just started): a primary that is down must not hold up a promotion.
      */
     private boolean wantsLease(long now) {
+        // automatic mode: while the agent may still restart a crashed primary it keeps the lease, so nobody is
+        // promoted before the local restarts gave up (the evidence rule); manual mode: a primary that is down lets go
         return runningAsPrimary() || running.isPresent()
-                || (settings.automatic() && localRecovery == LocalRecovery.RESTARTING && !fenced)
+                || (settings.automatic() && localRecovery != LocalRecovery.GAVE_UP && !fenced && !fencing)
                 || now - startedNanos < settings.lease().toNanos();
     }
 
@@ -540,7 +555,8 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             return this;
         }
         if (settings.automatic() && primaryOfEpoch() && asPrimary && !fencing) {
-            boolean grace = now - Math.max(startedNanos, becamePrimaryNanos) < settings.lease().toNanos();
+            boolean grace = now - Math.max(connectedNanos(now), becamePrimaryNanos) < settings.lease().toNanos()
+                    || (connectedSince < 0 && now - startedNanos < STARTUP_GRACE.toNanos());
             if (!grace && !lease.held(now + settings.fenceLead().toNanos(), members())) {
                 startFence("lease expiring: promises from " + lease.validPromises(now) + " of " + members() + " members");
                 return this;

@@ -83,6 +83,7 @@ public final class PgCtl {
     }
 
     public void start() {
+        awaitDeadPostmasterReaped();
         run(List.of(pgCtl(), "start", "-D", dataDir.toString(), "-w", "-t", PgTimeouts.seconds(timeouts.start()),
                 "-l", logFile.toString(), "-o", "-p " + port), timeouts.start().plusSeconds(10), "start");
     }
@@ -113,6 +114,9 @@ public final class PgCtl {
     }
 
     public ServerStatus status() {
+        if (postmasterPid().map(PgCtl::isZombie).orElse(false)) {
+            return ServerStatus.STOPPED; // killed, not yet reaped: pg_ctl would call it running
+        }
         CommandResult r = runner.execute(command(List.of(pgCtl(), "status", "-D", dataDir.toString()), timeouts.quick()));
         return switch (r.exitCode()) {
             case 0 -> ServerStatus.RUNNING;
@@ -171,6 +175,38 @@ public final class PgCtl {
         }
         log.warn("killed postmaster {} and {} children of {}", p.pid(), children.size(), dataDir);
         return true;
+    }
+
+    /**
+     * A killed postmaster stays a zombie until its parent (init, after pg_ctl daemonized it) reaps it;
+     * while it does, PostgreSQL refuses to start ("lock file already exists"). Waits for that.
+     */
+    private void awaitDeadPostmasterReaped() {
+        Optional<Long> pid = postmasterPid();
+        if (pid.isEmpty() || !isZombie(pid.get())) {
+            return;
+        }
+        long deadline = System.nanoTime() + timeouts.quick().toNanos();
+        log.info("postmaster {} of {} was killed and is not reaped yet: waiting", pid.get(), dataDir);
+        while (isZombie(pid.get()) && System.nanoTime() < deadline) {
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
+    }
+
+    /** Linux: the process state in /proc/PID/stat is Z. */
+    static boolean isZombie(long pid) {
+        try {
+            String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
+            int close = stat.lastIndexOf(')');
+            return close > 0 && close + 2 < stat.length() && stat.charAt(close + 2) == 'Z';
+        } catch (IOException e) {
+            return false;
+        }
     }
 
     /** The postmaster's pid from postmaster.pid, when the file exists. */
