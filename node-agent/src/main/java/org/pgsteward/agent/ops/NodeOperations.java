@@ -66,10 +66,15 @@ public final class NodeOperations implements OperationRunner {
     }
 
     /** Connects the operations to the cluster: the supervisor and this agent's accepted epoch. */
-    public void attach(org.pgsteward.agent.cluster.SupervisorClient client, org.pgsteward.agent.cluster.EpochStore store) {
+    public void attach(org.pgsteward.agent.cluster.SupervisorClient client, org.pgsteward.agent.cluster.EpochStore store,
+                       org.pgsteward.agent.cluster.PrimaryProbe epochPrimary) {
         this.supervisor = Optional.of(client);
         this.epochs = Optional.of(store);
+        this.epochPrimary = Optional.of(epochPrimary);
     }
+
+    /** The conninfo of the epoch's primary as the supervisor announced it (for nodes other than the primary). */
+    private volatile Optional<org.pgsteward.agent.cluster.PrimaryProbe> epochPrimary = Optional.empty();
 
     /** How long a request to become primary may take: the old primary's lease must run out first. */
     private Duration primaryRequestTimeout() {
@@ -142,10 +147,14 @@ public final class NodeOperations implements OperationRunner {
         }
         var client = supervisor.orElseThrow(() -> new OperationFailure(ExitCode.ERR_OPERATION_FAILED, "no supervisor"));
         var view = client.view(Duration.ofSeconds(10));
-        List<RegisteredNode> nodes = queries.registeredNodesFromLocal();
-        Conninfo primary = view.primaryId().flatMap(id -> nodes.stream().filter(n -> n.id() == id).findFirst())
-                .map(n -> connections.withCredentials(n.conninfo()))
-                .orElseGet(node::conninfo);
+        if (view.primaryId().isEmpty()) {
+            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "no primary in the cluster yet: register the primary first");
+        }
+        // a witness has no database of its own: it registers in the primary's, as the supervisor announced it
+        Conninfo primary = epochPrimary.flatMap(org.pgsteward.agent.cluster.PrimaryProbe::target).map(Conninfo::parse)
+                .map(connections::withCredentials)
+                .orElseThrow(() -> new OperationFailure(ExitCode.ERR_DB_CON, "the primary (node " + view.primaryId().get()
+                        + ") has not been announced to this agent yet; retry in a moment"));
         try (Connection c = connections.open(primary)) {
             RegisteredNode registered = metadata.registerWitness(c, registration(NodeRegistration.WITNESS), args.force());
             metadata.recordEvent(c, registered.id(), "witness_register", true, "registered as witness");
