@@ -72,7 +72,8 @@ final class Commands {
     }
 
     @Command(name = "standby", description = "standby {register|clone|promote|follow}",
-            subcommands = {StandbyRegister.class, StandbyClone.class, StandbyPromote.class, StandbyFollow.class})
+            subcommands = {StandbyRegister.class, StandbyClone.class, StandbyPromote.class, StandbyFollow.class,
+                    StandbySwitchover.class})
     static final class Standby {}
 
     @Command(name = "register", description = "registers this standby in the cluster")
@@ -122,8 +123,46 @@ final class Commands {
         }
     }
 
-    @Command(name = "node", description = "node {status}", subcommands = {NodeStatus.class})
+    @Command(name = "switchover", description = "planned, lossless swap: this standby becomes primary, the old primary "
+            + "becomes its standby; on failure it rolls back and names the failed step")
+    static final class StandbySwitchover extends Base {
+        @Override
+        public Integer call() {
+            return operation(org.pgsteward.protocol.api.Commands.STANDBY_SWITCHOVER, Optional.empty(), Optional.empty(), false);
+        }
+    }
+
+    @Command(name = "node", description = "node {status|check|rejoin}", subcommands = {NodeStatus.class, NodeCheck.class,
+            NodeRejoin.class})
     static final class Node {}
+
+    @Command(name = "rejoin", description = "a stopped former primary rejoins as a standby of the current primary "
+            + "(or HOST), by pg_rewind")
+    static final class NodeRejoin extends Base {
+        @Parameters(arity = "0..1", paramLabel = "HOST", description = "the primary's host") Optional<String> host;
+
+        @Override
+        public Integer call() {
+            return operation(org.pgsteward.protocol.api.Commands.NODE_REJOIN, host, Optional.empty(), false);
+        }
+    }
+
+    @Command(name = "check", description = "exits non-zero when something is wrong with this node: "
+            + "6 PostgreSQL unreachable, 9 password rejected, 12 a standby not streaming")
+    static final class NodeCheck extends Base {
+        @Override
+        public Integer call() {
+            NodeRow row = root().agent().get("/api/v1/status", NodeRow.class);
+            String st = row.status();
+            ExitCode code = st.startsWith("unreachable") ? ExitCode.ERR_DB_CON
+                    : st.contains("authentication failed") ? ExitCode.ERR_BAD_PASSWORD
+                    : st.startsWith("error") ? ExitCode.ERR_DB_QUERY
+                    : st.contains("not streaming") ? ExitCode.ERR_TIMEOUT : ExitCode.SUCCESS;
+            (code == ExitCode.SUCCESS ? out() : err()).println((code == ExitCode.SUCCESS ? "OK: " : "PROBLEM: ") + row.name()
+                    + " is " + row.role() + ", " + st + row.upstream().map(u -> ", upstream " + u).orElse(""));
+            return code.code();
+        }
+    }
 
     @Command(name = "status", description = "this node's state")
     static final class NodeStatus extends Base {

@@ -74,6 +74,13 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
 
     public record SetPaused(boolean paused, String by, ActorRef<View> replyTo) implements Command, CborSerializable {}
 
+    /**
+     * A planned, lossless swap: the primary checkpoints and stops cleanly, {@code candidateId} is
+     * verified to have received its final LSN, is promoted, and the old primary rejoins as its
+     * standby. Before the vote, any failure rolls back (the old primary starts again).
+     */
+    public record Switchover(int candidateId, ActorRef<PrimaryAnswer> replyTo) implements Command, CborSerializable {}
+
     public record GetView(ActorRef<View> replyTo) implements Command, CborSerializable {}
 
     /** What `cluster show` and `cluster event` show of the supervisor. */
@@ -104,6 +111,14 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         Phase phase = Phase.VOTING;
         long phaseStartedNanos = System.nanoTime();
         final Set<Integer> awaitingFollow = new HashSet<>();
+        Optional<ActorRef<PrimaryAnswer>> switchoverReplyTo = Optional.empty();
+        Optional<String> finalLsn = Optional.empty();
+        final StringBuilder steps = new StringBuilder();
+
+        void step(String what) {
+            steps.append(steps.length() == 0 ? "" : "; ").append(what).append(" at +")
+                    .append((System.nanoTime() - startedNanos) / 1_000_000).append(" ms");
+        }
 
         Operation(long epoch, int candidateId, Optional<Integer> oldPrimaryId, String reason,
                   Optional<ActorRef<PrimaryAnswer>> manualReplyTo, Optional<Long> failedSinceNanos) {
@@ -120,7 +135,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         }
     }
 
-    private enum Phase { VOTING, PROMOTING, FOLLOWING }
+    private enum Phase { STOPPING_OLD, CATCHING_UP, VOTING, PROMOTING, FOLLOWING }
 
     private final ActorContext<Command> ctx;
     private final TimerScheduler<Command> timers;
@@ -204,6 +219,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 .onCommand(Report.class, this::onReport)
                 .onCommand(RequestPrimary.class, this::onRequestPrimary)
                 .onCommand(SetPaused.class, this::onSetPaused)
+                .onCommand(Switchover.class, this::onSwitchover)
                 .onCommand(GetView.class, (state, get) -> {
                     get.replyTo().tell(view(state));
                     return Effect().none();
@@ -505,9 +521,34 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         }
         Operation op = current.get();
         long sinceStart = (System.nanoTime() - op.startedNanos) / 1_000_000;
+        if (op.phase == Phase.STOPPING_OLD) {
+            if (!r.success()) {
+                return rollBack(state, op, "stop the old primary cleanly", r.message());
+            }
+            op.finalLsn = r.lsn();
+            op.step("old primary stopped at " + r.lsn().orElse("?"));
+            op.phase = Phase.CATCHING_UP;
+            op.phaseStartedNanos = System.nanoTime();
+            Optional.ofNullable(agents.get(op.candidateId)).ifPresent(a -> a.tell(new AgentCommand.AwaitLsn(state.epoch(),
+                    op.id, r.lsn().orElse("0/0"), 10_000, stepAdapter)));
+            return Effect().none();
+        }
+        if (op.phase == Phase.CATCHING_UP) {
+            if (!r.success()) {
+                return rollBack(state, op, "verify the candidate received the final LSN " + op.finalLsn.orElse("?"),
+                        r.message());
+            }
+            op.step("node " + op.candidateId + " has the final LSN");
+            op.phase = Phase.VOTING;
+            op.phaseStartedNanos = System.nanoTime();
+            return Effect().persist(new EpochReserved(Instant.now(), op.epoch, op.candidateId, op.reason))
+                    .thenRun(s -> requestVotes(op));
+        }
         if (op.phase == Phase.PROMOTING) {
             if (!r.success()) {
                 operation = Optional.empty();
+                op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer(false, op.epoch, "switchover: promoting node "
+                        + r.nodeId() + " failed after the vote (automatic failover takes over): " + r.message())));
                 return Effect().persist(new StepRecorded(Instant.now(), op.epoch, "promote", false,
                         "node " + r.nodeId() + ": " + r.message()));
             }
@@ -516,6 +557,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                     + " ms after the decision" + op.failedSinceNanos.map(f -> ", "
                     + (System.nanoTime() - f) / 1_000_000 + " ms after the failure was first seen").orElse("");
             ctx.getLog().info("epoch {}: {}", op.epoch, detail);
+            op.step("node " + r.nodeId() + " promoted");
             startFollowing(state, op);
             return Effect().persist(new StepRecorded(Instant.now(), op.epoch, "promote", true, detail));
         }
@@ -523,8 +565,11 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             op.awaitingFollow.remove(r.nodeId());
             String detail = "node " + r.nodeId() + (r.success() ? " follows node " + op.candidateId + " (" + r.millis()
                     + " ms)" : " could not follow: " + r.message());
+            op.step(detail);
             if (op.awaitingFollow.isEmpty()) {
                 operation = Optional.empty();
+                op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer(true, op.epoch, "switchover to node "
+                        + op.candidateId + " done: " + op.steps)));
             }
             return Effect().persist(new StepRecorded(Instant.now(), op.epoch, "follow", r.success(), detail));
         }
@@ -546,8 +591,17 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 e.getValue().tell(new AgentCommand.Follow(op.epoch, op.id, op.candidateId, conninfo, stepAdapter));
             }
         }
+        if (op.switchoverReplyTo.isPresent() && op.oldPrimaryId.isPresent()) {
+            ActorRef<AgentCommand> old = agents.get(op.oldPrimaryId.get());
+            if (old != null) {
+                op.awaitingFollow.add(op.oldPrimaryId.get());
+                old.tell(new AgentCommand.Rejoin(op.epoch, op.id, op.candidateId, conninfo, stepAdapter));
+            }
+        }
         if (op.awaitingFollow.isEmpty()) {
             operation = Optional.empty();
+            op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer(true, op.epoch, "switchover to node "
+                    + op.candidateId + " done: " + op.steps)));
         }
     }
 
@@ -559,7 +613,13 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         if (inPhase < limit.toNanos()) {
             return Effect().none();
         }
+        if (op.phase == Phase.STOPPING_OLD || op.phase == Phase.CATCHING_UP) {
+            return rollBack(state, op, op.phase == Phase.STOPPING_OLD ? "stop the old primary cleanly"
+                    : "verify the candidate received the final LSN", "no answer within " + inPhase / 1_000_000 + " ms");
+        }
         operation = Optional.empty();
+        op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer(false, state.epoch(), "switchover: "
+                + op.describe() + " timed out after " + inPhase / 1_000_000 + " ms")));
         String detail = op.describe() + " timed out after " + inPhase / 1_000_000 + " ms"
                 + (op.phase == Phase.VOTING ? " with votes from " + op.votes + " (need " + majority() + ")" : "")
                 + (op.phase == Phase.FOLLOWING ? ", still waiting for nodes " + op.awaitingFollow : "");
@@ -601,6 +661,52 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         operation = Optional.of(op);
         ctx.getLog().info("node {} asks to become primary ({}): reserving epoch {}", req.nodeId(), reason, epoch);
         return Effect().persist(new EpochReserved(Instant.now(), epoch, req.nodeId(), reason)).thenRun(s -> requestVotes(op));
+    }
+
+    private Effect<SupervisorEvent, SupervisorState> onSwitchover(SupervisorState state, Switchover sw) {
+        Optional<String> refusal = Optional.empty();
+        long fresh = settings.policy().reportStaleAfter().toNanos();
+        long now = System.nanoTime();
+        Optional<ObservedReport> primary = state.primaryId().flatMap(id -> Optional.ofNullable(reports.get(id)));
+        ObservedReport candidate = reports.get(sw.candidateId());
+        if (!stateKnown) {
+            refusal = Optional.of(lastDecision);
+        } else if (operation.isPresent()) {
+            refusal = Optional.of("busy: " + operation.get().describe());
+        } else if (state.primaryId().isEmpty() || primary.isEmpty() || primary.get().report().pg() != PgState.PRIMARY
+                || now - primary.get().receivedAtNanos() > fresh) {
+            refusal = Optional.of("no running primary to switch over from");
+        } else if (state.primaryId().get() == sw.candidateId()) {
+            refusal = Optional.of("node " + sw.candidateId() + " is already the primary");
+        } else if (candidate == null || candidate.report().pg() != PgState.STANDBY || candidate.report().streamingFrom().isEmpty()
+                || now - candidate.receivedAtNanos() > fresh) {
+            refusal = Optional.of("node " + sw.candidateId() + " is not a streaming standby");
+        }
+        if (refusal.isPresent()) {
+            sw.replyTo().tell(new PrimaryAnswer(false, state.epoch(), "switchover refused: " + refusal.get()));
+            return Effect().none();
+        }
+        int old = state.primaryId().get();
+        var op = new Operation(state.nextEpoch(), sw.candidateId(), Optional.of(old), "switchover from node " + old
+                + " to node " + sw.candidateId(), Optional.empty(), Optional.empty());
+        op.switchoverReplyTo = Optional.of(sw.replyTo());
+        op.phase = Phase.STOPPING_OLD;
+        operation = Optional.of(op);
+        ctx.getLog().info("switchover: node {} -> node {}: stopping the old primary cleanly", old, sw.candidateId());
+        agents.get(old).tell(new AgentCommand.StopForSwitchover(state.epoch(), op.id, stepAdapter));
+        return Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "switchover", true, op.reason + " started"));
+    }
+
+    /** Before the vote nothing is decided: the old primary starts again and the switchover reports the failed step. */
+    private Effect<SupervisorEvent, SupervisorState> rollBack(SupervisorState state, Operation op, String step, String why) {
+        operation = Optional.empty();
+        op.oldPrimaryId.flatMap(id -> Optional.ofNullable(agents.get(id)))
+                .ifPresent(a -> a.tell(new AgentCommand.Resume(state.epoch(), op.id + "-resume", stepAdapter)));
+        String detail = "switchover to node " + op.candidateId + " failed at step '" + step + "': " + why
+                + "; rolled back: node " + op.oldPrimaryId.map(Object::toString).orElse("?") + " stays primary";
+        ctx.getLog().warn(detail);
+        op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer(false, state.epoch(), detail)));
+        return Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "switchover", false, detail));
     }
 
     private Effect<SupervisorEvent, SupervisorState> onSetPaused(SupervisorState state, SetPaused p) {

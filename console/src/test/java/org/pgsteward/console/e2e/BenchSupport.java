@@ -58,4 +58,44 @@ public final class BenchSupport {
             return new Result((writeAt - t0) / 1e9, (followAt[0] - t0) / 1e9, lost.size());
         }
     }
+
+    public record SwitchoverResult(double tWriteSeconds, double tRejoinSeconds, long lostRows) {}
+
+    /** One cluster, {@code runs} switchovers back and forth under a writer, each requested over the agent's HTTP API. */
+    public static List<SwitchoverResult> switchovers(PostgresExtension pg, AgentFixture agents, int runs) {
+        HaCluster c = HaCluster.start(pg, agents, false, "agent { monitor-interval = 1s }\n", 2);
+        List<SwitchoverResult> out = new java.util.ArrayList<>();
+        try (Writer writer = new Writer(c.nodes, 10_000_000).start()) {
+            Wait.until("writes", Duration.ofSeconds(30), () -> writer.acknowledgedCount() > 100);
+            TestNode primary = c.node(1);
+            for (int run = 0; run < runs; run++) {
+                TestNode target = run % 2 == 0 ? c.node(2) : c.node(1);
+                TestNode old = primary;
+                Wait.until("target streams", Duration.ofSeconds(60), () -> HaCluster.streamsFrom(target, old));
+                writer.forget(target.name());
+                long t0 = System.nanoTime();
+                String body;
+                try {
+                    body = org.pgsteward.protocol.Json.mapper().writeValueAsString(new org.pgsteward.protocol.api.CommandRequest(
+                            org.pgsteward.protocol.api.Commands.STANDBY_SWITCHOVER, org.pgsteward.protocol.api.CommandArgs.none()));
+                } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                    throw new IllegalStateException(e);
+                }
+                target.agent().httpPost("/api/v1/operations", body);
+                Wait.until("a write on " + target.name(), Duration.ofSeconds(60),
+                        () -> writer.firstWriteNanos(target.name()).isPresent());
+                long writeAt = writer.firstWriteNanos(target.name()).get();
+                Wait.until(old.name() + " streams from " + target.name(), Duration.ofSeconds(60),
+                        () -> HaCluster.streamsFrom(old, target));
+                long rejoinAt = System.nanoTime();
+                Set<Long> on = new HashSet<>();
+                target.pg().query("SELECT id FROM ha").forEach(id -> on.add(Long.parseLong(id)));
+                Set<Long> lost = new HashSet<>(writer.acknowledged());
+                lost.removeAll(on);
+                out.add(new SwitchoverResult((writeAt - t0) / 1e9, (rejoinAt - t0) / 1e9, lost.size()));
+                primary = target;
+            }
+        }
+        return out;
+    }
 }

@@ -84,6 +84,11 @@ final class Writer implements AutoCloseable {
         return acknowledged.size();
     }
 
+    /** Forget when {@code node} was first written to (measure the next time it becomes primary). */
+    void forget(String node) {
+        firstWriteNanos.remove(node);
+    }
+
     java.util.Optional<Long> firstWriteNanos(String node) {
         return java.util.Optional.ofNullable(firstWriteNanos.get(node));
     }

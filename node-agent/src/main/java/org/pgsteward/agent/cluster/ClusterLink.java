@@ -292,6 +292,8 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             }
         } else if (m instanceof LeaseMessage.VoteRequest vote) {
             onVote(vote, now);
+        } else if (m instanceof LeaseMessage.Release r) {
+            lease.released(r.primaryNodeId());
         }
         return this;
     }
@@ -455,6 +457,16 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         }
         if (v.command().equals(InternalCommands.REJOIN) && ok) {
             fenced = false;
+        }
+        if (v.command().equals(InternalCommands.STOP_FOR_SWITCHOVER) && ok) {
+            // stopped cleanly: let go of the lease at once so the successor's votes need not wait for it
+            lease.dropAll();
+            var release = new LeaseMessage.Release(epochs.current(), settings.nodeId());
+            peerInbox.tell(release);
+            peers.stream().filter(p -> !p.equals(peerInbox)).forEach(p -> p.tell(release));
+        }
+        if (v.command().equals(InternalCommands.RESUME) && !ok) {
+            fenced = true;
         }
         if (v.command().equals(InternalCommands.PROMOTE) && ok) {
             fenced = false;

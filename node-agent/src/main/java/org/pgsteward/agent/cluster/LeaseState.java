@@ -91,6 +91,13 @@ final class LeaseState {
         return Math.max(0, free - nowNanos);
     }
 
+    /** A primary released its lease (clean stop for a switchover): no promise to it holds any more. */
+    void released(int primaryId) {
+        if (promisedTo.equals(Optional.of(primaryId))) {
+            clearPromise();
+        }
+    }
+
     void clearPromise() {
         promisedTo = Optional.empty();
         promisedUntil = Long.MIN_VALUE;

@@ -30,6 +30,11 @@ public final class SupervisorClient {
         return ask(ref -> new Supervisor.RequestPrimary(nodeId, why, force, ref), timeout, "asking to become primary");
     }
 
+    /** A planned switchover to {@code candidateId}; the answer names the failed step when it fails. */
+    public Supervisor.PrimaryAnswer switchover(int candidateId, Duration timeout) {
+        return ask(ref -> new Supervisor.Switchover(candidateId, ref), timeout, "switching over");
+    }
+
     public Supervisor.View view(Duration timeout) {
         return ask(Supervisor.GetView::new, timeout, "reading the supervisor's view");
     }

@@ -123,6 +123,8 @@ public final class NodeOperations implements OperationRunner {
             case Commands.CLUSTER_PAUSE -> pause(true);
             case Commands.CLUSTER_RESUME -> pause(false);
             case Commands.WITNESS_REGISTER -> registerWitness(args, progress);
+            case Commands.STANDBY_SWITCHOVER -> switchover(progress);
+            case Commands.NODE_REJOIN -> rejoin(args, progress);
             case Commands.PRIMARY_REGISTER -> registerPrimary(args, progress);
             case Commands.STANDBY_REGISTER -> registerStandby(args, progress);
             case Commands.STANDBY_CLONE -> cloneStandby(args, progress);
@@ -139,6 +141,55 @@ public final class NodeOperations implements OperationRunner {
         var view = client.setPaused(paused, "node " + node.config().node().name(), Duration.ofSeconds(10));
         return OperationOutcome.success("automatic failover " + (view.paused() ? "paused" : "resumed") + " (epoch "
                 + view.epoch() + ")");
+    }
+
+    private OperationOutcome switchover(Progress progress) {
+        PgSnapshot local = requireReachable(node.probeLocal(), "this node's PostgreSQL");
+        if (!local.inRecovery() || !local.isStreaming()) {
+            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "switchover is run on the standby that is to become primary; "
+                    + "this node is " + ClusterQueries.status(local));
+        }
+        var client = supervisor.orElseThrow(() -> new OperationFailure(ExitCode.ERR_OPERATION_FAILED, "no supervisor"));
+        progress.report("asking the supervisor for a switchover to node " + node.config().node().name());
+        long t0 = System.nanoTime();
+        var answer = client.switchover(node.config().node().id(), Duration.ofSeconds(90));
+        if (!answer.granted()) {
+            throw new OperationFailure(ExitCode.ERR_OPERATION_FAILED, answer.message());
+        }
+        PgSnapshot after = node.probeLocal();
+        clusterOps.recordPromotion(after, "switchover");
+        return OperationOutcome.success(answer.message() + " (" + (System.nanoTime() - t0) / 1_000_000 + " ms, epoch "
+                + answer.epoch() + ")");
+    }
+
+    /** `node rejoin`: a stopped former primary becomes a standby of the current primary (pg_rewind). */
+    private OperationOutcome rejoin(CommandArgs args, Progress progress) {
+        if (node.pgCtl().status() == org.pgsteward.agent.postgres.ServerStatus.RUNNING) {
+            PgSnapshot s = node.probeLocal();
+            if (s.isReachable() && !s.inRecovery() && !args.force()) {
+                throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "this node runs as a primary: node rejoin stops it and "
+                        + "rewinds it; stop it first, or use -F");
+            }
+        }
+        Conninfo primary;
+        if (args.target().isPresent() || args.host().isPresent()) {
+            primary = upstreamFromArgs(args, "node rejoin");
+        } else {
+            primary = epochPrimary.flatMap(org.pgsteward.agent.cluster.PrimaryProbe::target).map(Conninfo::parse)
+                    .map(connections::withCredentials)
+                    .or(() -> {
+                        List<RegisteredNode> nodes = queries.registeredNodesFromLocal().stream()
+                                .filter(n -> n.id() != node.config().node().id()).toList();
+                        return nodes.isEmpty() ? Optional.empty() : queries.findRunningPrimary(nodes)
+                                .map(n -> connections.withCredentials(n.conninfo()));
+                    })
+                    .orElseThrow(() -> new OperationFailure(ExitCode.ERR_DB_CON,
+                            "no running primary known to rejoin: give HOST (and -p)"));
+        }
+        CommandArgs withTarget = new CommandArgs(Optional.of(primary.toConnString()), args.host(), args.port(),
+                args.username(), args.dbname(), args.dataDir(), args.remoteUser(), args.walKeepSegments(),
+                args.ignoreRsyncWarning(), args.force(), args.verbose(), args.method(), args.noStart());
+        return clusterOps.run(org.pgsteward.agent.cluster.InternalCommands.REJOIN, withTarget, progress);
     }
 
     private OperationOutcome registerWitness(CommandArgs args, Progress progress) {

@@ -35,6 +35,23 @@ public record CommandArgs(
         Optional<String> method,
         boolean noStart) {
 
+    /** JSON may leave options out: an absent option is empty, never null. */
+    public CommandArgs {
+        target = orEmpty(target);
+        host = orEmpty(host);
+        port = orEmpty(port);
+        username = orEmpty(username);
+        dbname = orEmpty(dbname);
+        dataDir = orEmpty(dataDir);
+        remoteUser = orEmpty(remoteUser);
+        walKeepSegments = orEmpty(walKeepSegments);
+        method = orEmpty(method);
+    }
+
+    private static <T> Optional<T> orEmpty(Optional<T> o) {
+        return o == null ? Optional.empty() : o;
+    }
+
     public static CommandArgs none() {
         return new CommandArgs(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
                 Optional.empty(), Optional.empty(), Optional.empty(), false, false, false, Optional.empty(), false);

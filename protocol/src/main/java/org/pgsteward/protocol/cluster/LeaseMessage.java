@@ -23,6 +23,12 @@ public sealed interface LeaseMessage extends CborSerializable {
     record PromiseReply(long epoch, int fromNodeId, long seq, boolean granted, long acceptedEpoch) implements LeaseMessage {}
 
     /**
+     * From a primary that stopped cleanly for a switchover: it needs no promise any more, so a
+     * vote for its successor need not wait for the promise to run out.
+     */
+    record Release(long epoch, int primaryNodeId) implements LeaseMessage {}
+
+    /**
      * From the supervisor: may {@code candidateNodeId} become primary in {@code newEpoch}?
      */
     record VoteRequest(long newEpoch, int candidateNodeId, ActorRef<VoteReply> replyTo) implements LeaseMessage {}
