@@ -154,8 +154,7 @@ public final class AgentRuntime {
 
     static ClusterLinkSettings linkSettings(NodeConfig config, LocalNode node, PrimaryProbe probe) {
         Duration lease = config.failover().lease();
-        Duration renew = Duration.ofMillis(Math.max(100, Math.min(config.agent().monitorInterval().toMillis(),
-                lease.toMillis() / 4)));
+        Duration renew = renewInterval(config);
         return new ClusterLinkSettings(config.node().id(), config.node().name(), config.node().priority(), node.witness(),
                 node.conninfo().without("password").without("sslpassword").toConnString(),
                 config.failover().mode() == NodeConfig.FailoverMode.AUTOMATIC, config.failover().autoRejoin(), lease,
@@ -163,6 +162,12 @@ public final class AgentRuntime {
                 Duration.ofSeconds(20), probe, node::standbyDataDir,
                 () -> org.pgsteward.agent.postgres.PgBinaries.dataDirMajorVersion(node.dataDir()).isPresent(),
                 config.agent().seedNodes().size());
+    }
+
+    /** Reports and lease renewals: every monitor interval, and at least four times a lease. */
+    static Duration renewInterval(NodeConfig config) {
+        return Duration.ofMillis(Math.max(100, Math.min(config.agent().monitorInterval().toMillis(),
+                config.failover().lease().toMillis() / 4)));
     }
 
     /** Clock-rate drift (1% of the lease) plus delivery of one message on a LAN. */
@@ -175,7 +180,8 @@ public final class AgentRuntime {
         var policy = new PolicyConfig(config.failover().mode() == NodeConfig.FailoverMode.AUTOMATIC
                 ? PolicyConfig.Mode.AUTOMATIC : PolicyConfig.Mode.MANUAL, config.failover().maxLagBytes(),
                 config.replication().synchronous(), config.failover().timeout(), lease, leaseMargin(lease),
-                Duration.ofMillis(Math.max(1500, config.agent().monitorInterval().toMillis() * 3)));
+                // three missed reports: agents report every renew interval
+                Duration.ofMillis(Math.max(600, renewInterval(config).toMillis() * 3)));
         return new SupervisorSettings(config.cluster(), policy, Duration.ofMillis(100), Duration.ofSeconds(10),
                 Duration.ofMinutes(2), config.agent().seedNodes().size());
     }

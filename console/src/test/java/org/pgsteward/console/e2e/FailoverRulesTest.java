@@ -101,4 +101,21 @@ class FailoverRulesTest {
         assertTrue(events.contains("node 1 is primary in epoch 1"), "history kept: " + events);
         assertTrue(HaCluster.streamsFrom(c.node(3), c.node(1)));
     }
+
+    @Test
+    void givenJournalOnAnOutsidePostgres_whenSupervisorHostDies_thenTheNewSupervisorHasTheHistory() {
+        var journal = pg.primary("journal");
+        String hocon = "supervisor { journal-url = \"jdbc:postgresql://127.0.0.1:" + journal.port()
+                + "/postgres\", journal-user = \"postgres\" }\n";
+        HaCluster c = HaCluster.start(pg, agents, false, hocon, 1); // node2 hosts the supervisor
+        assertTrue(Integer.parseInt(journal.queryOne("SELECT count(*) FROM event_journal")) > 0);
+        c.node(2).agent().kill9();
+        Wait.until("the supervisor answers again from another host", Duration.ofSeconds(60), () -> {
+            String v = c.node(3).agent().httpGet("/api/v1/cluster");
+            return v.contains("\"epoch\":1") && !v.contains("did not answer") && !v.contains("learning");
+        });
+        String events = ok(c.node(3).console("cluster", "event")).stdout();
+        assertTrue(events.contains("node 1 is primary in epoch 1"), "history from the PostgreSQL journal: " + events);
+        assertEquals(List.of(c.node(1)), c.writable());
+    }
 }

@@ -91,7 +91,13 @@ public final class NodeOperations implements OperationRunner {
         }
         progress.report("asking the supervisor to record node " + node.config().node().name() + " as primary (" + why + ")");
         try {
+            // a supervisor that is still hearing from the agents (just started, or moving) asks to retry: wait for it
+            Instant deadline = Instant.now().plus(primaryRequestTimeout());
             var answer = supervisor.get().requestPrimary(node.config().node().id(), why, force, primaryRequestTimeout());
+            while (!answer.granted() && answer.message().contains("retry in a moment") && Instant.now().isBefore(deadline)) {
+                sleep();
+                answer = supervisor.get().requestPrimary(node.config().node().id(), why, force, primaryRequestTimeout());
+            }
             if (!answer.granted()) {
                 throw new OperationFailure(ExitCode.ERR_OPERATION_FAILED, "the supervisor refused: " + answer.message());
             }
