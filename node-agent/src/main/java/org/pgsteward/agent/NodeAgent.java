@@ -127,8 +127,20 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
                 .build();
     }
 
+    /**
+     * A switchover asked for on this node waits for the supervisor, which in turn runs steps here
+     * (wait for the final LSN, promote): those steps run beside it, one at a time.
+     */
+    private Optional<OperationRecord> beside = Optional.empty();
+
+    private boolean mayRunBeside(String command) {
+        return current.map(c -> c.command().equals(org.pgsteward.protocol.api.Commands.STANDBY_SWITCHOVER)).orElse(false)
+                && command.startsWith("cluster ") && beside.isEmpty();
+    }
+
     private Behavior<Command> onSubmit(Submit submit) {
-        if (current.isPresent()) {
+        boolean besideRun = mayRunBeside(submit.request().command());
+        if (current.isPresent() && !besideRun) {
             OperationRecord running = current.get();
             submit.replyTo().tell(new Rejected(new ErrorView(ExitCode.ERR_BUSY.code(),
                     "busy: " + running.command() + " running since " + running.startedAt())));
@@ -136,7 +148,11 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
         }
         String id = UUID.randomUUID().toString();
         var record = new OperationRecord(id, submit.request().command(), clock.instant());
-        current = Optional.of(record);
+        if (besideRun) {
+            beside = Optional.of(record);
+        } else {
+            current = Optional.of(record);
+        }
         remember(record);
         submit.onFinish().ifPresent(l -> finishListeners.put(id, l));
         getContext().getLog().info("operation {} started: {}", id, submit.request().command());
@@ -231,7 +247,11 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
                         f.outcome().exitCode(), f.outcome().message());
             }
         }
-        current = Optional.empty();
+        if (beside.map(b -> b.id().equals(f.id())).orElse(false)) {
+            beside = Optional.empty();
+        } else {
+            current = Optional.empty();
+        }
         ActorRef<OperationView> onFinish = finishListeners.remove(f.id());
         if (onFinish != null && r != null) {
             onFinish.tell(r.view(0));
