@@ -72,6 +72,8 @@ public final class BenchSupport {
                 TestNode target = run % 2 == 0 ? c.node(2) : c.node(1);
                 TestNode old = primary;
                 Wait.until("target streams", Duration.ofSeconds(60), () -> HaCluster.streamsFrom(target, old));
+                Wait.until("the supervisor sees a healthy cluster", Duration.ofSeconds(60), () ->
+                        c.nodes.get(2).agent().httpGet("/api/v1/cluster").contains("\"warnings\":[]"));
                 writer.forget(target.name());
                 long t0 = System.nanoTime();
                 String body;

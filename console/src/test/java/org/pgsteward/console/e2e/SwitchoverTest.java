@@ -37,6 +37,8 @@ class SwitchoverTest {
         node2.pg().execute("INSERT INTO ha (id) VALUES (1001)");
         E2eSupport.awaitRow(node1, "ha", 1001);
 
+        Wait.until("the supervisor sees node2 as the running primary", Duration.ofSeconds(60), () ->
+                node3.agent().httpGet("/api/v1/cluster").contains("\"warnings\":[]"));
         ok(node1.console("standby", "switchover"));
 
         assertEquals(List.of(node1), c.writable());

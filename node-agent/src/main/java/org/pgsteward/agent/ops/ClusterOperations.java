@@ -104,8 +104,24 @@ public final class ClusterOperations {
                 .map(p -> p == target.port()).orElse(false)) {
             return OperationOutcome.success("already streaming from " + target.toConnStringRedacted());
         }
-        return ops.followTarget(target, progress);
+        try {
+            return ops.followTarget(target, progress, FOLLOW_BEFORE_REWIND);
+        } catch (OperationFailure e) {
+            if (e.exitCode() != ExitCode.ERR_TIMEOUT) {
+                throw e;
+            }
+            // a standby that received WAL the new primary never had (an asynchronous one ahead of the promoted
+            // synchronous one) cannot switch timelines: rewind it to the new primary
+            progress.report("not streaming after " + FOLLOW_BEFORE_REWIND.toSeconds() + " s: rewinding to the new primary");
+            org.slf4j.LoggerFactory.getLogger(ClusterOperations.class).warn("follow: {}; rewinding", e.getMessage().lines()
+                    .findFirst().orElse(""));
+            node.pgCtl().stop(StopMode.FAST);
+            return rewindAndStart(target, progress, System.nanoTime());
+        }
     }
+
+    /** How long a re-pointed standby may take to stream before it is rewound instead. */
+    private static final Duration FOLLOW_BEFORE_REWIND = Duration.ofSeconds(10);
 
     private OperationOutcome rejoin(Conninfo source, Progress progress) {
         long t0 = System.nanoTime();
@@ -117,6 +133,10 @@ public final class ClusterOperations {
             progress.report("stopping the local PostgreSQL (a former primary) before pg_rewind");
             node.pgCtl().stopOrKill(StopMode.FAST, Duration.ofSeconds(30));
         }
+        return rewindAndStart(source, progress, t0);
+    }
+
+    private OperationOutcome rewindAndStart(Conninfo source, Progress progress, long t0) {
         var rewind = new Rewind(node.binaries(), node.runner(), node.osUser(), REWIND_TIMEOUT);
         RewindResult r;
         try {

@@ -45,6 +45,9 @@ public final class Connections {
         props.putIfAbsent("connectTimeout", Integer.toString(CONNECT_TIMEOUT_S));
         props.setProperty("socketTimeout", Integer.toString(SOCKET_TIMEOUT_S));
         props.putIfAbsent("ApplicationName", "pgsteward");
+        // pgsteward's own bookkeeping (metadata, monitoring) must not wait for a synchronous standby that may be
+        // the one that just failed; users' commits keep their synchronous_commit
+        props.putIfAbsent("options", "-c synchronous_commit=local");
         try {
             return DriverManager.getConnection(target.toJdbcUrl(), props);
         } catch (SQLException e) {

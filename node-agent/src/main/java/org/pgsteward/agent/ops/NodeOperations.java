@@ -419,7 +419,11 @@ public final class NodeOperations implements OperationRunner {
 
     /** Waits until the local standby streams (from {@code upstream}'s port when given). */
     PgSnapshot awaitStreaming(Optional<Conninfo> upstream, Progress progress) {
-        Instant deadline = Instant.now().plus(STREAMING_TIMEOUT);
+        return awaitStreaming(upstream, progress, STREAMING_TIMEOUT);
+    }
+
+    PgSnapshot awaitStreaming(Optional<Conninfo> upstream, Progress progress, Duration timeout) {
+        Instant deadline = Instant.now().plus(timeout);
         PgSnapshot s;
         while (true) {
             s = node.probeLocal();
@@ -431,7 +435,7 @@ public final class NodeOperations implements OperationRunner {
             if (Instant.now().isAfter(deadline)) {
                 throw new OperationFailure(ExitCode.ERR_TIMEOUT, "the standby is not streaming from "
                         + upstream.map(Conninfo::toConnStringRedacted).orElse("its upstream") + " after "
-                        + STREAMING_TIMEOUT.toSeconds() + " s (" + ClusterQueries.status(s) + ")\n--- server log (tail) ---\n"
+                        + timeout.toSeconds() + " s (" + ClusterQueries.status(s) + ")\n--- server log (tail) ---\n"
                         + node.pgCtl().serverLogTail());
             }
             sleep();
@@ -536,6 +540,10 @@ public final class NodeOperations implements OperationRunner {
 
     /** Re-points this standby at {@code target} and waits until it streams from it. */
     OperationOutcome followTarget(Conninfo target, Progress progress) {
+        return followTarget(target, progress, STREAMING_TIMEOUT);
+    }
+
+    OperationOutcome followTarget(Conninfo target, Progress progress, Duration streamingTimeout) {
         PgSnapshot t = requireReachable(node.probe(target), "new upstream " + target.toConnStringRedacted());
         if (t.inRecovery()) {
             progress.report("note: " + target.toConnStringRedacted() + " is itself a standby (cascading replication)");
@@ -553,7 +561,7 @@ public final class NodeOperations implements OperationRunner {
             }
             progress.report("restarted (PostgreSQL < 13 reads primary_conninfo at start)");
         }
-        PgSnapshot s = awaitStreaming(Optional.of(target), progress);
+        PgSnapshot s = awaitStreaming(Optional.of(target), progress, streamingTimeout);
         long ms = (System.nanoTime() - t0) / 1_000_000;
         progress.report("streaming after " + ms + " ms");
         return OperationOutcome.success("follows " + target.toConnStringRedacted() + " (timeline " + s.timeline()
