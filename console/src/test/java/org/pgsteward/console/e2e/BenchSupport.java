@@ -90,9 +90,10 @@ public final class BenchSupport {
                 Wait.until(old.name() + " streams from " + target.name(), Duration.ofSeconds(60),
                         () -> HaCluster.streamsFrom(old, target));
                 long rejoinAt = System.nanoTime();
+                // the writer goes on: take what was acknowledged so far before reading the new primary
+                Set<Long> lost = new HashSet<>(writer.acknowledged());
                 Set<Long> on = new HashSet<>();
                 target.pg().query("SELECT id FROM ha").forEach(id -> on.add(Long.parseLong(id)));
-                Set<Long> lost = new HashSet<>(writer.acknowledged());
                 lost.removeAll(on);
                 out.add(new SwitchoverResult((writeAt - t0) / 1e9, (rejoinAt - t0) / 1e9, lost.size()));
                 primary = target;

@@ -224,7 +224,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         Optional<PgSnapshot> s = latest;
         if (settings.witness()) {
             pg = PgState.NONE;
-        } else if (running.isPresent()) {
+        } else if (running.filter(ClusterLink::disturbsPostgres).isPresent()) {
             pg = PgState.BUSY;
         } else if (s.map(PgSnapshot::isReachable).orElse(false)) {
             pg = s.get().inRecovery() ? PgState.STANDBY : PgState.PRIMARY;
@@ -262,6 +262,15 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         }
         primaryUnreachableSince = -1;
         return 0;
+    }
+
+    /** Operations that only talk to the supervisor or the metadata leave PostgreSQL as it is: no BUSY for them. */
+    private static boolean disturbsPostgres(String operation) {
+        return !java.util.Set.of(org.pgsteward.protocol.api.Commands.STANDBY_SWITCHOVER,
+                org.pgsteward.protocol.api.Commands.CLUSTER_PAUSE, org.pgsteward.protocol.api.Commands.CLUSTER_RESUME,
+                org.pgsteward.protocol.api.Commands.PRIMARY_REGISTER, org.pgsteward.protocol.api.Commands.STANDBY_REGISTER,
+                org.pgsteward.protocol.api.Commands.WITNESS_REGISTER, InternalCommands.SET_SYNC,
+                InternalCommands.AWAIT_LSN).contains(operation);
     }
 
     // ------------------------------------------------------------------ peers: promises and votes

@@ -159,6 +159,13 @@ public final class NodeOperations implements OperationRunner {
         progress.report("asking the supervisor for a switchover to node " + node.config().node().name());
         long t0 = System.nanoTime();
         var answer = client.switchover(node.config().node().id(), Duration.ofSeconds(90));
+        // right after a change of primary the supervisor may not have the newest reports yet: ask again briefly
+        Instant deadline = Instant.now().plusSeconds(15);
+        while (!answer.granted() && Instant.now().isBefore(deadline) && (answer.message().contains("is not a streaming standby")
+                || answer.message().contains("no running primary") || answer.message().contains("retry in a moment"))) {
+            sleep();
+            answer = client.switchover(node.config().node().id(), Duration.ofSeconds(90));
+        }
         if (!answer.granted()) {
             throw new OperationFailure(ExitCode.ERR_OPERATION_FAILED, answer.message());
         }
