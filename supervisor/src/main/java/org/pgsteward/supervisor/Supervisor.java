@@ -498,6 +498,12 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             ctx.getLog().info("epoch {}: node {} chosen as primary ({} of {} votes after {} ms)", op.epoch, op.candidateId,
                     op.votes.size(), clusterSize(), votedMs);
             announce(s);
+            if (op.switchoverReplyTo.isEmpty()) {
+                // the old primary must not write in the new epoch: say so directly as well as by the announcement
+                op.oldPrimaryId.filter(old -> old != op.candidateId).flatMap(old -> Optional.ofNullable(agents.get(old)))
+                        .ifPresent(a -> a.tell(new AgentCommand.Fence(op.epoch, "node " + op.candidateId
+                                + " is primary in epoch " + op.epoch)));
+            }
             if (op.manualReplyTo.isPresent()) {
                 // the agent that asked promotes itself (or already is primary) and answers its console
                 op.manualReplyTo.get().tell(new PrimaryAnswer(true, op.epoch, why));
