@@ -216,7 +216,8 @@ public final class AgentRuntime {
      * The cluster settings, chosen for fast and safe failover on 3-5 members: heartbeats every
      * 500 ms and a 2 s acceptable pause (a member is unreachable ~2.5 s after it stops answering);
      * the Split Brain Resolver keeps the majority side and downs the rest once the picture has been
-     * stable for 3 s; the singleton moves 1 s after its host is removed. A failover itself does not
+     * stable for 3 s (never "down all": a member rejoining while another dies would take the whole
+     * cluster down); the singleton moves 1 s after its host is removed. A failover itself does not
      * wait for downing: it waits for the lease, which expires after failover.lease.
      */
     static Config pekkoConfig(NodeConfig config, boolean verbose) {
@@ -241,6 +242,9 @@ public final class AgentRuntime {
                 "    downing-provider-class = \"org.apache.pekko.cluster.sbr.SplitBrainResolverProvider\"",
                 "    split-brain-resolver.active-strategy = keep-majority",
                 "    split-brain-resolver.stable-after = 3s",
+                // a member that (re)joins just as another dies must not make everyone down themselves: safety comes
+                // from the lease and the votes, the SBR only has to remove the dead or the minority
+                "    split-brain-resolver.down-all-when-unstable = off",
                 "    failure-detector.heartbeat-interval = 500ms",
                 "    failure-detector.acceptable-heartbeat-pause = 2s",
                 "    down-removal-margin = 1s",
