@@ -74,6 +74,7 @@ public final class AgentRuntime {
         var queries = new ClusterQueries(node);
         var operations = new NodeOperations(node, queries);
         var primaryProbe = new PrimaryProbe();
+        var leaseStatus = new org.pgsteward.agent.cluster.LeaseStatus();
         var monitor = new Monitor(node, queries, metrics, primaryProbe);
 
         ActorSystem<Void> system;
@@ -103,7 +104,7 @@ public final class AgentRuntime {
         operations.attach(supervisorClient, epochs, primaryProbe);
         ActorRef<NodeAgent.Command> agent = system.systemActorOf(NodeAgent.create(operations, monitor::cycle, blocking,
                 config.agent().monitorInterval()), "node-agent", org.apache.pekko.actor.typed.Props.empty());
-        ActorRef<ClusterLink.Command> link = system.systemActorOf(ClusterLink.create(linkSettings(config, node, primaryProbe),
+        ActorRef<ClusterLink.Command> link = system.systemActorOf(ClusterLink.create(linkSettings(config, node, primaryProbe, leaseStatus),
                 epochs, agent, supervisor, () -> fence(node), blocking), "cluster-link", org.apache.pekko.actor.typed.Props.empty());
 
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
@@ -123,7 +124,7 @@ public final class AgentRuntime {
         try {
             var facade = new AgentServices(system, agent, blocking, node, queries, metrics, supervisorClient);
             var http = config.agent().http();
-            new HttpApi(facade).bind(system, http.host(), http.port()).toCompletableFuture()
+            new HttpApi(facade, leaseStatus::mayWrite).bind(system, http.host(), http.port()).toCompletableFuture()
                     .get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
             log.info("agent {} (id {}) of cluster {} up: HTTP at {}, cluster member at {} (seeds {}), {}, failover {}",
                     config.node().name(), config.node().id(), config.cluster(), http, config.agent().clusterAddress(),
@@ -152,7 +153,8 @@ public final class AgentRuntime {
         return node.pgCtl().stopOrKill(StopMode.IMMEDIATE, Duration.ofSeconds(2));
     }
 
-    static ClusterLinkSettings linkSettings(NodeConfig config, LocalNode node, PrimaryProbe probe) {
+    static ClusterLinkSettings linkSettings(NodeConfig config, LocalNode node, PrimaryProbe probe,
+                                           org.pgsteward.agent.cluster.LeaseStatus leaseStatus) {
         Duration lease = config.failover().lease();
         Duration renew = renewInterval(config);
         return new ClusterLinkSettings(config.node().id(), config.node().name(), config.node().priority(), node.witness(),
@@ -161,7 +163,7 @@ public final class AgentRuntime {
                 leaseMargin(lease), Duration.ofMillis(Math.min(1000, lease.toMillis() / 4)), renew, 3, Duration.ofSeconds(2),
                 Duration.ofSeconds(20), probe, node::standbyDataDir,
                 () -> org.pgsteward.agent.postgres.PgBinaries.dataDirMajorVersion(node.dataDir()).isPresent(),
-                config.agent().seedNodes().size());
+                config.agent().seedNodes().size(), leaseStatus);
     }
 
     /** Reports and lease renewals: every monitor interval, and at least four times a lease. */

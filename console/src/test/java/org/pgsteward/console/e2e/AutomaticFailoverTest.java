@@ -58,6 +58,8 @@ class AutomaticFailoverTest {
             node1.agent().start();
             Wait.until("node1 streams from the new primary", Duration.ofSeconds(120), () -> HaCluster.streamsFrom(node1, primary));
             assertEquals(List.of(primary), c.writable());
+            Wait.until("/primary answers 200 on the new primary only", Duration.ofSeconds(30), () ->
+                    primary.agent().httpStatus("/primary") == 200 && node1.agent().httpStatus("/primary") == 503);
             String events = ok(primary.console("cluster", "event")).stdout();
             assertTrue(events.contains("promote"), events);
         }

@@ -565,9 +565,12 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
 
     private Behavior<Command> onCheck() {
         if (settings.witness()) {
+            settings.leaseStatus().set(false);
             return this;
         }
         long now = System.nanoTime();
+        settings.leaseStatus().set(epochs.primaryOfCurrentEpoch().isEmpty()
+                || (primaryOfEpoch() && (!settings.automatic() || lease.held(now, members()))));
         boolean asPrimary = runningAsPrimary();
         // a node that is not the primary of the accepted epoch never serves writes
         if (asPrimary && epochs.primaryOfCurrentEpoch().isPresent() && !primaryOfEpoch() && !fencing

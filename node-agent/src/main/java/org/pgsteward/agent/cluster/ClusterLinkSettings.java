@@ -21,4 +21,4 @@ public record ClusterLinkSettings(int nodeId, String nodeName, int priority, boo
                                   Duration fenceLead, Duration renewInterval, int restartAttempts, Duration restartBackoff,
                                   Duration rejoinBackoff, PrimaryProbe primaryProbe, BooleanSupplier standbyDataDir,
                                   BooleanSupplier hasData,
-                                  int expectedMembers) {}
+                                  int expectedMembers, LeaseStatus leaseStatus) {}

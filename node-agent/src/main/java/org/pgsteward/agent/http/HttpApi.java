@@ -31,10 +31,13 @@ import org.pgsteward.protocol.api.ErrorView;
 public final class HttpApi extends AllDirectives {
 
     private final AgentFacade agent;
+    private final java.util.function.BooleanSupplier mayWrite;
     private final ObjectMapper mapper = Json.mapper();
 
-    public HttpApi(AgentFacade agent) {
+    /** @param mayWrite whether the cluster lets this node write (primary of its epoch holding the lease) */
+    public HttpApi(AgentFacade agent, java.util.function.BooleanSupplier mayWrite) {
         this.agent = agent;
+        this.mayWrite = mayWrite;
     }
 
     public CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port) {
@@ -44,7 +47,8 @@ public final class HttpApi extends AllDirectives {
     public Route routes() {
         return handleExceptions(exceptions(), () -> handleRejections(rejections(), () -> concat(
                 path("health", () -> get(() -> probeAnswer(PgStates::running, "PostgreSQL running"))),
-                path("primary", () -> get(() -> probeAnswer(PgStates::writablePrimary, "writable primary"))),
+                path("primary", () -> get(() -> probeAnswer(s -> PgStates.writablePrimary(s) && mayWrite.getAsBoolean(),
+                        "writable primary holding the lease"))),
                 path("replica", () -> get(() -> probeAnswer(PgStates::streamingStandby, "streaming standby"))),
                 path("metrics", () -> get(() -> complete(HttpEntities.create(
                         ContentTypes.parse("text/plain; version=0.0.4; charset=utf-8"),
