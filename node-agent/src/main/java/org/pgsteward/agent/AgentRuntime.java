@@ -101,7 +101,7 @@ public final class AgentRuntime {
         ActorRef<Supervisor.Command> supervisor = ClusterSingleton.get(system)
                 .init(SingletonActor.of(Supervisor.create(supervisorSettings(config)), "supervisor"));
         var supervisorClient = new SupervisorClient(system, supervisor);
-        operations.attach(supervisorClient, epochs, primaryProbe);
+        operations.attach(supervisorClient, epochs, primaryProbe, metrics);
         ActorRef<NodeAgent.Command> agent = system.systemActorOf(NodeAgent.create(operations, monitor::cycle, blocking,
                 config.agent().monitorInterval()), "node-agent", org.apache.pekko.actor.typed.Props.empty());
         ActorRef<ClusterLink.Command> link = system.systemActorOf(ClusterLink.create(linkSettings(config, node, primaryProbe, leaseStatus),

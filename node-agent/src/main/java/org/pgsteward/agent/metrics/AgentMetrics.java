@@ -21,7 +21,6 @@ public final class AgentMetrics {
     private final AtomicReference<Optional<PgSnapshot>> latest = new AtomicReference<>(Optional.empty());
     private final AtomicLong epoch = new AtomicLong();
     private final Counter failovers;
-    private final Counter operationsFailed;
 
     public AgentMetrics(String cluster, int nodeId, String nodeName) {
         Tags tags = Tags.of("cluster", cluster, "node_id", Integer.toString(nodeId), "node", nodeName);
@@ -44,9 +43,8 @@ public final class AgentMetrics {
                 .description("this node's timeline").tags(tags).register(registry);
         Gauge.builder("pgsteward_epoch", epoch, AtomicLong::doubleValue)
                 .description("the highest epoch this agent has accepted").tags(tags).register(registry);
-        failovers = Counter.builder("pgsteward_failovers").description("failovers this agent took part in")
-                .tags(tags).register(registry);
-        operationsFailed = Counter.builder("pgsteward_operations_failed").description("console operations that failed")
+        failovers = Counter.builder("pgsteward_failovers")
+                .description("promotions of this node to primary (failover, switchover or by hand)")
                 .tags(tags).register(registry);
     }
 
@@ -76,10 +74,6 @@ public final class AgentMetrics {
 
     public void failover() {
         failovers.increment();
-    }
-
-    public void operationFailed() {
-        operationsFailed.increment();
     }
 
     public String scrape() {

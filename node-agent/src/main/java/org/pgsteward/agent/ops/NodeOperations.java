@@ -67,10 +67,18 @@ public final class NodeOperations implements OperationRunner {
 
     /** Connects the operations to the cluster: the supervisor and this agent's accepted epoch. */
     public void attach(org.pgsteward.agent.cluster.SupervisorClient client, org.pgsteward.agent.cluster.EpochStore store,
-                       org.pgsteward.agent.cluster.PrimaryProbe epochPrimary) {
+                       org.pgsteward.agent.cluster.PrimaryProbe epochPrimary, org.pgsteward.agent.metrics.AgentMetrics metrics) {
+        this.metrics = Optional.of(metrics);
         this.supervisor = Optional.of(client);
         this.epochs = Optional.of(store);
         this.epochPrimary = Optional.of(epochPrimary);
+    }
+
+    private volatile Optional<org.pgsteward.agent.metrics.AgentMetrics> metrics = Optional.empty();
+
+    /** Counts a promotion of this node in the metrics. */
+    void promoted() {
+        metrics.ifPresent(org.pgsteward.agent.metrics.AgentMetrics::failover);
     }
 
     /** The conninfo of the epoch's primary as the supervisor announced it (for nodes other than the primary). */
@@ -170,7 +178,7 @@ public final class NodeOperations implements OperationRunner {
             throw new OperationFailure(ExitCode.ERR_OPERATION_FAILED, answer.message());
         }
         PgSnapshot after = node.probeLocal();
-        clusterOps.recordPromotion(after, "switchover");
+        clusterOps.recordPromotion(after, "switchover"); // counted in the metrics by the promotion step itself
         return OperationOutcome.success(answer.message() + " (" + (System.nanoTime() - t0) / 1_000_000 + " ms, epoch "
                 + answer.epoch() + ")");
     }
@@ -480,6 +488,7 @@ public final class NodeOperations implements OperationRunner {
             throw new OperationFailure(ExitCode.ERR_NO_RESTART, "promotion failed: " + e.getMessage(), e);
         }
         PgSnapshot after = node.probeLocal();
+        promoted();
         progress.report("promoted in " + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms: now timeline "
                 + after.timeline() + ", WAL at " + after.bestLsn().map(Object::toString).orElse("?"));
         if (nodes.stream().noneMatch(n -> n.id() == self)) {
