@@ -74,7 +74,7 @@ public final class ClusterOperations {
         PgSnapshot after = node.probeLocal();
         long ms = (System.nanoTime() - t0) / 1_000_000;
         ops.promoted();
-        recordPromotion(after, "automatic failover");
+        recordPromotion(after, "promoted by the supervisor (failover or switchover; see cluster event)");
         return OperationOutcome.success("promoted in " + ms + " ms at " + after.currentLsn().map(Object::toString).orElse("?")
                 + " on timeline " + after.timeline());
     }

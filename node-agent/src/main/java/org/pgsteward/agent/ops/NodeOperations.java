@@ -177,8 +177,7 @@ public final class NodeOperations implements OperationRunner {
         if (!answer.granted()) {
             throw new OperationFailure(ExitCode.ERR_OPERATION_FAILED, answer.message());
         }
-        PgSnapshot after = node.probeLocal();
-        clusterOps.recordPromotion(after, "switchover"); // counted in the metrics by the promotion step itself
+        // the promotion step itself recorded the event and counted it in the metrics
         return OperationOutcome.success(answer.message() + " (" + (System.nanoTime() - t0) / 1_000_000 + " ms, epoch "
                 + answer.epoch() + ")");
     }
