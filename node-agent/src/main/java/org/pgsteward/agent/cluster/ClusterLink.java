@@ -505,6 +505,11 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             localRecovery = LocalRecovery.NONE;
             restartAttempts = 0;
         }
+        if (settings.primaryProbe().target().isEmpty() && !primaryOfEpoch() && s.isStreaming()) {
+            // not told the primary's conninfo yet: the upstream this standby streams from is the best guess
+            s.walReceiver().flatMap(w -> w.senderHost().flatMap(h -> w.senderPort().map(p -> "host=" + h + " port=" + p)))
+                    .ifPresent(c -> settings.primaryProbe().target(Optional.of(c)));
+        }
         boolean down = !s.isReachable() && s.reachability() != org.pgsteward.agent.postgres.Reachability.AUTH_FAILED;
         downObservations = down && running.isEmpty() ? downObservations + 1 : 0;
         if (!settings.witness()) {
