@@ -281,14 +281,8 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             // announcing it with the reserved epoch would make agents accept that pair and refuse their votes
             boolean voting = operation.isPresent() && operation.get().phase == Phase.VOTING;
             if (s.primaryId().isPresent() && !voting
-                    && (rep.acceptedEpoch() < s.epoch() || !announcedTo.contains(rep.incarnation()))) {
-                String conninfo = primaryConninfo(s);
-                r.agent().tell(new AgentCommand.EpochAnnounce(s.epoch(), s.primaryId().get(), conninfo));
-                // an announcement without the primary's conninfo (this incarnation has not heard the primary yet)
-                // is repeated: a standby needs it to confirm, or deny, that the primary's PostgreSQL is gone
-                if (!conninfo.isEmpty() || rep.nodeId() == s.primaryId().get()) {
-                    announcedTo.add(rep.incarnation());
-                }
+                    && (rep.acceptedEpoch() < s.epoch() || announcedTo.add(rep.incarnation()))) {
+                r.agent().tell(new AgentCommand.EpochAnnounce(s.epoch(), s.primaryId().get(), primaryConninfo(s)));
             }
             manualDone.ifPresent(op -> startFollowing(s, op));
             if (currentEpoch != s.epoch()) {
