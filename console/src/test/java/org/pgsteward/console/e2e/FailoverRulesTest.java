@@ -51,6 +51,9 @@ class FailoverRulesTest {
         node2.agent().start();
         Wait.until("priority 0 known to the supervisor", Duration.ofSeconds(30), () ->
                 c.node(3).agent().httpGet("/api/v1/events?limit=500").contains("node2 (id 2, priority 0)"));
+        Wait.until("node2's agent streams again and the cluster is healthy", Duration.ofSeconds(60), () ->
+                node2.agent().httpStatus("/replica") == 200
+                        && node2.agent().httpGet("/api/v1/cluster").contains("\"warnings\":[]"));
         c.node(1).agent().kill9();
         HaCluster.killPostgres(c.node(1));
         Wait.until("node3 promoted", Duration.ofSeconds(60), () -> c.writable().equals(List.of(c.node(3))));
