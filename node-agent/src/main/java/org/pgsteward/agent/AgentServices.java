@@ -1,6 +1,8 @@
 package org.pgsteward.agent;
 
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -9,6 +11,9 @@ import java.util.concurrent.Executor;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.apache.pekko.actor.typed.javadsl.AskPattern;
+import org.apache.pekko.cluster.Cluster;
+import org.apache.pekko.cluster.Member;
+import org.apache.pekko.cluster.MemberStatus;
 import org.pgsteward.agent.http.AgentFacade;
 import org.pgsteward.agent.metrics.AgentMetrics;
 import org.pgsteward.agent.ops.ClusterQueries;
@@ -65,7 +70,41 @@ final class AgentServices implements AgentFacade {
 
     @Override
     public CompletionStage<ClusterView> cluster() {
-        return CompletableFuture.supplyAsync(() -> queries.clusterView(supervisorView()), blocking);
+        return CompletableFuture.supplyAsync(() -> {
+            ClusterView view = queries.clusterView(supervisorView());
+            List<String> membership = membershipWarnings();
+            if (membership.isEmpty()) {
+                return view;
+            }
+            List<String> warnings = new ArrayList<>(view.warnings());
+            warnings.addAll(membership);
+            return new ClusterView(view.cluster(), view.primaryId(), view.epoch(), view.paused(), view.nodes(), warnings);
+        }, blocking);
+    }
+
+    /**
+     * Agents whose cluster membership is not settled, as this agent sees it. A member still joining does not count
+     * in the split-brain resolver's majority: losing another member before it is Up can down the wrong side.
+     */
+    private List<String> membershipWarnings() {
+        List<String> out = new ArrayList<>();
+        var state = Cluster.get(system).state();
+        var unreachable = new HashSet<Member>();
+        state.getUnreachable().forEach(unreachable::add);
+        for (Member m : state.getMembers()) {
+            MemberStatus st = m.status();
+            if (unreachable.contains(m)) {
+                out.add("agent at " + hostPort(m) + " is unreachable (cluster member " + st + ")");
+            } else if (st != MemberStatus.up()) {
+                out.add("agent at " + hostPort(m) + " is " + st + " in the cluster, not yet Up: it does not count "
+                        + "towards a majority until it is");
+            }
+        }
+        return out;
+    }
+
+    private static String hostPort(Member m) {
+        return m.address().host().getOrElse(() -> "?") + ":" + m.address().port().getOrElse(() -> 0);
     }
 
     @Override
