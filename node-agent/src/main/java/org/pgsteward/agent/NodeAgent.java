@@ -16,12 +16,12 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.pgsteward.agent.ops.OperationFailure;
 import org.pgsteward.agent.ops.OperationOutcome;
 import org.pgsteward.agent.ops.OperationRecord;
 import org.pgsteward.agent.ops.OperationRunner;
 import org.pgsteward.agent.postgres.PgSnapshot;
 import org.pgsteward.protocol.ExitCode;
+import org.pgsteward.protocol.ExitCodeException;
 import org.pgsteward.protocol.api.CommandRequest;
 import org.pgsteward.protocol.api.ErrorView;
 import org.pgsteward.protocol.api.OperationView;
@@ -167,7 +167,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     private OperationOutcome runSafely(CommandRequest request, org.pgsteward.agent.ops.Progress progress) {
         try {
             return runner.run(request, progress);
-        } catch (OperationFailure f) {
+        } catch (ExitCodeException f) {
             return new OperationOutcome(f.exitCode(), f.getMessage());
         } catch (RuntimeException | Error e) {
             BLOCKING_LOG.error("operation {} failed unexpectedly", request.command(), e);

@@ -1,8 +1,8 @@
 package org.pgsteward.agent.metadata;
 
 import java.sql.SQLException;
-import java.util.Objects;
 import org.pgsteward.protocol.ExitCode;
+import org.pgsteward.protocol.ExitCodeException;
 
 /**
  * A metadata operation failed or was refused. {@link #exitCode()} is what the console exits with:
@@ -10,18 +10,14 @@ import org.pgsteward.protocol.ExitCode;
  * {@link ExitCode#ERR_DB_QUERY} for a failed statement, {@link ExitCode#ERR_DB_CON} when the
  * connection broke. The message names what was being done.
  */
-public final class MetadataException extends RuntimeException {
-
-    private final ExitCode exitCode;
+public final class MetadataException extends ExitCodeException {
 
     public MetadataException(ExitCode exitCode, String message) {
-        super(message);
-        this.exitCode = Objects.requireNonNull(exitCode, "exitCode");
+        super(exitCode, message);
     }
 
     public MetadataException(ExitCode exitCode, String message, Throwable cause) {
-        super(message, cause);
-        this.exitCode = Objects.requireNonNull(exitCode, "exitCode");
+        super(exitCode, message, cause);
     }
 
     /**
@@ -36,9 +32,5 @@ public final class MetadataException extends RuntimeException {
                 ? " (is the cluster registered? run 'primary register' first)"
                 : "";
         return new MetadataException(code, purpose + ": " + e.getMessage() + hint, e);
-    }
-
-    public ExitCode exitCode() {
-        return exitCode;
     }
 }

@@ -19,7 +19,6 @@ import org.pgsteward.agent.metadata.PrimaryCheckReport;
 import org.pgsteward.agent.metadata.PrimaryChecks;
 import org.pgsteward.agent.metadata.RegisteredNode;
 import org.pgsteward.agent.postgres.BaseBackup;
-import org.pgsteward.agent.postgres.CloneException;
 import org.pgsteward.agent.postgres.CloneRequest;
 import org.pgsteward.agent.postgres.Conninfo;
 import org.pgsteward.agent.postgres.PgConfFile;
@@ -233,8 +232,6 @@ public final class NodeOperations implements OperationRunner {
                     + node.config().cluster() + " (supervisor epoch " + view.epoch() + ")");
         } catch (SQLException e) {
             throw Connections.failure("witness register", e);
-        } catch (MetadataException e) {
-            throw new OperationFailure(e.exitCode(), e.getMessage(), e);
         }
     }
 
@@ -275,8 +272,6 @@ public final class NodeOperations implements OperationRunner {
                     + node.config().cluster() + (epoch > 0 ? " (epoch " + epoch + ")" : ""));
         } catch (SQLException e) {
             throw Connections.failure("primary register", e);
-        } catch (MetadataException e) {
-            throw new OperationFailure(e.exitCode(), e.getMessage(), e);
         }
     }
 
@@ -303,8 +298,6 @@ public final class NodeOperations implements OperationRunner {
                     + node.config().cluster() + " (upstream " + primary.describe() + ")");
         } catch (SQLException e) {
             throw Connections.failure("standby register", e);
-        } catch (MetadataException e) {
-            throw new OperationFailure(e.exitCode(), e.getMessage(), e);
         }
     }
 
@@ -343,25 +336,21 @@ public final class NodeOperations implements OperationRunner {
         var basebackup = new BaseBackup(node.binaries(), node.runner(), node.osUser(), node.config().cloning().timeout());
         var request = new CloneRequest(upstream, node.dataDir(), args.force());
         long t0 = System.nanoTime();
-        try {
-            if (node.pgCtl().status() == ServerStatus.RUNNING) {
-                if (!args.force()) {
-                    throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "PostgreSQL is running on " + node.dataDir()
-                            + ": stop it first, or use -F to replace its data");
-                }
-                if (method.equals("rsync")) {
-                    rsync.verifyAccess(upstream, remoteUser); // the source is verified before the local server stops
-                }
-                progress.report("stopping the local PostgreSQL on " + node.dataDir() + " (-F)");
-                node.pgCtl().stop(StopMode.FAST);
+        if (node.pgCtl().status() == ServerStatus.RUNNING) {
+            if (!args.force()) {
+                throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "PostgreSQL is running on " + node.dataDir()
+                        + ": stop it first, or use -F to replace its data");
             }
             if (method.equals("rsync")) {
-                rsync.clone(request, remoteUser, args.ignoreRsyncWarning(), progress::report);
-            } else {
-                basebackup.clone(request, progress::report);
+                rsync.verifyAccess(upstream, remoteUser); // the source is verified before the local server stops
             }
-        } catch (CloneException e) {
-            throw new OperationFailure(e.exitCode(), e.getMessage(), e);
+            progress.report("stopping the local PostgreSQL on " + node.dataDir() + " (-F)");
+            node.pgCtl().stop(StopMode.FAST);
+        }
+        if (method.equals("rsync")) {
+            rsync.clone(request, remoteUser, args.ignoreRsyncWarning(), progress::report);
+        } else {
+            basebackup.clone(request, progress::report);
         }
         progress.report("copied in " + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms");
         configureAsStandby(upstream);

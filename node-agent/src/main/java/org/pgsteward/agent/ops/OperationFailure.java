@@ -1,23 +1,16 @@
 package org.pgsteward.agent.ops;
 
 import org.pgsteward.protocol.ExitCode;
+import org.pgsteward.protocol.ExitCodeException;
 
 /** An operation stopped: what failed, in words a user can act on, and the console's exit code. */
-public class OperationFailure extends RuntimeException {
-
-    private final ExitCode exitCode;
+public class OperationFailure extends ExitCodeException {
 
     public OperationFailure(ExitCode exitCode, String message) {
-        super(message);
-        this.exitCode = exitCode;
+        super(exitCode, message);
     }
 
     public OperationFailure(ExitCode exitCode, String message, Throwable cause) {
-        super(message, cause);
-        this.exitCode = exitCode;
-    }
-
-    public ExitCode exitCode() {
-        return exitCode;
+        super(exitCode, message, cause);
     }
 }

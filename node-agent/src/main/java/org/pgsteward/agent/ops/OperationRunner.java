@@ -7,7 +7,7 @@ import org.pgsteward.protocol.api.CommandRequest;
 public interface OperationRunner {
 
     /**
-     * @throws OperationFailure when the command fails; other exceptions count as
+     * @throws org.pgsteward.protocol.ExitCodeException when the command fails; other exceptions count as
      *                          {@code ERR_OPERATION_FAILED} with their message
      */
     OperationOutcome run(CommandRequest request, Progress progress);

@@ -20,7 +20,7 @@ import java.util.Optional;
  * that user (same rule as {@link org.pgsteward.agent.exec.CommandRunner}'s runuser), with
  * PostgreSQL's modes (0700 directories, 0600 files).
  */
-final class OsUserFiles {
+public final class OsUserFiles {
 
     private final Optional<String> owner;
 
@@ -59,7 +59,7 @@ final class OsUserFiles {
     }
 
     /** Removes {@code root} and everything below it; symlinks are removed, never followed. */
-    static void deleteRecursively(Path root) {
+    public static void deleteRecursively(Path root) {
         if (!Files.exists(root, LinkOption.NOFOLLOW_LINKS)) {
             return;
         }

@@ -1,12 +1,10 @@
 package org.pgsteward.agent.testing;
 
 import java.io.IOException;
-import java.nio.file.FileVisitResult;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -19,6 +17,7 @@ import java.util.Map;
 import java.util.Properties;
 import org.pgsteward.agent.exec.ExternalCommand;
 import org.pgsteward.agent.postgres.InitdbOptions;
+import org.pgsteward.agent.postgres.OsUserFiles;
 import org.pgsteward.agent.postgres.PgCtl;
 import org.pgsteward.agent.postgres.PgTimeouts;
 import org.pgsteward.agent.postgres.StopMode;
@@ -254,25 +253,10 @@ public final class PgTestInstance implements AutoCloseable {
     }
 
     static void deleteRecursively(Path root) {
-        if (!Files.exists(root)) {
-            return;
-        }
         try {
-            Files.walkFileTree(root, new SimpleFileVisitor<>() {
-                @Override
-                public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.deleteIfExists(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override
-                public FileVisitResult postVisitDirectory(Path d, IOException exc) throws IOException {
-                    Files.deleteIfExists(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            System.err.println("[pgsteward-test] could not remove " + root + ": " + e);
+            OsUserFiles.deleteRecursively(root);
+        } catch (UncheckedIOException e) {
+            System.err.println("[pgsteward-test] could not remove " + root + ": " + e.getMessage());
         }
     }
 
