@@ -20,8 +20,9 @@ public final class AgentFixture implements AfterEachCallback, TestExecutionExcep
     private final List<TestNode> nodes = new ArrayList<>();
     private Path workDir;
 
-    private List<Integer> seedPorts = List.of();
+    private List<String> seeds = List.of();
     private List<Integer> nodePorts = List.of();
+    private List<String> hosts = List.of();
     private String mode = "manual";
     private String extra = "";
 
@@ -38,19 +39,26 @@ public final class AgentFixture implements AfterEachCallback, TestExecutionExcep
      * member that forms the cluster, the oldest, which hosts the supervisor singleton. Start it first.
      */
     public synchronized AgentFixture cluster(int count, String failoverMode, String extraHocon, int firstSeed) {
+        return cluster(count, failoverMode, extraHocon, firstSeed, java.util.Collections.nCopies(count, "127.0.0.1"));
+    }
+
+    /** As {@link #cluster(int, String, String, int)}, node i reached at {@code hosts.get(i)}. */
+    public synchronized AgentFixture cluster(int count, String failoverMode, String extraHocon, int firstSeed,
+                                             List<String> nodeHosts) {
         var ports = new ArrayList<Integer>();
         for (int i = 0; i < count; i++) {
             ports.add(org.pgsteward.agent.testing.TestPorts.freePort());
         }
         nodePorts = List.copyOf(ports);
-        var seeds = new ArrayList<Integer>();
-        seeds.add(ports.get(firstSeed));
+        var seedList = new ArrayList<String>();
+        seedList.add(nodeHosts.get(firstSeed) + ":" + ports.get(firstSeed));
         for (int i = 0; i < count; i++) {
             if (i != firstSeed) {
-                seeds.add(ports.get(i));
+                seedList.add(nodeHosts.get(i) + ":" + ports.get(i));
             }
         }
-        seedPorts = List.copyOf(seeds);
+        seeds = List.copyOf(seedList);
+        hosts = List.copyOf(nodeHosts);
         mode = failoverMode;
         extra = extraHocon;
         return this;
@@ -66,7 +74,7 @@ public final class AgentFixture implements AfterEachCallback, TestExecutionExcep
         TestNode.Options o;
         int index = nodes.size();
         if (index < nodePorts.size()) {
-            o = new TestNode.Options(sshOptions, credentials, mode, nodePorts.get(index), seedPorts, extra);
+            o = new TestNode.Options(sshOptions, credentials, mode, nodePorts.get(index), seeds, extra, hosts.get(index));
         } else {
             o = TestNode.Options.standalone(sshOptions).withCredentials(credentials);
         }

@@ -24,6 +24,13 @@ public final class AgentProcess implements AutoCloseable {
     private final Path logFile;
     private final String httpAddress;
     private Process process;
+    private List<String> prefix = List.of();
+
+    /** Runs the agent under {@code command} (e.g. {@code ip netns exec NS}: on another host of a test network). */
+    public AgentProcess runningUnder(List<String> command) {
+        prefix = List.copyOf(command);
+        return this;
+    }
 
     public AgentProcess(String name, Path configFile, Path logFile, String httpAddress) {
         this.name = name;
@@ -46,7 +53,8 @@ public final class AgentProcess implements AutoCloseable {
 
     /** Starts the agent and waits until its HTTP API answers. */
     public AgentProcess start() {
-        List<String> argv = new ArrayList<>(javaCommand());
+        List<String> argv = new ArrayList<>(prefix);
+        argv.addAll(javaCommand());
         argv.add("org.pgsteward.agent.Main");
         argv.add("-f");
         argv.add(configFile.toString());

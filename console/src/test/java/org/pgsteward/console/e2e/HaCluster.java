@@ -27,6 +27,17 @@ final class HaCluster {
      * @param firstAgent  index of the agent started first (the oldest member hosts the supervisor)
      */
     static HaCluster start(PostgresExtension pg, AgentFixture agents, boolean witness, String extraHocon, int firstAgent) {
+        return start(pg, agents, witness, extraHocon, firstAgent, null);
+    }
+
+    /**
+     * As {@link #start(PostgresExtension, AgentFixture, boolean, String, int)}; with a {@code lab}, node1 (the
+     * primary: its PostgreSQL and its agent) runs on a host of its own in that network, the others on the rest of
+     * it, each agent with its own embedded journal (a shared H2 file would be served by whichever agent opened it
+     * first, possibly from the host that is cut off).
+     */
+    static HaCluster start(PostgresExtension pg, AgentFixture agents, boolean witness, String extraHocon, int firstAgent,
+                           NetworkLab lab) {
         var c = new HaCluster();
         PgTestInstance pg1 = pg.primary("node1");
         pg1.execute("ALTER SYSTEM SET wal_keep_size = '80000MB'");
@@ -36,14 +47,22 @@ final class HaCluster {
         PgTestInstance pg3 = pg.empty("node3");
         // the tests share one journal file (several processes on one host, H2 AUTO_SERVER) so history survives a
         // moving supervisor; the benchmarks use each agent's own embedded journal, the product default
-        String journal = extraHocon.contains("journal-url") || Boolean.getBoolean("pgsteward.test.ownJournals") ? ""
-                : "supervisor { journal-url = \"jdbc:h2:file:" + agents.workDir().resolve("shared-journal")
+        String journal = extraHocon.contains("journal-url") || Boolean.getBoolean("pgsteward.test.ownJournals") || lab != null
+                ? "" : "supervisor { journal-url = \"jdbc:h2:file:" + agents.workDir().resolve("shared-journal")
                 + ";AUTO_SERVER=TRUE\" }\n";
-        agents.cluster(3, "automatic", journal + extraHocon, firstAgent);
+        List<String> hosts = java.util.Collections.nCopies(3, "127.0.0.1");
+        if (lab != null) {
+            hosts = List.of(lab.addHost("node1"), lab.bridgeAddress(), lab.bridgeAddress());
+            moveToHost(pg1, lab, "node1");
+        }
+        agents.cluster(3, "automatic", journal + extraHocon, firstAgent, hosts);
         c.nodes.add(agents.node("test", 1, pg1, List.of()));
         c.nodes.add(agents.node("test", 2, pg2, List.of()));
         TestNode third = agents.node("test", 3, pg3, List.of());
         c.nodes.add(third);
+        if (lab != null) {
+            c.nodes.get(0).agent().runningUnder(lab.exec("node1"));
+        }
         if (witness) {
             third.makeWitness();
         }
@@ -61,7 +80,7 @@ final class HaCluster {
         int last = witness ? 2 : 3;
         for (int i = 1; i < last; i++) {
             TestNode n = c.nodes.get(i);
-            ok(n.console("-p", Integer.toString(pg1.port()), "-U", "postgres", "standby", "clone", "127.0.0.1"));
+            ok(n.console("-p", Integer.toString(pg1.port()), "-U", "postgres", "standby", "clone", c.nodes.get(0).host()));
             ok(n.console("standby", "register"));
         }
         if (witness) {
@@ -70,6 +89,18 @@ final class HaCluster {
         Wait.until("the supervisor sees a healthy cluster", Duration.ofSeconds(60), () ->
                 c.nodes.get(0).agent().httpGet("/api/v1/cluster").contains("\"warnings\":[]"));
         return c;
+    }
+
+    /**
+     * Restarts {@code pg1} on host {@code name} of the lab, listening on every address of that host and trusting
+     * the lab's network (the clones copy both).
+     */
+    private static void moveToHost(PgTestInstance pg1, NetworkLab lab, String name) {
+        pg1.execute("ALTER SYSTEM SET listen_addresses = '*'");
+        pg1.appendConf("pg_hba.conf", "host all all 198.18.0.0/15 trust\nhost replication all 198.18.0.0/15 trust\n");
+        pg1.pgCtl().stop(org.pgsteward.agent.postgres.StopMode.FAST);
+        lab.startPostgres(name, org.pgsteward.agent.testing.PgTestEnvironment.binDir().resolve("pg_ctl"),
+                org.pgsteward.agent.testing.PgTestEnvironment.osUser().orElseThrow(), pg1.dataDir(), pg1.pgCtl().logFile());
     }
 
     /** node1 primary, node2 standby, node3 a witness agent. */
@@ -85,19 +116,21 @@ final class HaCluster {
     List<TestNode> writable() {
         List<TestNode> out = new ArrayList<>();
         for (TestNode n : nodes) {
-            if (n.isWitness()) {
-                continue;
-            }
-            try (Connection c = connect(n, 1); var st = c.createStatement(); var rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
-                rs.next();
-                if (!rs.getBoolean(1)) {
-                    out.add(n);
-                }
-            } catch (SQLException e) {
-                // down: not writable
+            if (!n.isWitness() && isWritable(n)) {
+                out.add(n);
             }
         }
         return out;
+    }
+
+    /** Whether {@code n}'s PostgreSQL answers and is out of recovery. */
+    static boolean isWritable(TestNode n) {
+        try (Connection c = connect(n, 1); var st = c.createStatement(); var rs = st.executeQuery("SELECT pg_is_in_recovery()")) {
+            rs.next();
+            return !rs.getBoolean(1);
+        } catch (SQLException e) {
+            return false; // down: not writable
+        }
     }
 
     Optional<TestNode> onlyWritable() {
@@ -110,7 +143,7 @@ final class HaCluster {
         props.setProperty("user", "postgres");
         props.setProperty("connectTimeout", Integer.toString(timeoutSeconds));
         props.setProperty("socketTimeout", "10");
-        return DriverManager.getConnection("jdbc:postgresql://127.0.0.1:" + n.port() + "/postgres", props);
+        return DriverManager.getConnection("jdbc:postgresql://" + n.host() + ":" + n.port() + "/postgres", props);
     }
 
     /** Whether {@code standby} streams from {@code upstream}. */

@@ -17,8 +17,10 @@ public final class TestNode implements AutoCloseable {
     private final PgTestInstance pg;
     private final Path configFile;
     private final AgentProcess agent;
+    private final String host;
 
-    private TestNode(String name, int id, PgTestInstance pg, Path configFile, AgentProcess agent) {
+    private TestNode(String name, int id, PgTestInstance pg, Path configFile, AgentProcess agent, String host) {
+        this.host = host;
         this.name = name;
         this.id = id;
         this.pg = pg;
@@ -37,18 +39,19 @@ public final class TestNode implements AutoCloseable {
      * @param credentials the conninfo's user (and password) part, e.g. {@code user=pwuser password=x}
      * @param mode        failover.mode
      * @param arteryPort  this agent's cluster port
-     * @param seedPorts   the cluster's seed nodes (loopback ports)
+     * @param seeds       the cluster's seed nodes (host:port)
      * @param extra       more HOCON inside pgsteward { }
+     * @param host        the address this node's PostgreSQL, HTTP API and cluster port are reached at
      */
-    public record Options(List<String> sshOptions, String credentials, String mode, int arteryPort, List<Integer> seedPorts,
-                          String extra) {
+    public record Options(List<String> sshOptions, String credentials, String mode, int arteryPort, List<String> seeds,
+                          String extra, String host) {
         public static Options standalone(List<String> sshOptions) {
             int port = TestPorts.freePort();
-            return new Options(sshOptions, "user=postgres", "manual", port, List.of(port), "");
+            return new Options(sshOptions, "user=postgres", "manual", port, List.of("127.0.0.1:" + port), "", "127.0.0.1");
         }
 
         public Options withCredentials(String c) {
-            return new Options(sshOptions, c, mode, arteryPort, seedPorts, extra);
+            return new Options(sshOptions, c, mode, arteryPort, seeds, extra, host);
         }
     }
 
@@ -58,7 +61,8 @@ public final class TestNode implements AutoCloseable {
         int artery = o.arteryPort();
         String credentials = o.credentials();
         List<String> sshOptions = o.sshOptions();
-        String seeds = o.seedPorts().stream().map(p -> "\"127.0.0.1:" + p + "\"").collect(Collectors.joining(", "));
+        String seeds = o.seeds().stream().map(a -> "\"" + a + "\"").collect(Collectors.joining(", "));
+        String host = o.host();
         Path stateDir = workDir.resolve(name + "-state");
         Path config = workDir.resolve(name + ".conf");
         String osUser = PgTestEnvironment.osUser().map(u -> "    os-user = \"" + u + "\"\n").orElse("");
@@ -68,7 +72,7 @@ public final class TestNode implements AutoCloseable {
                 + "  node {\n"
                 + "    id = " + id + "\n"
                 + "    name = \"" + name + "\"\n"
-                + "    conninfo = \"host=127.0.0.1 port=" + pg.port() + " " + credentials.replace("\"", "\\\"") + " dbname=postgres\"\n"
+                + "    conninfo = \"host=" + host + " port=" + pg.port() + " " + credentials.replace("\"", "\\\"") + " dbname=postgres\"\n"
                 + "    data-dir = \"" + pg.dataDir() + "\"\n"
                 + "    priority = 100\n"
                 + "  }\n"
@@ -78,8 +82,8 @@ public final class TestNode implements AutoCloseable {
                 + "    log-file = \"" + pg.pgCtl().logFile() + "\"\n"
                 + "  }\n"
                 + "  agent {\n"
-                + "    http = \"127.0.0.1:" + http + "\"\n"
-                + "    cluster-address = \"127.0.0.1:" + artery + "\"\n"
+                + "    http = \"" + host + ":" + http + "\"\n"
+                + "    cluster-address = \"" + host + ":" + artery + "\"\n"
                 + "    state-dir = \"" + stateDir + "\"\n"
                 + "    monitor-interval = 500ms\n"
                 + "    seed-nodes = [" + seeds + "]\n"
@@ -98,8 +102,8 @@ public final class TestNode implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
-        var agent = new AgentProcess(name, config, workDir.resolve(name + "-agent.log"), "127.0.0.1:" + http);
-        return new TestNode(name, id, pg, config, agent);
+        var agent = new AgentProcess(name, config, workDir.resolve(name + "-agent.log"), host + ":" + http);
+        return new TestNode(name, id, pg, config, agent, host);
     }
 
     public String name() {
@@ -152,6 +156,11 @@ public final class TestNode implements AutoCloseable {
 
     public int port() {
         return pg.port();
+    }
+
+    /** The address this node's PostgreSQL and agent are reached at. */
+    public String host() {
+        return host;
     }
 
     /** {@code pgsteward -f <this node's config> ARGS}. */

@@ -235,7 +235,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         Optional<String> streamingFrom = s.flatMap(PgSnapshot::walReceiver).filter(w -> w.isStreaming())
                 .flatMap(w -> w.senderHost().flatMap(h -> w.senderPort().map(p -> h + ":" + p)));
         Optional<Boolean> primaryReachable = pg == PgState.STANDBY
-                ? (streamingFrom.isPresent() ? Optional.of(true) : settings.primaryProbe().lastResult())
+                ? settings.primaryProbe().lastResult().or(() -> streamingFrom.map(f -> true))
                 : Optional.empty();
         List<String> sync = s.filter(PgSnapshot::isReachable).map(x -> x.standbys().stream()
                 .filter(st -> st.syncState().map(v -> v.equals("sync") || v.equals("quorum")).orElse(false))
@@ -532,7 +532,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             return; // an empty data directory waits for `standby clone`
         }
         boolean down = downObservations >= 2;
-        if (fenced && primaryOfEpoch() && lease.held(now, members())) {
+        if (fenced && primaryOfEpoch() && leaseFresh(now)) {
             ctx.getLog().info("lease held again as primary of epoch {}: starting PostgreSQL", epochs.current());
             fenced = false;
             internal(InternalCommands.RESTART, Optional.empty(), "unfence", epochs.current(), null);
@@ -554,7 +554,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             return;
         }
         if (down && !fenced) {
-            boolean mayStart = !primaryOfEpoch() || lease.held(now, members());
+            boolean mayStart = !primaryOfEpoch() || leaseFresh(now);
             if (restartAttempts >= settings.restartAttempts()) {
                 localRecovery = LocalRecovery.GAVE_UP;
             } else if (mayStart && now - lastRestartNanos > settings.restartBackoff().toNanos()) {
@@ -587,11 +587,21 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             boolean grace = now - Math.max(connectedNanos(now), becamePrimaryNanos) < settings.lease().toNanos()
                     || (connectedSince < 0 && now - startedNanos < STARTUP_GRACE.toNanos());
             if (!grace && !lease.held(now + settings.fenceLead().toNanos(), members())) {
-                startFence("lease expiring: promises from " + lease.validPromises(now) + " of " + members() + " members");
+                startFence("lease expiring: " + lease.validPromises(now + settings.fenceLead().toNanos()) + " of " + members()
+                        + " members promise beyond the next " + settings.fenceLead().toMillis() + " ms (a majority is needed)");
                 return this;
             }
         }
         return this;
+    }
+
+    /**
+     * Whether the lease is held with time to spare, to (re)start PostgreSQL as primary: held for at least half a
+     * lease more, well beyond the fence threshold, so a lease that is running out is not taken up again between the
+     * fence and its expiry (fresh promises give a full lease).
+     */
+    private boolean leaseFresh(long now) {
+        return lease.held(now + Math.max(2 * settings.fenceLead().toNanos(), settings.lease().toNanos() / 2), members());
     }
 
     private void startFence(String reason) {

@@ -5,9 +5,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 /**
- * A standby's view of the epoch's primary PostgreSQL, for the failover evidence rule: looked at
- * only while the standby does not stream (streaming is proof enough). The monitor cycle calls
- * {@link #refresh}; the cluster link reads {@link #lastResult}.
+ * A standby's view of the epoch's primary PostgreSQL, for the failover evidence rule: pinged on every monitor
+ * cycle, streaming or not (a WAL receiver behind a cut network link still says "streaming" until
+ * wal_receiver_timeout, 60 s by default). The monitor cycle calls {@link #refresh}; the cluster link reads
+ * {@link #lastResult}, and falls back on "streaming" only while there is no answer yet.
  */
 public final class PrimaryProbe {
 

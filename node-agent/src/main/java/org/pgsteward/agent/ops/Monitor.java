@@ -48,18 +48,81 @@ public final class Monitor {
         PgSnapshot s = node.probeLocal();
         metrics.update(s);
         if (s.isReachable() && s.inRecovery()) {
-            if (s.isStreaming()) {
-                primaryProbe.clear();
-            } else {
-                // evidence for the failover rule: can this standby reach the primary's PostgreSQL itself?
-                primaryProbe.refresh(c -> node.probe(queries.connections().withCredentials(
-                        org.pgsteward.agent.postgres.Conninfo.parse(c)).with("connect_timeout", "1")).isReachable());
-            }
+            // evidence for the failover rule: can this standby reach the primary's PostgreSQL itself? Asked even
+            // while streaming: a WAL receiver cut off by the network says "streaming" until wal_receiver_timeout
+            primaryProbe.refresh(this::pingPrimary);
             report(s);
         } else {
+            primaryProbe.clear();
+            closePing();
             closePrimaryConnection();
         }
         return s;
+    }
+
+    /** How long one ping of the primary (connect, or SELECT 1 on the open connection) may take. */
+    static final Duration PING_TIMEOUT = Duration.ofSeconds(1);
+    /** How long a monitoring write may block the cycle (a partitioned primary must not stall the next ping). */
+    static final Duration REPORT_TIMEOUT = Duration.ofSeconds(2);
+
+    private Optional<Connection> ping = Optional.empty();
+    private String pingTarget = "";
+
+    /**
+     * {@code SELECT 1} on a connection to the primary kept open between cycles (no connection churn on the
+     * primary), reconnected after a failure; each step bounded by {@link #PING_TIMEOUT}.
+     */
+    private boolean pingPrimary(String conninfo) {
+        if (!conninfo.equals(pingTarget)) {
+            closePing();
+            pingTarget = conninfo;
+        }
+        try {
+            if (ping.isEmpty()) {
+                var target = queries.connections().withCredentials(org.pgsteward.agent.postgres.Conninfo.parse(conninfo))
+                        .with("connect_timeout", Long.toString(PING_TIMEOUT.toSeconds()))
+                        .with("application_name", "pgsteward-ping");
+                Connection c = queries.connections().open(target);
+                c.setNetworkTimeout(Runnable::run, (int) PING_TIMEOUT.toMillis());
+                ping = Optional.of(c);
+            }
+            try (Statement st = ping.get().createStatement()) {
+                st.execute("SELECT 1");
+            }
+            return true;
+        } catch (SQLException | RuntimeException e) {
+            log.debug("ping of the primary failed: {}", e.getMessage());
+            closePing();
+            return serverAnswered(e);
+        }
+    }
+
+    /**
+     * Whether a failed ping still got an answer from a running server (too many connections, a rejected password):
+     * that server is up. No answer (SQLState class 08: refused, timed out, connection lost) or one saying it does
+     * not accept connections now (57P03: starting up or shutting down) counts as unreachable.
+     */
+    static boolean serverAnswered(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SQLException sql) {
+                String state = sql.getSQLState();
+                return state != null && !state.startsWith("08") && !state.equals("57P03");
+            }
+        }
+        return false;
+    }
+
+    private void closePing() {
+        ping.ifPresent(Monitor::closeQuietly);
+        ping = Optional.empty();
+    }
+
+    private static void closeQuietly(Connection c) {
+        try {
+            c.close();
+        } catch (SQLException e) {
+            // already broken; nothing to do
+        }
     }
 
     private void report(PgSnapshot s) {
@@ -96,24 +159,21 @@ public final class Monitor {
     }
 
     private Connection primaryConnection(RegisteredNode primary) throws SQLException {
-        if (primaryConnection.isPresent() && primaryConnectionFor == primary.id() && primaryConnection.get().isValid(2)) {
+        if (primaryConnection.isPresent() && primaryConnectionFor == primary.id()
+                && primaryConnection.get().isValid((int) REPORT_TIMEOUT.toSeconds())) {
             return primaryConnection.get();
         }
         closePrimaryConnection();
-        Connection c = queries.connections().open(queries.connections().withCredentials(primary.conninfo()));
+        Connection c = queries.connections().open(queries.connections().withCredentials(primary.conninfo())
+                .with("connect_timeout", Long.toString(REPORT_TIMEOUT.toSeconds())));
+        c.setNetworkTimeout(Runnable::run, (int) REPORT_TIMEOUT.toMillis());
         primaryConnection = Optional.of(c);
         primaryConnectionFor = primary.id();
         return c;
     }
 
     private void closePrimaryConnection() {
-        primaryConnection.ifPresent(c -> {
-            try {
-                c.close();
-            } catch (SQLException e) {
-                // already broken; nothing to do
-            }
-        });
+        primaryConnection.ifPresent(Monitor::closeQuietly);
         primaryConnection = Optional.empty();
         primaryConnectionFor = -1;
     }

@@ -141,7 +141,8 @@ public final class FailoverPolicy {
 
     /**
      * True when some reachable agent other than the primary's still sees the primary's PostgreSQL: it says
-     * so ({@code primaryReachable}), or it streams from the primary's address. Streaming from an address
+     * so ({@code primaryReachable}), or, having no answer of its own yet, it streams from the primary's address
+     * (an agent's own "cannot reach" wins over its WAL receiver's stale "streaming"). Streaming from an address
      * that cannot be attributed to another node also counts (the primary's conninfo may name it
      * differently), as does streaming at all when the primary's address is unknown.
      */
@@ -271,7 +272,9 @@ public final class FailoverPolicy {
             if (r.primaryReachable().equals(Optional.of(true))) {
                 return Optional.of(label(node) + " still reaches the primary's PostgreSQL");
             }
-            if (r.streamingFrom().isPresent()) {
+            // a standby that looked and could not reach the primary is believed over its WAL receiver, which behind a
+            // cut network link says "streaming" until wal_receiver_timeout
+            if (r.primaryReachable().isEmpty() && r.streamingFrom().isPresent()) {
                 String from = r.streamingFrom().get();
                 Optional<PgEndpoint> upstream = PgEndpoint.fromHostPort(from);
                 if (upstream.isEmpty()) {

@@ -100,8 +100,14 @@ class FailoverPolicyDecisionTest {
                 // --- evidence (b): a dead agent with a live PostgreSQL is no failure
                 row("agent killed, PG alive: standbys stream from it", cluster().with(1, ClusterFixture.Node::agentDead)
                         .failedFor(60_000), WaitForEvidence.class, "still reaches", "dead agent with a live"),
-                row("agent killed, standby still streams though its probe says unreachable",
+                row("standby's WAL receiver still says streaming, but its ping cannot reach the primary (a cut link)",
                         cluster().primaryGone().with(2, n -> n.streamingFrom = Optional.of("10.0.0.1:5432")),
+                        Promote.class, "confirm its PostgreSQL unreachable").candidate(2),
+                row("a standby with no ping answer yet that streams from the primary",
+                        cluster().primaryGone().with(2, n -> {
+                            n.primaryReachable = Optional.empty();
+                            n.streamingFrom = Optional.of("10.0.0.1:5432");
+                        }),
                         WaitForEvidence.class, "pg2 (node 2) still streams from the primary (10.0.0.1:5432)"),
                 row("one standby still sees the primary, the other does not",
                         cluster().primaryGone().with(3, n -> n.primaryReachable = Optional.of(true)),
@@ -112,17 +118,26 @@ class FailoverPolicyDecisionTest {
                 row("streaming via localhost matches conninfo 127.0.0.1",
                         cluster().primaryGone()
                                 .with(1, n -> n.conninfo = "host=127.0.0.1 port=5433")
-                                .with(2, n -> n.streamingFrom = Optional.of("localhost:5433")),
+                                .with(2, n -> {
+                                    n.primaryReachable = Optional.empty();
+                                    n.streamingFrom = Optional.of("localhost:5433");
+                                }),
                         WaitForEvidence.class, "streams from the primary"),
                 row("streaming from another standby (cascade) is no sign of the primary",
                         cluster().primaryGone().with(3, n -> n.streamingFrom = Optional.of("10.0.0.2:5432")),
                         Promote.class).candidate(2),
                 row("streaming from an address no node has: may be the primary",
-                        cluster().primaryGone().with(3, n -> n.streamingFrom = Optional.of("db1.example:5432")),
+                        cluster().primaryGone().with(3, n -> {
+                            n.primaryReachable = Optional.empty();
+                            n.streamingFrom = Optional.of("db1.example:5432");
+                        }),
                         WaitForEvidence.class, "no other node's address"),
                 row("streaming while the primary's address is unknown",
                         cluster().primaryGone().with(1, n -> n.reported = false)
-                                .with(3, n -> n.streamingFrom = Optional.of("10.0.0.2:5432")),
+                                .with(3, n -> {
+                                    n.primaryReachable = Optional.empty();
+                                    n.streamingFrom = Optional.of("10.0.0.2:5432");
+                                }),
                         WaitForEvidence.class, "address is unknown"),
                 row("an unreachable standby's old 'I see it' is no evidence",
                         cluster().primaryGone().with(3, n -> {

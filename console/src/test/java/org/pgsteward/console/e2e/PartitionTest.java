@@ -1,0 +1,99 @@
+package org.pgsteward.console.e2e;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import org.junit.jupiter.api.Assumptions;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.AfterEachCallback;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.pgsteward.agent.testing.PgTestEnvironment;
+import org.pgsteward.agent.testing.PostgresExtension;
+
+/**
+ * A real network partition: the primary's host (its PostgreSQL and its agent, in a network namespace of its own) is
+ * cut off from the rest of the network, which holds the other two nodes and the supervisor.
+ */
+class PartitionTest {
+
+    private NetworkLab lab;
+
+    /** The network goes last (after-each callbacks run in reverse order): agents and servers stop first. */
+    @RegisterExtension
+    @Order(1)
+    final AfterEachCallback network = context -> {
+        if (lab != null) {
+            lab.close();
+        }
+    };
+
+    @RegisterExtension
+    @Order(2)
+    final PostgresExtension pg = new PostgresExtension();
+
+    @RegisterExtension
+    @Order(3)
+    final AgentFixture agents = new AgentFixture();
+
+    @Test
+    void givenPrimaryHostCutOff_whenPartitioned_thenItFencesBeforeAStandbyIsPromotedAndRejoinsAfterHealing() {
+        Optional<String> why = NetworkLab.unavailable();
+        Assumptions.assumeTrue(why.isEmpty() && PgTestEnvironment.osUser().isPresent(), () -> why.orElse("not root"));
+        lab = NetworkLab.create();
+        HaCluster c = HaCluster.start(pg, agents, false, "", 1, lab); // node2 is the oldest member: the supervisor
+        TestNode node1 = c.node(1);
+        assertEquals(List.of(node1), c.writable());
+
+        lab.cut("node1");
+
+        // The isolated primary must stop taking writes before any standby is promoted: sample the standbys first,
+        // then node1 (from inside its host), so a sample that sees both writable proves a real overlap.
+        var fencedSeen = new java.util.concurrent.atomic.AtomicBoolean();
+        var promoted = new java.util.concurrent.atomic.AtomicReference<TestNode>();
+        Wait.until("node1 fenced and a standby promoted", Duration.ofSeconds(90), () -> {
+            List<TestNode> others = List.of(c.node(2), c.node(3)).stream().filter(HaCluster::isWritable).toList();
+            boolean node1Writable = writableOnItsHost(node1);
+            if (!others.isEmpty() && node1Writable) {
+                throw new AssertionError("two writable primaries: node1 (cut off) and " + others);
+            }
+            if (others.size() > 1) {
+                throw new AssertionError("two writable primaries: " + others);
+            }
+            fencedSeen.compareAndSet(false, !node1Writable);
+            if (!others.isEmpty()) {
+                promoted.set(others.get(0));
+            }
+            return fencedSeen.get() && promoted.get() != null;
+        });
+        TestNode newPrimary = promoted.get();
+        assertFalse(writableOnItsHost(node1), "node1 stays fenced");
+        TestNode sibling = newPrimary == c.node(2) ? c.node(3) : c.node(2);
+        Wait.until("the other standby follows " + newPrimary, Duration.ofSeconds(60), () ->
+                HaCluster.streamsFrom(sibling, newPrimary));
+        // alone on its side, node1's agent is downed by the split-brain resolver and exits (a service manager
+        // restarts it)
+        Wait.until("node1's agent leaves (downed: minority side)", Duration.ofSeconds(60), () -> !node1.agent().isAlive());
+        assertFalse(writableOnItsHost(node1), "node1 stays fenced after its agent is gone");
+
+        lab.heal("node1");
+        node1.agent().start();
+        Wait.until("node1 rejoins as a standby of " + newPrimary, Duration.ofSeconds(120), () ->
+                HaCluster.streamsFrom(node1, newPrimary));
+        assertEquals(List.of(newPrimary), c.writable());
+        String events = newPrimary.agent().httpGet("/api/v1/events?limit=500");
+        assertTrue(events.contains("promot"), events);
+    }
+
+    /** Whether node1's PostgreSQL takes writes, asked from its own host (the only place it is reachable from). */
+    private boolean writableOnItsHost(TestNode n) {
+        Optional<String> answer = lab.run("node1", 5, List.of(PgTestEnvironment.binDir().resolve("psql").toString(),
+                "-h", n.host(), "-p", Integer.toString(n.port()), "-U", "postgres", "-d", "postgres", "-At",
+                "-c", "SELECT NOT pg_is_in_recovery()"));
+        return answer.map("t"::equals).orElse(false);
+    }
+}
