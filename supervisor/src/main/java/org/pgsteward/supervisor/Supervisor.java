@@ -113,7 +113,13 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         final Set<Integer> awaitingFollow = new HashSet<>();
         Optional<ActorRef<PrimaryAnswer>> switchoverReplyTo = Optional.empty();
         Optional<String> finalLsn = Optional.empty();
+        /** A switchover being rolled back: what failed (the old primary is being restarted). */
+        String rollbackDetail = "";
         final StringBuilder steps = new StringBuilder();
+
+        String resumeId() {
+            return id + "-resume";
+        }
 
         void step(String what) {
             steps.append(steps.length() == 0 ? "" : "; ").append(what).append(" at +")
@@ -135,7 +141,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         }
     }
 
-    private enum Phase { STOPPING_OLD, CATCHING_UP, VOTING, PROMOTING, FOLLOWING }
+    private enum Phase { STOPPING_OLD, CATCHING_UP, VOTING, PROMOTING, FOLLOWING, RESUMING_OLD }
 
     private final ActorContext<Command> ctx;
     private final TimerScheduler<Command> timers;
@@ -150,6 +156,8 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     private final ActorRef<AgentResult> stepAdapter;
     private boolean stateKnown;
     private Optional<Long> failedSinceNanos = Optional.empty();
+    /** After a rolled-back switchover: the planned stop is no evidence of a failure, only what follows counts. */
+    private Optional<Long> evidenceNotBeforeNanos = Optional.empty();
     private Optional<Operation> operation = Optional.empty();
     private String lastDecision = "starting: waiting to hear from a majority of agents";
     private String lastRecordedDecision = "";
@@ -434,7 +442,11 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                     .filter(r -> r.primaryReachable().equals(Optional.of(false)) && !r.witness())
                     .mapToLong(NodeReport::primaryUnreachableMillis).min().orElse(0);
             if (confirmedFor > 0) {
-                failedSinceNanos = Optional.of(now - Duration.ofMillis(confirmedFor).toNanos());
+                long since = now - Duration.ofMillis(confirmedFor).toNanos();
+                if (evidenceNotBeforeNanos.isPresent() && since - evidenceNotBeforeNanos.get() < 0) {
+                    since = evidenceNotBeforeNanos.get();
+                }
+                failedSinceNanos = Optional.of(since);
             }
         }
         return new ClusterSnapshot(state.epoch(), state.primaryId(), state.paused(), views, Optional.empty(),
@@ -521,11 +533,15 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
 
     private Effect<SupervisorEvent, SupervisorState> onStepDone(SupervisorState state, StepDone done) {
         AgentResult r = done.result();
-        Optional<Operation> current = operation.filter(op -> op.id.equals(r.opId()));
+        Optional<Operation> current = operation.filter(op -> op.phase == Phase.RESUMING_OLD
+                ? op.resumeId().equals(r.opId()) : op.id.equals(r.opId()));
         if (current.isEmpty()) {
             return Effect().none();
         }
         Operation op = current.get();
+        if (op.phase == Phase.RESUMING_OLD) {
+            return rolledBack(state, op, r.success(), r.message());
+        }
         long sinceStart = (System.nanoTime() - op.startedNanos) / 1_000_000;
         if (op.phase == Phase.STOPPING_OLD) {
             if (!r.success()) {
@@ -623,6 +639,9 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             return rollBack(state, op, op.phase == Phase.STOPPING_OLD ? "stop the old primary cleanly"
                     : "verify the candidate received the final LSN", "no answer within " + inPhase / 1_000_000 + " ms");
         }
+        if (op.phase == Phase.RESUMING_OLD) {
+            return rolledBack(state, op, false, "no answer within " + inPhase / 1_000_000 + " ms");
+        }
         operation = Optional.empty();
         op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer(false, state.epoch(), "switchover: "
                 + op.describe() + " timed out after " + inPhase / 1_000_000 + " ms")));
@@ -703,13 +722,36 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         return Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "switchover", true, op.reason + " started"));
     }
 
-    /** Before the vote nothing is decided: the old primary starts again and the switchover reports the failed step. */
+    /**
+     * Before the vote nothing is decided: the old primary starts again and the switchover reports the failed step.
+     * The operation stays open until the old primary's agent has restarted it (or the step times out), so no
+     * failover is decided from the planned stop's evidence meanwhile.
+     */
     private Effect<SupervisorEvent, SupervisorState> rollBack(SupervisorState state, Operation op, String step, String why) {
+        op.rollbackDetail = "switchover to node " + op.candidateId + " failed at step '" + step + "': " + why;
+        op.phase = Phase.RESUMING_OLD;
+        op.phaseStartedNanos = System.nanoTime();
+        String old = op.oldPrimaryId.map(Object::toString).orElse("?");
+        ctx.getLog().warn("{}; rolling back: starting node {} again as primary", op.rollbackDetail, old);
+        Optional<ActorRef<AgentCommand>> agent = op.oldPrimaryId.flatMap(id -> Optional.ofNullable(agents.get(id)));
+        if (agent.isEmpty()) {
+            return rolledBack(state, op, false, "node " + old + "'s agent is not reachable");
+        }
+        agent.get().tell(new AgentCommand.Resume(state.epoch(), op.resumeId(), stepAdapter));
+        return Effect().none();
+    }
+
+    /** The rollback ended: evidence of a failed primary counts again only from now on. */
+    private Effect<SupervisorEvent, SupervisorState> rolledBack(SupervisorState state, Operation op, boolean restarted,
+                                                                String message) {
         operation = Optional.empty();
-        op.oldPrimaryId.flatMap(id -> Optional.ofNullable(agents.get(id)))
-                .ifPresent(a -> a.tell(new AgentCommand.Resume(state.epoch(), op.id + "-resume", stepAdapter)));
-        String detail = "switchover to node " + op.candidateId + " failed at step '" + step + "': " + why
-                + "; rolled back: node " + op.oldPrimaryId.map(Object::toString).orElse("?") + " stays primary";
+        failedSinceNanos = Optional.empty();
+        evidenceNotBeforeNanos = Optional.of(System.nanoTime());
+        String old = op.oldPrimaryId.map(Object::toString).orElse("?");
+        String detail = op.rollbackDetail + (restarted
+                ? "; rolled back: node " + old + " stays primary (" + message + ")"
+                : "; rolled back, but starting node " + old + " again failed: " + message
+                        + " (automatic failover decides from here)");
         ctx.getLog().warn(detail);
         op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer(false, state.epoch(), detail)));
         return Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "switchover", false, detail));

@@ -366,6 +366,65 @@ class SupervisorTest {
     }
 
     @Test
+    void givenSwitchoverThatFailsBeforeTheVote_whenRollingBack_thenThePlannedStopIsNoEvidenceOfAFailure() {
+        var sup = spawnSupervisor(FAST);
+        var n1 = node(1);
+        var n2 = node(2);
+        var n3 = node(3);
+        var stopped = new java.util.concurrent.atomic.AtomicBoolean();
+        sup.tell(n2.standby(1, 1, "0/3000000", Optional.of(true)));
+        sup.tell(n3.standby(1, 1, "0/3000000", Optional.of(true)));
+        sup.tell(n1.primary(1, 1, "0/3000200"));
+        every(Duration.ofMillis(50), () -> {
+            if (stopped.get()) { // the old primary is down for the switchover; the standbys have not reached it for a minute
+                sup.tell(n1.report(n1.nodeReport(n1.seq().incrementAndGet(), 1, 1, PgState.FENCED, "0/3000200",
+                        Optional.empty())));
+                for (FakeNode n : List.of(n2, n3)) {
+                    sup.tell(n.report(streaming(n.nodeReport(n.seq().incrementAndGet(), 1, 1, PgState.STANDBY, "0/3000200",
+                            Optional.of(false)), Optional.empty(), 60_000)));
+                }
+            } else {
+                sup.tell(n1.primary(1, 1, "0/3000200"));
+                for (FakeNode n : List.of(n2, n3)) {
+                    sup.tell(n.report(streaming(n.nodeReport(n.seq().incrementAndGet(), 1, 1, PgState.STANDBY, "0/3000200",
+                            Optional.of(true)), Optional.of("10.0.0.1:5432"), 0)));
+                }
+            }
+        });
+        awaitView(sup, v -> assertTrue(v.lastDecision().startsWith("healthy"), v.lastDecision()));
+
+        TestProbe<Supervisor.PrimaryAnswer> answers = testKit.createTestProbe();
+        sup.tell(new Supervisor.Switchover(2, answers.ref()));
+        AgentCommand.StopForSwitchover stop = awaitCommand(n1.agent, AgentCommand.StopForSwitchover.class, c -> true);
+        stopped.set(true);
+        stop.replyTo().tell(new AgentResult(stop.opId(), 1, true, "stopped cleanly at 0/3000300", Optional.of("0/3000300"),
+                Optional.of(1L), 30));
+        AgentCommand.AwaitLsn await = awaitCommand(n2.agent, AgentCommand.AwaitLsn.class, c -> true);
+        await.replyTo().tell(new AgentResult(await.opId(), 2, false, "received only 0/3000200", Optional.empty(),
+                Optional.of(1L), 10_000));
+
+        AgentCommand.Resume resume = awaitCommand(n1.agent, AgentCommand.Resume.class, c -> true);
+        // until the old primary is running again, the evidence of the planned stop decides nothing (FAST policy:
+        // a failover would start within 200 ms)
+        answers.expectNoMessage(Duration.ofMillis(400));
+        for (FakeNode n : List.of(n1, n2, n3)) {
+            n.lease().expectNoMessage(Duration.ZERO);
+        }
+        stopped.set(false);
+        resume.replyTo().tell(new AgentResult(resume.opId(), 1, true, "started in 150 ms", Optional.empty(),
+                Optional.of(1L), 150));
+        Supervisor.PrimaryAnswer answer = answers.receiveMessage(WAIT);
+        assertFalse(answer.granted());
+        assertTrue(answer.message().contains("failed at step 'verify the candidate received the final LSN 0/3000300'"),
+                answer.message());
+        assertTrue(answer.message().contains("rolled back: node 1 stays primary"), answer.message());
+        n2.lease().expectNoMessage(Duration.ofMillis(400));
+        View v = view(sup);
+        assertEquals(1, v.epoch());
+        assertEquals(Optional.of(1), v.primaryId());
+    }
+
+    @Test
     void givenVotingForANewEpoch_whenStandbysKeepReporting_thenNoneIsToldThatTheOldPrimaryLeadsTheNewEpoch() {
         var sup = spawnSupervisor(FAST);
         var n1 = node(1);
@@ -669,6 +728,14 @@ class SupervisorTest {
                     primary ? Optional.empty() : Optional.of(lsn), primary ? Optional.empty() : Optional.of(lsn),
                     Optional.empty(), primaryReachable, 0, List.of(), primary, "");
         }
+    }
+
+    /** {@code r} streaming from {@code from}, not having reached the primary for {@code unreachableMillis}. */
+    private static NodeReport streaming(NodeReport r, Optional<String> from, long unreachableMillis) {
+        return new NodeReport(r.nodeId(), r.nodeName(), r.seq(), r.incarnation(), r.acceptedEpoch(), r.epochPrimaryId(),
+                r.witness(), r.priority(), r.conninfo(), r.pg(), r.localRecovery(), r.timeline(), r.currentLsn(),
+                r.receivedLsn(), r.replayedLsn(), from, r.primaryReachable(), unreachableMillis, r.syncStandbys(),
+                r.leaseHeld(), r.detail());
     }
 
     /** History without the "member ... seen" lines. */

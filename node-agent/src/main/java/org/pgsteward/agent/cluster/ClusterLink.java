@@ -119,6 +119,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                         FenceAction fence, Executor blocking) {
         super(ctx);
         this.ctx = ctx;
+        this.timers = timers;
         this.settings = settings;
         this.epochs = epochs;
         this.nodeAgent = nodeAgent;
@@ -149,6 +150,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(FromSupervisor.class, m -> onSupervisor(m.command()))
+                .onMessage(RetryResume.class, m -> {
+                    resume(m.resume(), m.firstNanos());
+                    return this;
+                })
                 .onMessage(FromPeer.class, m -> onPeer(m.message()))
                 .onMessage(Peers.class, p -> {
                     peers = p.refs();
@@ -387,8 +392,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             fenced = true; // it must not be restarted as a crashed primary
             internal(InternalCommands.STOP_FOR_SWITCHOVER, Optional.empty(), s.opId(), s.epoch(), s.replyTo());
         } else if (c instanceof AgentCommand.Resume r) {
-            fenced = false;
-            internal(InternalCommands.RESUME, Optional.empty(), r.opId(), r.epoch(), r.replyTo());
+            resume(r, System.nanoTime());
         } else if (c instanceof AgentCommand.AwaitLsn a) {
             internal(InternalCommands.AWAIT_LSN, Optional.of(a.lsn() + "@" + a.timeoutMillis()), a.opId(), a.epoch(),
                     a.replyTo());
@@ -593,6 +597,33 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             }
         }
         return this;
+    }
+
+    /** A rolled-back switchover's old primary waits this long for a fresh lease before it starts again. */
+    private static final Duration RESUME_LEASE_WAIT = Duration.ofSeconds(10);
+
+    private final TimerScheduler<Command> timers;
+
+    private record RetryResume(AgentCommand.Resume resume, long firstNanos) implements Command {}
+
+    /**
+     * The old primary of a rolled-back switchover starts again, as primary of its epoch: only with a fresh lease
+     * (its promises were released at the clean stop), asked for at once and waited for up to
+     * {@link #RESUME_LEASE_WAIT}; the supervisor hears the result once PostgreSQL runs (or why it does not).
+     */
+    private void resume(AgentCommand.Resume r, long firstNanos) {
+        fenced = false;
+        long now = System.nanoTime();
+        if (!settings.automatic() || !primaryOfEpoch() || leaseFresh(now)) {
+            internal(InternalCommands.RESUME, Optional.empty(), r.opId(), r.epoch(), r.replyTo());
+        } else if (now - firstNanos > RESUME_LEASE_WAIT.toNanos()) {
+            fenced = true;
+            replyIfAsked(r, false, "no lease within " + RESUME_LEASE_WAIT.toMillis() + " ms: promises from "
+                    + lease.validPromises(now) + " of " + members() + " members");
+        } else {
+            onRenew(); // ask for promises now rather than at the next renewal
+            timers.startSingleTimer(new RetryResume(r, firstNanos), Duration.ofMillis(50));
+        }
     }
 
     /**

@@ -12,7 +12,7 @@ public final class InternalCommands {
     public static final String RESTART = "local restart";
     public static final String SET_SYNC = "cluster set-sync";
     public static final String STOP_FOR_SWITCHOVER = "cluster stop-for-switchover";
-    public static final String RESUME = "cluster resume";
+    public static final String RESUME = "cluster restart-primary"; // not the console's "cluster resume"
     public static final String AWAIT_LSN = "cluster await-lsn";
 
     private InternalCommands() {}
