@@ -54,6 +54,7 @@ public final class Monitor {
             report(s);
         } else {
             primaryProbe.clear();
+            lastPing = Optional.empty();
             closePing();
             closePrimaryConnection();
         }
@@ -89,11 +90,27 @@ public final class Monitor {
             try (Statement st = ping.get().createStatement()) {
                 st.execute("SELECT 1");
             }
+            pingOutcome(true, "");
             return true;
         } catch (SQLException | RuntimeException e) {
-            log.debug("ping of the primary failed: {}", e.getMessage());
             closePing();
-            return serverAnswered(e);
+            boolean answered = serverAnswered(e);
+            pingOutcome(answered, e.getMessage());
+            return answered;
+        }
+    }
+
+    private Optional<Boolean> lastPing = Optional.empty();
+
+    /** Logs when the primary becomes unreachable from here, or reachable again (not every cycle). */
+    private void pingOutcome(boolean reachable, String error) {
+        if (!lastPing.equals(Optional.of(reachable))) {
+            if (reachable) {
+                log.info("the primary's PostgreSQL answers this standby's ping");
+            } else {
+                log.warn("the primary's PostgreSQL does not answer this standby's ping: {}", error);
+            }
+            lastPing = Optional.of(reachable);
         }
     }
 
