@@ -55,6 +55,10 @@ class SwitchoverTest {
         HaCluster c = HaCluster.start(pg, agents, false, "", 1);
         TestNode node1 = c.node(1);
         TestNode node2 = c.node(2);
+        // the clean stop waits for every walsender to hear its standby confirm the shutdown checkpoint: with a frozen
+        // receiver that is wal_sender_timeout (60 s by default), the same in production, only slower
+        node1.pg().execute("ALTER SYSTEM SET wal_sender_timeout = '5s'");
+        node1.pg().execute("SELECT pg_reload_conf()");
         // freeze node2's WAL receiver: it still looks like a streaming standby but receives nothing more
         long walReceiver = Long.parseLong(node2.pg().queryOne("SELECT pid FROM pg_stat_wal_receiver"));
         signal("STOP", walReceiver);
