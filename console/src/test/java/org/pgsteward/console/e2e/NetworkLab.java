@@ -1,14 +1,17 @@
 package org.pgsteward.console.e2e;
 
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
+import org.pgsteward.agent.exec.CommandFailedException;
+import org.pgsteward.agent.exec.CommandResult;
+import org.pgsteward.agent.exec.CommandRunner;
+import org.pgsteward.agent.exec.ExternalCommand;
+import org.pgsteward.agent.testing.PgTestEnvironment;
 
 /**
  * Hosts of a test network on this machine: a bridge in the root network namespace (its address is the "rest of the
@@ -19,7 +22,9 @@ import java.util.concurrent.TimeUnit;
  */
 final class NetworkLab implements AutoCloseable {
 
-    private static final long TIMEOUT_SECONDS = 15;
+    private static final Duration TIMEOUT = Duration.ofSeconds(15);
+    /** The project's runner: argument lists, a timeout that kills the process tree, stderr in the error. */
+    private static final CommandRunner RUNNER = PgTestEnvironment.runner();
 
     private final String tag;
     private final String bridge;
@@ -117,10 +122,10 @@ final class NetworkLab implements AutoCloseable {
         List<String> all = new ArrayList<>(exec(name));
         all.addAll(argv);
         try {
-            Result r = execute(all, timeoutSeconds);
-            return r.exitCode == 0 ? Optional.of(r.stdout.strip()) : Optional.empty();
-        } catch (IllegalStateException e) {
-            return Optional.empty();
+            CommandResult r = RUNNER.execute(ExternalCommand.of(Duration.ofSeconds(timeoutSeconds), all));
+            return r.succeeded() ? Optional.of(r.stdout().strip()) : Optional.empty();
+        } catch (CommandFailedException e) {
+            return Optional.empty(); // did not start or ran past its timeout
         }
     }
 
@@ -129,9 +134,10 @@ final class NetworkLab implements AutoCloseable {
         List<String> argv = new ArrayList<>(exec(name));
         argv.addAll(List.of("runuser", "-u", osUser, "--", pgCtl.toString(), "-D", dataDir.toString(), "-l",
                 logFile.toString(), "-w", "-t", "60", "start"));
-        Result r = execute(argv, 90);
-        if (r.exitCode != 0) {
-            throw new IllegalStateException("pg_ctl start on " + name + " failed (exit " + r.exitCode + "): " + r.stderr);
+        try {
+            RUNNER.run(ExternalCommand.of(Duration.ofSeconds(90), argv));
+        } catch (CommandFailedException e) {
+            throw new IllegalStateException("pg_ctl start on " + name + " failed: " + e.getMessage(), e);
         }
     }
 
@@ -182,50 +188,10 @@ final class NetworkLab implements AutoCloseable {
         List<String> argv = new ArrayList<>();
         argv.add("ip");
         argv.addAll(List.of(args));
-        Result r = execute(argv, TIMEOUT_SECONDS);
-        if (r.exitCode != 0) {
-            throw new IllegalStateException(String.join(" ", argv) + " failed (exit " + r.exitCode + "): " + r.stderr.strip());
-        }
-        return r.stdout;
-    }
-
-    private record Result(int exitCode, String stdout, String stderr) {}
-
-    private static Result execute(List<String> argv, long timeoutSeconds) {
         try {
-            Process p = new ProcessBuilder(argv).redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")))
-                    .start();
-            var out = p.getInputStream();
-            var err = p.getErrorStream();
-            var outText = new java.util.concurrent.CompletableFuture<String>();
-            var errText = new java.util.concurrent.CompletableFuture<String>();
-            daemon(() -> outText.complete(readAll(out)));
-            daemon(() -> errText.complete(readAll(err)));
-            if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
-                p.destroyForcibly();
-                p.waitFor(5, TimeUnit.SECONDS);
-                throw new IllegalStateException(String.join(" ", argv) + " did not finish within " + timeoutSeconds + " s");
-            }
-            return new Result(p.exitValue(), outText.get(5, TimeUnit.SECONDS), errText.get(5, TimeUnit.SECONDS));
-        } catch (IOException | java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
-            throw new IllegalStateException(String.join(" ", argv) + ": " + e.getMessage(), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
-    }
-
-    private static void daemon(Runnable r) {
-        Thread t = new Thread(r, "network-lab-io");
-        t.setDaemon(true);
-        t.start();
-    }
-
-    private static String readAll(java.io.InputStream in) {
-        try {
-            return new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        } catch (IOException e) {
-            return "";
+            return RUNNER.run(ExternalCommand.of(TIMEOUT, argv)).stdout();
+        } catch (CommandFailedException e) {
+            throw new IllegalStateException(e.getMessage(), e);
         }
     }
 }

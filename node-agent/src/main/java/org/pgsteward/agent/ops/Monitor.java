@@ -80,12 +80,8 @@ public final class Monitor {
         }
         try {
             if (ping.isEmpty()) {
-                var target = queries.connections().withCredentials(org.pgsteward.agent.postgres.Conninfo.parse(conninfo))
-                        .with("connect_timeout", Long.toString(PING_TIMEOUT.toSeconds()))
-                        .with("application_name", "pgsteward-ping");
-                Connection c = queries.connections().open(target);
-                c.setNetworkTimeout(Runnable::run, (int) PING_TIMEOUT.toMillis());
-                ping = Optional.of(c);
+                ping = Optional.of(openBounded(org.pgsteward.agent.postgres.Conninfo.parse(conninfo)
+                        .with("application_name", "pgsteward-ping"), PING_TIMEOUT));
             }
             try (Statement st = ping.get().createStatement()) {
                 st.execute("SELECT 1");
@@ -127,6 +123,19 @@ public final class Monitor {
             }
         }
         return false;
+    }
+
+    /** A connection to {@code target} (with this node's credentials) whose connect and every round trip are bounded. */
+    private Connection openBounded(org.pgsteward.agent.postgres.Conninfo target, Duration timeout) throws SQLException {
+        Connection c = queries.connections().open(queries.connections().withCredentials(target)
+                .with("connect_timeout", Long.toString(timeout.toSeconds())));
+        try {
+            c.setNetworkTimeout(Runnable::run, (int) timeout.toMillis());
+            return c;
+        } catch (SQLException e) {
+            closeQuietly(c);
+            throw e;
+        }
     }
 
     private void closePing() {
@@ -181,9 +190,7 @@ public final class Monitor {
             return primaryConnection.get();
         }
         closePrimaryConnection();
-        Connection c = queries.connections().open(queries.connections().withCredentials(primary.conninfo())
-                .with("connect_timeout", Long.toString(REPORT_TIMEOUT.toSeconds())));
-        c.setNetworkTimeout(Runnable::run, (int) REPORT_TIMEOUT.toMillis());
+        Connection c = openBounded(primary.conninfo(), REPORT_TIMEOUT);
         primaryConnection = Optional.of(c);
         primaryConnectionFor = primary.id();
         return c;
