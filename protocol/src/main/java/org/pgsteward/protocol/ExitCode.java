@@ -21,7 +21,8 @@ public enum ExitCode {
     ERR_BUSY(10, "the agent is running another operation"),
     ERR_AGENT_UNREACHABLE(11, "the local pgsteward agent could not be reached"),
     ERR_TIMEOUT(12, "an operation did not complete in time"),
-    ERR_OPERATION_FAILED(13, "an operation failed (rolled back where possible); the message says which step");
+    ERR_OPERATION_FAILED(13, "an operation failed (rolled back where possible); the message says which step"),
+    ERR_DIVERGED(14, "this standby has WAL its new upstream never had: it needs a rewind (-F) or a new clone");
 
     private final int code;
     private final String description;

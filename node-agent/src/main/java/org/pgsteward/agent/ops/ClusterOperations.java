@@ -12,6 +12,7 @@ import org.pgsteward.agent.cluster.InternalCommands;
 import org.pgsteward.agent.exec.CommandFailedException;
 import org.pgsteward.agent.metadata.RegisteredNode;
 import org.pgsteward.agent.postgres.Conninfo;
+import org.pgsteward.agent.postgres.FollowCheck;
 import org.pgsteward.agent.postgres.PgConfSyntax;
 import org.pgsteward.agent.postgres.PgSnapshot;
 import org.pgsteward.agent.postgres.Rewind;
@@ -105,6 +106,19 @@ public final class ClusterOperations {
                 .map(p -> p == target.port()).orElse(false)) {
             return OperationOutcome.success("already streaming from " + target.toConnStringRedacted());
         }
+        Optional<FollowCheck> check = ops.checkFollow(target, node.probe(target).inRecovery(), progress);
+        if (check.isPresent() && check.get().verdict() == FollowCheck.Verdict.OTHER_CLUSTER) {
+            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "cannot follow " + target.toConnStringRedacted() + ": "
+                    + check.get().explanation() + "; clone this node again");
+        }
+        if (check.isPresent() && !check.get().canFollow()) {
+            // an asynchronous standby that received WAL the promoted node never had cannot switch to its
+            // timeline: the cluster moved on without that WAL, so it is rewound to the new primary's history
+            progress.report("cannot switch timelines (" + check.get().explanation() + "): rewinding to the new primary");
+            org.slf4j.LoggerFactory.getLogger(ClusterOperations.class).warn("follow: {}; rewinding",
+                    check.get().explanation());
+            return stopAndRewind(target, progress);
+        }
         try {
             return ops.followTarget(target, progress, FOLLOW_BEFORE_REWIND);
         } catch (OperationFailure e) {
@@ -116,9 +130,20 @@ public final class ClusterOperations {
             progress.report("not streaming after " + FOLLOW_BEFORE_REWIND.toSeconds() + " s: rewinding to the new primary");
             org.slf4j.LoggerFactory.getLogger(ClusterOperations.class).warn("follow: {}; rewinding", e.getMessage().lines()
                     .findFirst().orElse(""));
-            node.pgCtl().stop(StopMode.FAST);
-            return rewindAndStart(target, progress, System.nanoTime());
+            return stopAndRewind(target, progress);
         }
+    }
+
+    /** Stops this standby, rewinds it to {@code source}'s history, starts it as its standby, waits until it streams. */
+    OperationOutcome stopAndRewind(Conninfo source, Progress progress) {
+        long t0 = System.nanoTime();
+        try {
+            node.pgCtl().stop(StopMode.FAST);
+        } catch (CommandFailedException e) {
+            throw new OperationFailure(ExitCode.ERR_NO_RESTART, "cannot stop this standby before pg_rewind: "
+                    + e.getMessage(), e);
+        }
+        return rewindAndStart(source, progress, t0);
     }
 
     /** How long a re-pointed standby may take to stream before it is rewound instead. */

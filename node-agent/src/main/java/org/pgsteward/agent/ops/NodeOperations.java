@@ -21,6 +21,7 @@ import org.pgsteward.agent.metadata.RegisteredNode;
 import org.pgsteward.agent.postgres.BaseBackup;
 import org.pgsteward.agent.postgres.CloneRequest;
 import org.pgsteward.agent.postgres.Conninfo;
+import org.pgsteward.agent.postgres.FollowCheck;
 import org.pgsteward.agent.postgres.PgConfFile;
 import org.pgsteward.agent.postgres.PgSnapshot;
 import org.pgsteward.agent.postgres.Reachability;
@@ -522,9 +523,29 @@ public final class NodeOperations implements OperationRunner {
             target = connections.withCredentials(targetNode.get().conninfo());
         }
         PgSnapshot t = requireReachable(node.probe(target), "new upstream " + target.toConnStringRedacted());
-        progress.report("following " + targetNode.map(RegisteredNode::describe).orElse(target.toConnStringRedacted())
-                + " (timeline " + t.timeline() + ", WAL at " + t.bestLsn().map(Object::toString).orElse("?") + ")");
-        followTarget(target, progress);
+        String upstreamName = targetNode.map(RegisteredNode::describe).orElse(target.toConnStringRedacted());
+        progress.report("following " + upstreamName + " (timeline " + t.timeline() + ", WAL at "
+                + t.bestLsn().map(Object::toString).orElse("?") + ")");
+        Optional<FollowCheck> check = checkFollow(target, t.inRecovery(), progress);
+        boolean rewound = false;
+        if (check.isPresent() && !check.get().canFollow()) {
+            String why = check.get().explanation();
+            if (check.get().verdict() == FollowCheck.Verdict.OTHER_CLUSTER) {
+                throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "cannot follow " + upstreamName + ": " + why
+                        + "; nothing was changed; clone this node from it instead (standby clone -F)");
+            }
+            if (!args.force()) {
+                throw new OperationFailure(ExitCode.ERR_DIVERGED, "cannot follow " + upstreamName + ": " + why
+                        + ". Nothing was changed. `standby follow -F` rewinds this node to the upstream's history with"
+                        + " pg_rewind (the WAL after the fork is discarded), or clone it again");
+            }
+            log.warn("standby follow -F: {}; rewinding to {}", why, upstreamName);
+            progress.report("-F: rewinding this node to the upstream's history; the WAL after the fork is discarded");
+            clusterOps.stopAndRewind(target, progress);
+            rewound = true;
+        } else {
+            followTarget(target, progress);
+        }
         PgSnapshot s = node.probeLocal();
         int self = node.config().node().id();
         if (targetNode.isPresent() && nodes.stream().anyMatch(n -> n.id() == self)) {
@@ -532,7 +553,8 @@ public final class NodeOperations implements OperationRunner {
             try (Connection c = connections.open(connections.withCredentials(upstreamNode.conninfo()))) {
                 if (!t.inRecovery()) {
                     metadata.setUpstream(c, self, upstreamNode.id());
-                    metadata.recordEvent(c, self, "standby_follow", true, "now following " + upstreamNode.describe());
+                    metadata.recordEvent(c, self, "standby_follow", true, "now following " + upstreamNode.describe()
+                            + (rewound ? " (rewound first: " + check.get().explanation() + ")" : ""));
                 }
             } catch (SQLException | MetadataException e) {
                 progress.report("WARNING: following, but recording it failed: " + e.getMessage());
@@ -540,6 +562,24 @@ public final class NodeOperations implements OperationRunner {
         }
         return OperationOutcome.success("node " + node.config().node().name() + " follows "
                 + targetNode.map(RegisteredNode::describe).orElse(target.toConnStringRedacted()) + " (timeline " + s.timeline() + ")");
+    }
+
+    /**
+     * Whether this running standby can stream from {@code target} without a rewind; empty (the reason
+     * reported) when it cannot be told, e.g. without replication access from this host to itself.
+     */
+    Optional<FollowCheck> checkFollow(Conninfo target, boolean targetInRecovery, Progress progress) {
+        Optional<FollowCheck> check = FollowCheck.ask(node.conninfo(), target, targetInRecovery, why -> {
+            log.info("follow: could not check the timeline histories ({}); re-pointing anyway", why);
+            progress.report("note: " + why + "; re-pointing without the timeline check");
+        });
+        check.ifPresent(c -> {
+            log.info("follow {}: {}", target.toConnStringRedacted(), c.explanation());
+            if (c.canFollow()) {
+                progress.report("timeline check: " + c.explanation());
+            }
+        });
+        return check;
     }
 
     /** Re-points this standby at {@code target} and waits until it streams from it. */
