@@ -21,6 +21,9 @@ import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.persistence.typed.PersistenceId;
+import org.apache.pekko.persistence.typed.RecoveryCompleted;
+import org.apache.pekko.persistence.typed.RecoveryFailed;
+import org.apache.pekko.persistence.typed.javadsl.SignalHandler;
 import org.apache.pekko.persistence.typed.javadsl.CommandHandler;
 import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
@@ -146,6 +149,8 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     private final ActorContext<Command> ctx;
     private final TimerScheduler<Command> timers;
     private final SupervisorSettings settings;
+    /** When this incarnation started, for the time its journal recovery took. */
+    private final long createdNanos = System.nanoTime();
     private final Map<Integer, ObservedReport> reports = new HashMap<>();
     private final Map<Integer, ActorRef<AgentCommand>> agents = new HashMap<>();
     private final Map<Integer, ActorRef<LeaseMessage>> leaseRefs = new HashMap<>();
@@ -185,6 +190,20 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         ctx.getLog().info("supervisor for cluster {} started (mode {}, lease {} ms, failover timeout {} ms)",
                 settings.cluster(), settings.policy().mode(), settings.policy().leaseDuration().toMillis(),
                 settings.policy().failoverTimeout().toMillis());
+    }
+
+    @Override
+    public SignalHandler<SupervisorState> signalHandler() {
+        return newSignalHandlerBuilder()
+                .onSignal(RecoveryCompleted.instance(), state -> ctx.getLog().info(
+                        "journal read in {} ms: epoch {}, primary {}, {} members, {} history entries",
+                        (System.nanoTime() - createdNanos) / 1_000_000, state.epoch(),
+                        state.primaryId().map(String::valueOf).orElse("none"), state.members().size(),
+                        state.history().size()))
+                .onSignal(RecoveryFailed.class, (state, failed) -> ctx.getLog().error(
+                        "journal could not be read after {} ms: {}", (System.nanoTime() - createdNanos) / 1_000_000,
+                        failed.getFailure().toString()))
+                .build();
     }
 
     @Override

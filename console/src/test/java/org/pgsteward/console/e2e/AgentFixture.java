@@ -106,9 +106,7 @@ public final class AgentFixture implements AfterEachCallback, TestExecutionExcep
 
     @Override
     public synchronized void afterEach(ExtensionContext context) {
-        for (TestNode n : nodes) {
-            n.close();
-        }
+        AgentProcess.killAll(nodes.stream().map(TestNode::agent).toList());
         keepLogs(context);
         nodes.clear();
         if (workDir != null) {

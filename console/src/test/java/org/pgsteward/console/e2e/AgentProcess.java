@@ -53,6 +53,18 @@ public final class AgentProcess implements AutoCloseable {
 
     /** Starts the agent and waits until its HTTP API answers. */
     public AgentProcess start() {
+        launch();
+        return awaitReady();
+    }
+
+    /** Starts agents side by side (each JVM start takes seconds) and waits until every one answers. */
+    public static void startAll(List<AgentProcess> agents) {
+        agents.forEach(AgentProcess::launch);
+        agents.forEach(AgentProcess::awaitReady);
+    }
+
+    /** Starts the agent process without waiting for it. */
+    private void launch() {
         List<String> argv = new ArrayList<>(prefix);
         argv.addAll(javaCommand());
         argv.add("org.pgsteward.agent.Main");
@@ -67,6 +79,9 @@ public final class AgentProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("cannot start agent " + name, e);
         }
+    }
+
+    private AgentProcess awaitReady() {
         Wait.until("agent " + name + " answers on " + httpAddress, Duration.ofSeconds(60), () -> {
             if (!process.isAlive()) {
                 throw new IllegalStateException("agent " + name + " exited with " + process.exitValue() + ":\n" + logTail());
@@ -167,6 +182,23 @@ public final class AgentProcess implements AutoCloseable {
     public void close() {
         if (isAlive()) {
             stop();
+        }
+    }
+
+    /**
+     * After a test: SIGKILL to every agent still running, then waits for all. A clean stop (tested on its own in
+     * AgentLifecycleTest) of several members one after another costs seconds of cluster leaving per test.
+     */
+    public static void killAll(List<AgentProcess> agents) {
+        for (AgentProcess a : agents) {
+            if (a.isAlive()) {
+                a.process.destroyForcibly();
+            }
+        }
+        for (AgentProcess a : agents) {
+            if (a.process != null) {
+                a.waitExit();
+            }
         }
     }
 

@@ -66,12 +66,15 @@ final class HaCluster {
         if (witness) {
             third.makeWitness();
         }
+        // the first agent is the oldest member and hosts the supervisor; the others start side by side
         c.nodes.get(firstAgent).agent().start();
+        List<AgentProcess> rest = new ArrayList<>();
         for (int i = 0; i < c.nodes.size(); i++) {
             if (i != firstAgent) {
-                c.nodes.get(i).agent().start();
+                rest.add(c.nodes.get(i).agent());
             }
         }
+        AgentProcess.startAll(rest);
         Wait.until("the supervisor knows the cluster", Duration.ofSeconds(60), () -> {
             String v = c.nodes.get(0).agent().httpGet("/api/v1/cluster");
             return !v.contains("learning the cluster state") && !v.contains("did not answer");

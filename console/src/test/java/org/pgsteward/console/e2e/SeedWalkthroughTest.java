@@ -58,9 +58,7 @@ class SeedWalkthroughTest {
         TestNode node1 = agents.node("test", 1, pg1, ssh);
         TestNode node2 = agents.node("test", 2, pg2, ssh);
         TestNode node3 = agents.node("test", 3, pg3, ssh);
-        node1.agent().start();
-        node2.agent().start();
-        node3.agent().start();
+        AgentProcess.startAll(List.of(node1.agent(), node2.agent(), node3.agent()));
 
         // node1 registered; node2 cloned by pg_basebackup, node3 by the seed's rsync method
         ok(node1.console("--verbose", "master", "register"));
@@ -139,9 +137,7 @@ class SeedWalkthroughTest {
         TestNode node1 = agents.node("test", 1, pg1, List.of());
         TestNode node2 = agents.node("test", 2, pg2, List.of());
         TestNode node3 = agents.node("test", 3, pg3, List.of());
-        node1.agent().start();
-        node2.agent().start();
-        node3.agent().start();
+        AgentProcess.startAll(List.of(node1.agent(), node2.agent(), node3.agent()));
         ok(node1.console("master", "register"));
         for (TestNode n : List.of(node2, node3)) {
             ok(n.console("-p", Integer.toString(node1.port()), "-U", "postgres", "standby", "clone", "127.0.0.1"));
@@ -159,7 +155,8 @@ class SeedWalkthroughTest {
         pg1.execute("INSERT INTO walk VALUES (2, 'only node3 received it')");
         awaitRow(node3, "walk", 2);
         pg1.pgCtl().stop(StopMode.IMMEDIATE);
-        ok(node2.console("standby", "promote"));
+        String promoted = ok(node2.console("standby", "promote")).stdout();
+        assertTrue(promoted.contains("WARNING: node 3 (node3) has WAL up to"), promoted);
         java.nio.file.Path autoConf = pg3.dataDir().resolve("postgresql.auto.conf");
         String before = java.nio.file.Files.readString(autoConf);
 

@@ -469,6 +469,7 @@ public final class NodeOperations implements OperationRunner {
                     + " is still running: promoting now would give two writable primaries; stop it first (or use -F)");
         }
         Optional<RegisteredNode> oldPrimary = nodes.stream().filter(RegisteredNode::isActivePrimary).findFirst();
+        warnAboutSiblingsAhead(local, others, progress);
         requestPrimary("standby promote on node " + node.config().node().name(), args.force(), progress);
         long t0 = System.nanoTime();
         try {
@@ -495,6 +496,31 @@ public final class NodeOperations implements OperationRunner {
         } catch (MetadataException e) {
             throw new OperationFailure(e.exitCode(), "promoted, but recording it failed: " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * A sibling standby that received more WAL than this one cannot follow it after the promotion
+     * without a rewind that discards that WAL: said before promoting, while promoting that sibling
+     * instead is still possible.
+     */
+    private void warnAboutSiblingsAhead(PgSnapshot local, List<RegisteredNode> others, Progress progress) {
+        Optional<org.pgsteward.protocol.Lsn> mine = local.bestLsn();
+        if (mine.isEmpty() || others.isEmpty()) {
+            return;
+        }
+        queries.probeAll(others).forEach((id, s) -> {
+            if (s.isReachable() && s.isStandby() && s.timeline() == local.timeline() && s.bestLsn().isPresent()
+                    && s.bestLsn().get().compareTo(mine.get()) > 0) {
+                String name = others.stream().filter(n -> n.id() == id).map(RegisteredNode::describe).findFirst()
+                        .orElse("node " + id);
+                String warning = "WARNING: " + name + " has WAL up to " + s.bestLsn().get() + ", "
+                        + s.bestLsn().get().bytesSince(mine.get()) + " bytes more than this node (" + mine.get()
+                        + "): after this promotion it can follow only with a rewind that discards them"
+                        + " (standby follow -F); promoting it instead loses nothing";
+                log.warn("standby promote: {}", warning);
+                progress.report(warning);
+            }
+        });
     }
 
     // ---------------------------------------------------------------- standby follow
