@@ -100,6 +100,17 @@ final class AgentServices implements AgentFacade {
                         + "towards a majority until it is");
             }
         }
+        // a seed agent that is not a member: down, or (a first seed restarted while it could not hear the others)
+        // running a cluster of its own, where it takes no part in this cluster's votes, failovers or follows
+        var members = new HashSet<String>();
+        state.getMembers().forEach(m -> members.add(hostPort(m)));
+        for (var seed : node.config().agent().seedNodes()) {
+            String hp = seed.host() + ":" + seed.port();
+            if (!members.contains(hp)) {
+                out.add("seed agent at " + hp + " is not a member of this cluster: its agent is down, or it started a"
+                        + " cluster of its own (then restart that agent so it joins this one)");
+            }
+        }
         return out;
     }
 

@@ -79,6 +79,9 @@ class AutomaticFailoverTest {
         assertEquals(List.of(node1), c.writable());
         assertTrue(HaCluster.streamsFrom(c.node(2), node1));
         assertTrue(HaCluster.streamsFrom(c.node(3), node1));
+        // once the split brain resolver removed it, cluster show names the missing seed agent
+        Wait.until("cluster show names the missing agent", Duration.ofSeconds(60), () ->
+                ok(c.node(2).console("cluster", "show")).stdout().contains(" is not a member of this cluster: its agent is down"));
         node1.agent().start();
         Wait.until("healthy again", Duration.ofSeconds(60), () ->
                 c.node(2).agent().httpGet("/api/v1/cluster").contains("\"warnings\":[]"));
