@@ -74,8 +74,10 @@ public final class PgCtl {
                 "-E", options.encoding(),
                 "--locale=" + options.locale(),
                 "--auth-local=" + options.authLocal(),
-                "--auth-host=" + options.authHost(),
-                "--no-instructions"));
+                "--auth-host=" + options.authHost()));
+        if (binaries.majorVersion() >= 14) {
+            argv.add("--no-instructions"); // new in 14; older initdb refuses unknown options
+        }
         if (options.dataChecksums()) {
             argv.add("--data-checksums");
         }

@@ -18,6 +18,7 @@ import java.util.Properties;
 import org.pgsteward.agent.exec.ExternalCommand;
 import org.pgsteward.agent.postgres.InitdbOptions;
 import org.pgsteward.agent.postgres.OsUserFiles;
+import org.pgsteward.agent.postgres.PgBinaries;
 import org.pgsteward.agent.postgres.PgCtl;
 import org.pgsteward.agent.postgres.PgTimeouts;
 import org.pgsteward.agent.postgres.StopMode;
@@ -41,21 +42,29 @@ public final class PgTestInstance implements AutoCloseable {
     private final Path dir;
     private final int port;
     private final PgCtl pgCtl;
+    private final int majorVersion;
     private volatile boolean closed;
+    private static final Map<Path, Integer> MAJOR_VERSIONS = new java.util.concurrent.ConcurrentHashMap<>();
 
-    private PgTestInstance(String name, Path dir, int port) {
+    private PgTestInstance(String name, Path dir, int port, PgBinaries binaries) {
         this.name = name;
         this.dir = dir;
         this.port = port;
-        this.pgCtl = new PgCtl(PgTestEnvironment.binaries(), dir.resolve("data"), port, dir.resolve("postgres.log"),
+        this.majorVersion = MAJOR_VERSIONS.computeIfAbsent(binaries.binDir(), d -> binaries.majorVersion());
+        this.pgCtl = new PgCtl(binaries, dir.resolve("data"), port, dir.resolve("postgres.log"),
                 PgTestEnvironment.osUser(), PgTestEnvironment.runner(), PgTimeouts.defaults());
         Cleanup.register(this);
     }
 
     /** A directory and port, nothing created yet: for a standby cloned into it. */
     public static PgTestInstance empty(String name) {
+        return empty(name, PgTestEnvironment.binaries());
+    }
+
+    /** As {@link #empty(String)}, to be run by other server binaries (another major version). */
+    public static PgTestInstance empty(String name, PgBinaries binaries) {
         Path dir = PgTestEnvironment.newTempDir("pgsteward-" + name + "-");
-        return new PgTestInstance(name, dir, TestPorts.freePort());
+        return new PgTestInstance(name, dir, TestPorts.freePort(), binaries);
     }
 
     /** initdb + replication settings + started. */
@@ -63,12 +72,25 @@ public final class PgTestInstance implements AutoCloseable {
         return primary(name, true, true);
     }
 
+    /** As {@link #primary(String)}, run by other server binaries (another major version). */
+    public static PgTestInstance primary(String name, PgBinaries binaries) {
+        return primary(empty(name, binaries), true, true);
+    }
+
+    /** The major version of the binaries this instance runs with. */
+    public int majorVersion() {
+        return majorVersion;
+    }
+
     /**
      * Like {@link #primary(String)}, choosing what pg_rewind depends on: initdb's data checksums
      * and {@code wal_log_hints}; with both off the cluster cannot be rewound.
      */
     public static PgTestInstance primary(String name, boolean dataChecksums, boolean walLogHints) {
-        PgTestInstance pg = empty(name);
+        return primary(empty(name), dataChecksums, walLogHints);
+    }
+
+    private static PgTestInstance primary(PgTestInstance pg, boolean dataChecksums, boolean walLogHints) {
         try {
             pg.pgCtl.initdb(InitdbOptions.defaults().withAuth("trust", "scram-sha-256").withDataChecksums(dataChecksums));
             pg.configureForReplication(walLogHints);
@@ -126,7 +148,8 @@ public final class PgTestInstance implements AutoCloseable {
                 "wal_level = replica",
                 "max_wal_senders = 10",
                 "max_replication_slots = 10",
-                "wal_keep_size = '128MB'",
+                majorVersion >= 13 ? "wal_keep_size = '128MB'" : "wal_keep_segments = 8",
+                "password_encryption = 'scram-sha-256'",
                 "hot_standby = on",
                 "wal_log_hints = " + (walLogHints ? "on" : "off"),
                 "fsync = off",
