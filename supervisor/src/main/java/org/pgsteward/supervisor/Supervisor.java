@@ -149,6 +149,11 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     private final ActorContext<Command> ctx;
     private final TimerScheduler<Command> timers;
     private final SupervisorSettings settings;
+    /**
+     * In the refusal of a new primary while the old one's last report said it serves: a requester that has
+     * just seen that server stopped may retry until the old primary's agent has reported it.
+     */
+    public static final String RUNNING_PRIMARY = " is the running primary of epoch ";
     /** When this incarnation started, for the time its journal recovery took. */
     private final long createdNanos = System.nanoTime();
     private final Map<Integer, ObservedReport> reports = new HashMap<>();
@@ -695,7 +700,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                     && System.nanoTime() - o.receivedAtNanos() <= settings.policy().reportStaleAfter().toNanos();
             if (oldServing) {
                 req.replyTo().tell(new PrimaryAnswer(false, state.epoch(), "node " + old.get()
-                        + " is the running primary of epoch " + state.epoch() + "; stop it first (or use -F)"));
+                        + RUNNING_PRIMARY + state.epoch() + "; stop it first (or use -F)"));
                 return Effect().none();
             }
         }

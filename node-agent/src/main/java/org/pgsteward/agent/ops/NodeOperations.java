@@ -94,6 +94,15 @@ public final class NodeOperations implements OperationRunner {
      * votes). Without an answer the command fails, unless -F says to go on without it.
      */
     private long requestPrimary(String why, boolean force, Progress progress) {
+        return requestPrimary(why, force, false, progress);
+    }
+
+    /**
+     * @param oldPrimarySeenDown this node has just probed the old primary's server and found it not running: a
+     *                           refusal that says it runs comes from a report older than that probe, and is asked
+     *                           again until the old primary's agent has reported (a few monitor intervals)
+     */
+    private long requestPrimary(String why, boolean force, boolean oldPrimarySeenDown, Progress progress) {
         if (supervisor.isEmpty()) {
             return 0;
         }
@@ -101,8 +110,18 @@ public final class NodeOperations implements OperationRunner {
         try {
             // a supervisor that is still hearing from the agents (just started, or moving) asks to retry: wait for it
             Instant deadline = Instant.now().plus(primaryRequestTimeout());
+            Instant staleDeadline = Instant.now().plus(node.config().agent().monitorInterval().multipliedBy(3)
+                    .plusSeconds(2));
             var answer = supervisor.get().requestPrimary(node.config().node().id(), why, force, primaryRequestTimeout());
-            while (!answer.granted() && answer.message().contains("retry in a moment") && Instant.now().isBefore(deadline)) {
+            boolean told = false;
+            while (!answer.granted() && Instant.now().isBefore(deadline)
+                    && (answer.message().contains("retry in a moment") || oldPrimarySeenDown
+                    && answer.message().contains(org.pgsteward.supervisor.Supervisor.RUNNING_PRIMARY)
+                    && Instant.now().isBefore(staleDeadline))) {
+                if (!told && answer.message().contains(org.pgsteward.supervisor.Supervisor.RUNNING_PRIMARY)) {
+                    progress.report("the supervisor has not yet heard that the old primary stopped; asking again");
+                    told = true;
+                }
                 sleep();
                 answer = supervisor.get().requestPrimary(node.config().node().id(), why, force, primaryRequestTimeout());
             }
@@ -470,7 +489,7 @@ public final class NodeOperations implements OperationRunner {
         }
         Optional<RegisteredNode> oldPrimary = nodes.stream().filter(RegisteredNode::isActivePrimary).findFirst();
         warnAboutSiblingsAhead(local, others, progress);
-        requestPrimary("standby promote on node " + node.config().node().name(), args.force(), progress);
+        requestPrimary("standby promote on node " + node.config().node().name(), args.force(), running.isEmpty(), progress);
         long t0 = System.nanoTime();
         try {
             node.pgCtl().promote();
