@@ -163,6 +163,7 @@ public final class AgentRuntime {
                 leaseMargin(lease), Duration.ofMillis(Math.min(1000, lease.toMillis() / 4)), renew, 3, Duration.ofSeconds(2),
                 Duration.ofSeconds(20), probe, node::standbyDataDir,
                 () -> org.pgsteward.agent.postgres.PgBinaries.dataDirMajorVersion(node.dataDir()).isPresent(),
+                node::configuredUpstream,
                 config.agent().seedNodes().size(), leaseStatus);
     }
 

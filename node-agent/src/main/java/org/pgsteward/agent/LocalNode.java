@@ -117,6 +117,21 @@ public final class LocalNode {
         }
     }
 
+    /**
+     * "host=H port=P" of the primary_conninfo this data directory's standby configuration names, if it is
+     * configured as a standby and readable: the upstream a standby streams from, also while it cannot.
+     */
+    public Optional<String> configuredUpstream() {
+        try {
+            return org.pgsteward.agent.postgres.RecoveryConfig.read(dataDir, binariesMajorVersion)
+                    .map(r -> r.primaryConninfo())
+                    .filter(c -> c.get("host").isPresent())
+                    .map(c -> "host=" + c.host() + " port=" + c.port());
+        } catch (RuntimeException e) {
+            return Optional.empty();
+        }
+    }
+
     public Conninfo conninfo() {
         return config.node().conninfo();
     }

@@ -509,10 +509,17 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             localRecovery = LocalRecovery.NONE;
             restartAttempts = 0;
         }
-        if (settings.primaryProbe().target().isEmpty() && !primaryOfEpoch() && s.isStreaming()) {
-            // not told the primary's conninfo yet: the upstream this standby streams from is the best guess
-            s.walReceiver().flatMap(w -> w.senderHost().flatMap(h -> w.senderPort().map(p -> "host=" + h + " port=" + p)))
-                    .ifPresent(c -> settings.primaryProbe().target(Optional.of(c)));
+        if (settings.primaryProbe().target().isEmpty() && !primaryOfEpoch() && s.isReachable() && s.inRecovery()) {
+            // not told the primary's conninfo yet (a restarted agent, before the supervisor's announcement): the
+            // upstream this standby streams from is the best guess, else the one its standby configuration names,
+            // which stays known when the primary has died before this agent saw the standby stream
+            Optional<String> guess = s.walReceiver().filter(w -> w.isStreaming())
+                    .flatMap(w -> w.senderHost().flatMap(h -> w.senderPort().map(p -> "host=" + h + " port=" + p)))
+                    .or(settings.configuredUpstream());
+            guess.ifPresent(c -> {
+                ctx.getLog().info("not told the primary's address yet: probing {} (this standby's upstream)", c);
+                settings.primaryProbe().target(Optional.of(c));
+            });
         }
         boolean down = !s.isReachable() && s.reachability() != org.pgsteward.agent.postgres.Reachability.AUTH_FAILED;
         downObservations = down && running.isEmpty() ? downObservations + 1 : 0;

@@ -1,7 +1,9 @@
 package org.pgsteward.agent.cluster;
 
 import java.time.Duration;
+import java.util.Optional;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * What the cluster link needs to know about this node and its policy.
@@ -13,6 +15,7 @@ import java.util.function.BooleanSupplier;
  * @param fenceLead       the primary fences this long before its lease would run out (time to stop)
  * @param renewInterval   how often the lease is renewed and a report sent
  * @param standbyDataDir  whether the local data directory is configured as a standby (standby.signal / recovery.conf)
+ * @param configuredUpstream "host=H port=P" of the primary_conninfo in the local standby configuration, if any
  * @param expectedMembers the configured seed nodes: a majority is never counted of fewer members than this, so a
  *                        member that started alone cannot form a "majority" of one
  */
@@ -20,5 +23,5 @@ public record ClusterLinkSettings(int nodeId, String nodeName, int priority, boo
                                   boolean automatic, boolean autoRejoin, Duration lease, Duration leaseMargin,
                                   Duration fenceLead, Duration renewInterval, int restartAttempts, Duration restartBackoff,
                                   Duration rejoinBackoff, PrimaryProbe primaryProbe, BooleanSupplier standbyDataDir,
-                                  BooleanSupplier hasData,
+                                  BooleanSupplier hasData, Supplier<Optional<String>> configuredUpstream,
                                   int expectedMembers, LeaseStatus leaseStatus) {}
