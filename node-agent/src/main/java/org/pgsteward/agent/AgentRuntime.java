@@ -145,12 +145,29 @@ public final class AgentRuntime {
         return new AgentRuntime(system);
     }
 
-    /** Stops writes on the local primary now: immediate stop, SIGKILL of the postmaster when that hangs. */
+    /**
+     * Stops writes on the local primary now: immediate stop, SIGKILL of the postmaster and its children when
+     * that has not finished within a third of the fence lead, so the fence is complete before the lease runs out
+     * even with a hung server (an immediate stop is a crash anyway; a kill is no worse).
+     */
     static String fence(LocalNode node) {
         if (node.witness()) {
             return "witness: nothing to fence";
         }
-        return node.pgCtl().stopOrKill(StopMode.IMMEDIATE, Duration.ofSeconds(2));
+        return node.pgCtl().stopOrKill(StopMode.IMMEDIATE, fenceKillAfter(node.config().failover().lease()));
+    }
+
+    /**
+     * How long before its lease runs out the primary fences: a fifth of the lease, at most 1 s (600 ms by
+     * default; an immediate stop takes ~0.1 s, and the voters add {@link #leaseMargin} on their side).
+     */
+    static Duration fenceLead(Duration lease) {
+        return Duration.ofMillis(Math.min(1000, lease.toMillis() / 5));
+    }
+
+    /** The immediate stop of a fence escalates to SIGKILL after this. */
+    static Duration fenceKillAfter(Duration lease) {
+        return Duration.ofMillis(Math.max(150, fenceLead(lease).toMillis() / 3));
     }
 
     static ClusterLinkSettings linkSettings(NodeConfig config, LocalNode node, PrimaryProbe probe,
@@ -160,17 +177,23 @@ public final class AgentRuntime {
         return new ClusterLinkSettings(config.node().id(), config.node().name(), config.node().priority(), node.witness(),
                 node.conninfo().without("password").without("sslpassword").toConnString(),
                 config.failover().mode() == NodeConfig.FailoverMode.AUTOMATIC, config.failover().autoRejoin(), lease,
-                leaseMargin(lease), Duration.ofMillis(Math.min(1000, lease.toMillis() / 4)), renew, 3, Duration.ofSeconds(2),
+                leaseMargin(lease), fenceLead(lease), renew, 3, Duration.ofSeconds(2),
                 Duration.ofSeconds(20), probe, node::standbyDataDir,
                 () -> org.pgsteward.agent.postgres.PgBinaries.dataDirMajorVersion(node.dataDir()).isPresent(),
                 node::configuredUpstream,
                 config.agent().seedNodes().size(), leaseStatus);
     }
 
-    /** Reports and lease renewals: every monitor interval, and at least four times a lease. */
+    /**
+     * Reports and lease renewals: every monitor interval, and at least six times a lease (500 ms by default). With
+     * the fence lead, a primary whose link is down for t fences at the earliest after lease - renew - lead (1.9 s
+     * by default): a blip shorter than failover.timeout (1.5 s) neither fails it over nor stops it, allowing for
+     * the TCP retransmission that delivers the renewals once the link is back (measured: renewing four times a
+     * lease with a 750 ms lead, a 1.3 s link blip made the primary fence itself and start again).
+     */
     static Duration renewInterval(NodeConfig config) {
         return Duration.ofMillis(Math.max(100, Math.min(config.agent().monitorInterval().toMillis(),
-                config.failover().lease().toMillis() / 4)));
+                config.failover().lease().toMillis() / 6)));
     }
 
     /** Clock-rate drift (1% of the lease) plus delivery of one message on a LAN. */
@@ -183,8 +206,10 @@ public final class AgentRuntime {
         var policy = new PolicyConfig(config.failover().mode() == NodeConfig.FailoverMode.AUTOMATIC
                 ? PolicyConfig.Mode.AUTOMATIC : PolicyConfig.Mode.MANUAL, config.failover().maxLagBytes(),
                 config.replication().synchronous(), config.failover().timeout(), lease, leaseMargin(lease),
-                // three missed reports: agents report every renew interval
-                Duration.ofMillis(Math.max(600, renewInterval(config).toMillis() * 3)));
+                // agents report every renew interval; a report counts as missing after three of the monitor interval,
+                // or of a quarter lease when that is shorter (2.25 s by default, 600 ms at least)
+                Duration.ofMillis(Math.max(600, Math.min(config.agent().monitorInterval().toMillis(),
+                        lease.toMillis() / 4) * 3)));
         return new SupervisorSettings(config.cluster(), policy, Duration.ofMillis(100), Duration.ofSeconds(10),
                 Duration.ofMinutes(2), config.agent().seedNodes().size());
     }

@@ -22,6 +22,8 @@ import org.pgsteward.agent.testing.PostgresExtension;
 class PartitionTest {
 
     private NetworkLab lab;
+    /** The link failure that must not cause a failover: shorter than failover.timeout (1.5 s by default). */
+    private static final Duration BLIP = Duration.ofMillis(1300);
 
     /** The network goes last (after-each callbacks run in reverse order): agents and servers stop first. */
     @RegisterExtension
@@ -87,6 +89,38 @@ class PartitionTest {
         assertEquals(List.of(newPrimary), c.writable());
         String events = newPrimary.agent().httpGet("/api/v1/events?limit=500");
         assertTrue(events.contains("promot"), events);
+    }
+
+    @Test
+    void givenPrimaryHostBlip_whenTheLinkIsBackBeforeTheEvidenceHolds_thenNoFailover() {
+        Optional<String> why = NetworkLab.unavailable();
+        Assumptions.assumeTrue(why.isEmpty() && PgTestEnvironment.osUser().isPresent(), () -> why.orElse("not root"));
+        lab = NetworkLab.create();
+        HaCluster c = HaCluster.start(pg, agents, false, "", 1, lab);
+        TestNode node1 = c.node(1);
+        assertEquals(List.of(node1), c.writable());
+
+        // a blip: the link is down for BLIP (the fault's length, shorter than failover.timeout = 1.5 s), and a
+        // standby has noticed it (its ping of the primary failed) before it comes back
+        lab.cut("node1");
+        long cutAt = System.nanoTime();
+        Wait.until("a standby notices the primary is gone", Duration.ofSeconds(30), () ->
+                c.node(2).agent().logTail().contains("does not answer this standby's ping")
+                        || c.node(3).agent().logTail().contains("does not answer this standby's ping"));
+        long rest = BLIP.toNanos() - (System.nanoTime() - cutAt);
+        if (rest > 0) {
+            java.util.concurrent.locks.LockSupport.parkNanos(rest); // the fault's duration, not a wait for a state
+        }
+        lab.heal("node1");
+
+        Wait.until("the supervisor sees a healthy cluster again", Duration.ofSeconds(60), () ->
+                c.node(2).agent().httpGet("/api/v1/cluster").contains("\"warnings\":[]"));
+        String view = c.node(2).agent().httpGet("/api/v1/cluster");
+        assertTrue(view.contains("\"epoch\":1"), "no new epoch: " + view);
+        assertEquals(List.of(node1), c.writable());
+        assertTrue(HaCluster.streamsFrom(c.node(2), node1) || HaCluster.streamsFrom(c.node(3), node1));
+        assertFalse(node1.agent().logTail().contains("FENCING"), "the primary fenced itself for a blip:\n"
+                + node1.agent().logTail());
     }
 
     /** Whether node1's PostgreSQL takes writes, asked from its own host (the only place it is reachable from). */
