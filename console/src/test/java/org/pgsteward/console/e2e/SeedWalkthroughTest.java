@@ -46,19 +46,13 @@ class SeedWalkthroughTest {
 
     @Test
     void givenThreeNodes_whenPrimaryLostPromotedFollowedAndRecloned_thenEveryRowEverywhereAndRolesRestored() {
-        PgTestInstance pg1 = pg.primary("node1");
-        // the seed's master register wants wal_keep_segments >= 5000 by default
-        pg1.execute("ALTER SYSTEM SET wal_keep_size = '80000MB'");
-        pg1.execute("SELECT pg_reload_conf()");
-        pg1.execute("CREATE TABLE walk (id int primary key, what text)");
-        PgTestInstance pg2 = pg.empty("node2");
-        PgTestInstance pg3 = pg.empty("node3");
-        List<String> ssh = sshd.sshOptions();
-        agents.cluster(3, "manual", "");
-        TestNode node1 = agents.node("test", 1, pg1, ssh);
-        TestNode node2 = agents.node("test", 2, pg2, ssh);
-        TestNode node3 = agents.node("test", 3, pg3, ssh);
-        AgentProcess.startAll(List.of(node1.agent(), node2.agent(), node3.agent()));
+        List<TestNode> nodes = manualCluster(sshd.sshOptions());
+        TestNode node1 = nodes.get(0);
+        TestNode node2 = nodes.get(1);
+        TestNode node3 = nodes.get(2);
+        PgTestInstance pg1 = node1.pg();
+        PgTestInstance pg2 = node2.pg();
+        PgTestInstance pg3 = node3.pg();
 
         // node1 registered; node2 cloned by pg_basebackup, node3 by the seed's rsync method
         ok(node1.console("--verbose", "master", "register"));
@@ -127,17 +121,13 @@ class SeedWalkthroughTest {
     @Test
     void givenStandbyAheadOfThePromotedOne_whenFollow_thenRefusedUntouchedAndWithForceRewoundToTheNewPrimary()
             throws Exception {
-        PgTestInstance pg1 = pg.primary("node1");
-        pg1.execute("ALTER SYSTEM SET wal_keep_size = '80000MB'");
-        pg1.execute("SELECT pg_reload_conf()");
-        pg1.execute("CREATE TABLE walk (id int primary key, what text)");
-        PgTestInstance pg2 = pg.empty("node2");
-        PgTestInstance pg3 = pg.empty("node3");
-        agents.cluster(3, "manual", "");
-        TestNode node1 = agents.node("test", 1, pg1, List.of());
-        TestNode node2 = agents.node("test", 2, pg2, List.of());
-        TestNode node3 = agents.node("test", 3, pg3, List.of());
-        AgentProcess.startAll(List.of(node1.agent(), node2.agent(), node3.agent()));
+        List<TestNode> nodes = manualCluster(List.of());
+        TestNode node1 = nodes.get(0);
+        TestNode node2 = nodes.get(1);
+        TestNode node3 = nodes.get(2);
+        PgTestInstance pg1 = node1.pg();
+        PgTestInstance pg2 = node2.pg();
+        PgTestInstance pg3 = node3.pg();
         ok(node1.console("master", "register"));
         for (TestNode n : List.of(node2, node3)) {
             ok(n.console("-p", Integer.toString(node1.port()), "-U", "postgres", "standby", "clone", "127.0.0.1"));
@@ -178,6 +168,22 @@ class SeedWalkthroughTest {
         assertTrue(refusesWrites(node3, "walk"));
         String events = ok(node3.console("cluster", "event")).stdout();
         assertTrue(events.contains("rewound first"), events);
+    }
+
+    /**
+     * node1 a running primary with table walk, node2 and node3 empty; their agents (failover.mode = manual) started.
+     */
+    private List<TestNode> manualCluster(List<String> ssh) {
+        PgTestInstance pg1 = pg.primary("node1");
+        // the seed's master register wants wal_keep_segments >= 5000 by default
+        pg1.execute("ALTER SYSTEM SET wal_keep_size = '80000MB'");
+        pg1.execute("SELECT pg_reload_conf()");
+        pg1.execute("CREATE TABLE walk (id int primary key, what text)");
+        agents.cluster(3, "manual", "");
+        List<TestNode> nodes = List.of(agents.node("test", 1, pg1, ssh), agents.node("test", 2, pg.empty("node2"), ssh),
+                agents.node("test", 3, pg.empty("node3"), ssh));
+        AgentProcess.startAll(nodes.stream().map(TestNode::agent).toList());
+        return nodes;
     }
 
     private static boolean forked(String output) {

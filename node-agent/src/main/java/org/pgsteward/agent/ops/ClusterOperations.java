@@ -107,10 +107,6 @@ public final class ClusterOperations {
             return OperationOutcome.success("already streaming from " + target.toConnStringRedacted());
         }
         Optional<FollowCheck> check = ops.checkFollow(target, node.probe(target).inRecovery(), progress);
-        if (check.isPresent() && check.get().verdict() == FollowCheck.Verdict.OTHER_CLUSTER) {
-            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "cannot follow " + target.toConnStringRedacted() + ": "
-                    + check.get().explanation() + "; clone this node again");
-        }
         if (check.isPresent() && !check.get().canFollow()) {
             // an asynchronous standby that received WAL the promoted node never had cannot switch to its
             // timeline: the cluster moved on without that WAL, so it is rewound to the new primary's history

@@ -575,10 +575,6 @@ public final class NodeOperations implements OperationRunner {
         boolean rewound = false;
         if (check.isPresent() && !check.get().canFollow()) {
             String why = check.get().explanation();
-            if (check.get().verdict() == FollowCheck.Verdict.OTHER_CLUSTER) {
-                throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "cannot follow " + upstreamName + ": " + why
-                        + "; nothing was changed; clone this node from it instead (standby clone -F)");
-            }
             if (!args.force()) {
                 throw new OperationFailure(ExitCode.ERR_DIVERGED, "cannot follow " + upstreamName + ": " + why
                         + ". Nothing was changed. `standby follow -F` rewinds this node to the upstream's history with"
@@ -612,6 +608,8 @@ public final class NodeOperations implements OperationRunner {
     /**
      * Whether this running standby can stream from {@code target} without a rewind; empty (the reason
      * reported) when it cannot be told, e.g. without replication access from this host to itself.
+     *
+     * @throws OperationFailure ERR_BAD_CONFIG when {@code target} is another database cluster (nothing changed)
      */
     Optional<FollowCheck> checkFollow(Conninfo target, boolean targetInRecovery, Progress progress) {
         Optional<FollowCheck> check = FollowCheck.ask(node.conninfo(), target, targetInRecovery, why -> {
@@ -620,6 +618,11 @@ public final class NodeOperations implements OperationRunner {
         });
         check.ifPresent(c -> {
             log.info("follow {}: {}", target.toConnStringRedacted(), c.explanation());
+            if (c.verdict() == FollowCheck.Verdict.OTHER_CLUSTER) {
+                throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "cannot follow " + target.toConnStringRedacted()
+                        + ": " + c.explanation() + "; nothing was changed; clone this node from it instead"
+                        + " (standby clone -F)");
+            }
             if (c.canFollow()) {
                 progress.report("timeline check: " + c.explanation());
             }

@@ -96,10 +96,8 @@ class FollowCheckTest {
         Standbys.await("c has the second row", WAIT, List.of("2"), Standbys.rows(c, "SELECT count(*) FROM t"));
         a.pgCtl().stop(StopMode.IMMEDIATE);
         b.pgCtl().promote();
-        var whyNot = new ArrayList<String>();
 
-        FollowCheck check = FollowCheck.ask(Conninfo.parse(c.conninfo()), Conninfo.parse(b.conninfo()), false,
-                whyNot::add).orElseThrow(() -> new AssertionError(whyNot));
+        FollowCheck check = ask(c, b);
 
         assertEquals(Verdict.DIVERGED, check.verdict(), check.explanation());
         assertTrue(check.explanation().contains("timeline 2 forked off timeline 1 at"), check.explanation());
@@ -117,13 +115,18 @@ class FollowCheckTest {
         Standbys.await("c received " + lsn, WAIT, List.of("t"),
                 Standbys.rows(c, "SELECT pg_last_wal_receive_lsn() >= '" + lsn + "'::pg_lsn"));
         b.pgCtl().promote();
-        var whyNot = new ArrayList<String>();
 
-        FollowCheck check = FollowCheck.ask(Conninfo.parse(c.conninfo()), Conninfo.parse(b.conninfo()), false,
-                whyNot::add).orElseThrow(() -> new AssertionError(whyNot));
+        FollowCheck check = ask(c, b);
 
         assertEquals(Verdict.CAN_FOLLOW, check.verdict(), check.explanation());
         assertTrue(check.explanation().contains("timeline 2 forked off it at"), check.explanation());
+    }
+
+    /** What the check says of standby {@code standby} following primary {@code upstream}; fails if it cannot tell. */
+    private static FollowCheck ask(PgTestInstance standby, PgTestInstance upstream) {
+        var whyNot = new ArrayList<String>();
+        return FollowCheck.ask(Conninfo.parse(standby.conninfo()), Conninfo.parse(upstream.conninfo()), false,
+                whyNot::add).orElseThrow(() -> new AssertionError(whyNot));
     }
 
     @Test

@@ -7,14 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.nio.file.Files;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.Properties;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.pgsteward.agent.exec.ExternalCommand;
 import org.pgsteward.agent.testing.OlderPostgres;
-import org.pgsteward.agent.testing.PgTestEnvironment;
 import org.pgsteward.agent.testing.PgTestInstance;
 import org.pgsteward.agent.testing.PostgresExtension;
 import org.pgsteward.agent.testing.Standbys;
@@ -100,15 +97,7 @@ class Pg11StandbyTest {
         assertEquals(2, probe.probe(sibling.jdbcUrl(), superuser()).timeline());
     }
 
-    /** pg_basebackup (15) of {@code primary} into a new instance run by {@code binaries}, with the harness's settings. */
     private static PgTestInstance clone(PgTestInstance primary, String name, PgBinaries binaries) {
-        PgTestInstance sb = pg.track(PgTestInstance.empty(name, binaries));
-        PgTestEnvironment.runner().run(ExternalCommand.of(Duration.ofSeconds(120), List.of(
-                        PgTestEnvironment.binaries().tool("pg_basebackup").toString(),
-                        "-h", "127.0.0.1", "-p", Integer.toString(primary.port()), "-U", PgTestInstance.SUPERUSER,
-                        "-D", sb.dataDir().toString(), "-X", "stream", "-c", "fast"))
-                .runningAs(PgTestEnvironment.osUser()).withEnv(Map.of("LC_ALL", "C")));
-        sb.configureForReplication();
-        return sb;
+        return pg.track(PgTestInstance.cloneOf(primary, name, binaries));
     }
 }

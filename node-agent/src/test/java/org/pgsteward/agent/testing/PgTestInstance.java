@@ -109,15 +109,8 @@ public final class PgTestInstance implements AutoCloseable {
      * primary_conninfo and standby.signal.
      */
     public static PgTestInstance standbyOf(PgTestInstance primary, String name) {
-        PgTestInstance sb = empty(name);
+        PgTestInstance sb = cloneOf(primary, name, PgTestEnvironment.binaries());
         try {
-            PgTestEnvironment.runner().run(ExternalCommand.of(Duration.ofSeconds(120), List.of(
-                            PgTestEnvironment.binaries().tool("pg_basebackup").toString(),
-                            "-h", "127.0.0.1", "-p", Integer.toString(primary.port()), "-U", SUPERUSER,
-                            "-D", sb.dataDir().toString(), "-X", "stream", "-c", "fast"))
-                    .runningAs(PgTestEnvironment.osUser()).withEnv(Map.of("LC_ALL", "C")));
-            // the clone carries the primary's port and socket directory: appended settings win
-            sb.configureForReplication();
             sb.appendConf("postgresql.auto.conf", "\nprimary_conninfo = 'host=127.0.0.1 port=" + primary.port()
                     + " user=" + SUPERUSER + " application_name=" + name + "'\n");
             Path signal = Files.createFile(sb.dataDir().resolve("standby.signal"));
@@ -127,6 +120,27 @@ public final class PgTestInstance implements AutoCloseable {
         } catch (IOException e) {
             sb.close();
             throw new IllegalStateException("cannot set up standby " + name, e);
+        } catch (RuntimeException e) {
+            sb.close();
+            throw e;
+        }
+    }
+
+    /**
+     * A copy of {@code primary} by pg_basebackup (the installed one, which also copies older servers) into a new
+     * instance run by {@code binaries}, with this instance's own settings; no standby configuration, not started.
+     */
+    public static PgTestInstance cloneOf(PgTestInstance primary, String name, PgBinaries binaries) {
+        PgTestInstance sb = empty(name, binaries);
+        try {
+            PgTestEnvironment.runner().run(ExternalCommand.of(Duration.ofSeconds(120), List.of(
+                            PgTestEnvironment.binaries().tool("pg_basebackup").toString(),
+                            "-h", "127.0.0.1", "-p", Integer.toString(primary.port()), "-U", SUPERUSER,
+                            "-D", sb.dataDir().toString(), "-X", "stream", "-c", "fast"))
+                    .runningAs(PgTestEnvironment.osUser()).withEnv(Map.of("LC_ALL", "C")));
+            // the clone carries the primary's port and socket directory: appended settings win
+            sb.configureForReplication();
+            return sb;
         } catch (RuntimeException e) {
             sb.close();
             throw e;
