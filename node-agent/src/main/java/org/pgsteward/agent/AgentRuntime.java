@@ -182,7 +182,7 @@ public final class AgentRuntime {
                 Duration.ofSeconds(20), probe, node::standbyDataDir,
                 () -> org.pgsteward.agent.postgres.PgBinaries.dataDirMajorVersion(node.dataDir()).isPresent(),
                 node::configuredUpstream,
-                config.agent().seedNodes().size(), leaseStatus);
+                config.agent().seedNodes().size(), leaseStatus, reportStaleAfter(config));
     }
 
     /**
@@ -198,6 +198,15 @@ public final class AgentRuntime {
                 config.failover().lease().toMillis() / 6)));
     }
 
+    /**
+     * Agents report every renew interval; a report counts as missing after three renew intervals (1.5 s by default,
+     * 600 ms at least). The failover timeout counts only from then (both halves of the evidence), so this is part of
+     * every failover's time; a blip shorter than it plus failover.timeout never causes one.
+     */
+    static Duration reportStaleAfter(NodeConfig config) {
+        return Duration.ofMillis(Math.max(600, renewInterval(config).toMillis() * 3));
+    }
+
     /** Clock-rate drift (1% of the lease) plus delivery of one message on a LAN. */
     static Duration leaseMargin(Duration lease) {
         return Duration.ofMillis(lease.toMillis() / 100 + 200);
@@ -208,10 +217,7 @@ public final class AgentRuntime {
         var policy = new PolicyConfig(config.failover().mode() == NodeConfig.FailoverMode.AUTOMATIC
                 ? PolicyConfig.Mode.AUTOMATIC : PolicyConfig.Mode.MANUAL, config.failover().maxLagBytes(),
                 config.replication().synchronous(), config.failover().timeout(), lease, leaseMargin(lease),
-                // agents report every renew interval; a report counts as missing after three of the monitor interval,
-                // or of a quarter lease when that is shorter (2.25 s by default, 600 ms at least)
-                Duration.ofMillis(Math.max(600, Math.min(config.agent().monitorInterval().toMillis(),
-                        lease.toMillis() / 4) * 3)));
+                reportStaleAfter(config));
         return new SupervisorSettings(config.cluster(), policy, Duration.ofMillis(100), Duration.ofSeconds(10),
                 Duration.ofMinutes(2), config.agent().seedNodes().size());
     }

@@ -366,6 +366,24 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         return clusterSize() / 2 + 1;
     }
 
+    /**
+     * The epoch for the next attempt: above this journal's chosen and reserved epochs and above every epoch an agent
+     * has accepted or voted in (another incarnation, on another host, may have run an election this journal never
+     * saw: its voters refuse a second candidate in that epoch).
+     */
+    private long nextEpoch(SupervisorState state) {
+        long seen = reports.values().stream().mapToLong(o -> o.report().highestSeenEpoch()).max().orElse(0);
+        return Math.max(state.nextEpoch(), seen + 1);
+    }
+
+    /** Fresh reports from a majority of the cluster's members: without them this incarnation decides nothing. */
+    private Optional<String> withoutMajority() {
+        long fresh = freshReports().count();
+        int members = clusterSize();
+        return fresh * 2 > members ? Optional.empty() : Optional.of("not deciding: fresh reports from " + fresh + " of "
+                + members + " agents (a supervisor acts only while it hears a majority)");
+    }
+
     private String primaryConninfo(SupervisorState s) {
         return s.primaryId().flatMap(id -> Optional.ofNullable(reports.get(id))).map(o -> o.report().conninfo()).orElse("");
     }
@@ -378,6 +396,15 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         }
         if (operation.isPresent()) {
             return checkOperationTimeout(state, operation.get());
+        }
+        Optional<String> noMajority = withoutMajority();
+        if (noMajority.isPresent()) {
+            if (!withoutNumbers(noMajority.get()).equals(withoutNumbers(lastDecision))) {
+                ctx.getLog().warn("decision: {}", noMajority.get());
+            }
+            lastDecision = noMajority.get();
+            failedSinceNanos = Optional.empty(); // evidence must hold for a whole timeout once a majority is heard again
+            return Effect().none();
         }
         Decision d = FailoverPolicy.decide(settings.policy(), snapshot(state), System.nanoTime());
         failedSinceNanos = d.primaryLooksFailedSinceNanos();
@@ -481,7 +508,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         String candidates = candidatesText(p.assessments());
         String reason = p.reason() + "; candidates: " + candidates + "; winner node " + p.candidateId();
         ctx.getLog().warn("FAILOVER: {}", reason);
-        long epoch = state.nextEpoch();
+        long epoch = nextEpoch(state);
         var op = new Operation(epoch, p.candidateId(), state.primaryId(), reason, Optional.empty(), failedSinceNanos);
         operation = Optional.of(op);
         return Effect().persist(new EpochReserved(Instant.now(), epoch, p.candidateId(), reason))
@@ -688,6 +715,10 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             req.replyTo().tell(new PrimaryAnswer(false, state.epoch(), "busy: " + operation.get().describe()));
             return Effect().none();
         }
+        if (withoutMajority().isPresent()) {
+            req.replyTo().tell(new PrimaryAnswer(false, state.epoch(), withoutMajority().get() + "; retry in a moment"));
+            return Effect().none();
+        }
         if (state.primaryId().equals(Optional.of(req.nodeId()))) {
             req.replyTo().tell(new PrimaryAnswer(true, state.epoch(), "node " + req.nodeId() + " is primary in epoch "
                     + state.epoch()));
@@ -704,7 +735,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 return Effect().none();
             }
         }
-        long epoch = state.nextEpoch();
+        long epoch = nextEpoch(state);
         String reason = req.why();
         var op = new Operation(epoch, req.nodeId(), old, reason, Optional.of(req.replyTo()), Optional.empty());
         operation = Optional.of(op);
@@ -722,6 +753,8 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             refusal = Optional.of(lastDecision);
         } else if (operation.isPresent()) {
             refusal = Optional.of("busy: " + operation.get().describe());
+        } else if (withoutMajority().isPresent()) {
+            refusal = withoutMajority();
         } else if (state.primaryId().isEmpty() || primary.isEmpty() || primary.get().report().pg() != PgState.PRIMARY
                 || now - primary.get().receivedAtNanos() > fresh) {
             refusal = Optional.of("no running primary to switch over from");
@@ -736,7 +769,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             return Effect().none();
         }
         int old = state.primaryId().get();
-        var op = new Operation(state.nextEpoch(), sw.candidateId(), Optional.of(old), "switchover from node " + old
+        var op = new Operation(nextEpoch(state), sw.candidateId(), Optional.of(old), "switchover from node " + old
                 + " to node " + sw.candidateId(), Optional.empty(), Optional.empty());
         op.switchoverReplyTo = Optional.of(sw.replyTo());
         op.phase = Phase.STOPPING_OLD;

@@ -366,6 +366,47 @@ class SupervisorTest {
     }
 
     @Test
+    void givenStateKnown_whenOnlyAMinorityKeepsReporting_thenNoFailoverIsStarted() {
+        // safety-2026-12 F2: in c71a984 "state known" was sticky, so a supervisor cut off with one standby still
+        // promoted it; a supervisor acts only while fresh reports come from a majority
+        var sup = spawnSupervisor(FAST);
+        var n1 = node(1);
+        var n2 = node(2);
+        var n3 = node(3);
+        sup.tell(n2.standby(1, 1, "0/3000000", Optional.of(true)));
+        sup.tell(n3.standby(1, 1, "0/3000100", Optional.of(true)));
+        n3.agent.expectMessage(new AgentCommand.EpochAnnounce(1, 1, ""));
+        sup.tell(n1.primary(1, 1, "0/3000200"));
+        // the primary and node 2 fall silent (this supervisor's host is cut off with node 3)
+        every(Duration.ofMillis(50), () -> sup.tell(n3.standby(1, 1, "0/3000100", Optional.of(false))));
+
+        awaitView(sup, v -> assertTrue(v.lastDecision().contains("not deciding: fresh reports from 1 of 3"),
+                v.lastDecision()));
+        List.of(n1, n2, n3).forEach(n -> n.lease.expectNoMessage(Duration.ofMillis(300)));
+        assertEquals(Optional.empty(), view(sup).operation());
+    }
+
+    @Test
+    void givenAnAgentVotedInALaterEpoch_whenThisIncarnationStartsAFailover_thenItReservesAboveThatEpoch() {
+        var sup = spawnSupervisor(FAST);
+        var n1 = node(1);
+        var n2 = node(2, 200);
+        var n3 = node(3, 100);
+        // node 2 voted in epoch 4 for another incarnation's election, which this journal never saw
+        sup.tell(n2.report(withHighestSeen(n2.standby(1, 1, "0/3000000", Optional.of(false)).report(), 4)));
+        sup.tell(n3.standby(1, 1, "0/3000100", Optional.of(false)));
+        n3.agent.expectMessage(new AgentCommand.EpochAnnounce(1, 1, ""));
+        sup.tell(n1.primary(1, 1, "0/3000200"));
+        every(Duration.ofMillis(50), () -> {
+            sup.tell(n2.report(withHighestSeen(n2.standby(1, 1, "0/3000000", Optional.of(false)).report(), 4)));
+            sup.tell(n3.standby(1, 1, "0/3000100", Optional.of(false)));
+        });
+
+        LeaseMessage.VoteRequest r = n3.lease.expectMessageClass(LeaseMessage.VoteRequest.class, WAIT);
+        assertEquals(5, r.newEpoch(), "never an epoch in which an agent already voted");
+    }
+
+    @Test
     void givenSwitchoverThatFailsBeforeTheVote_whenRollingBack_thenThePlannedStopIsNoEvidenceOfAFailure() {
         var sup = spawnSupervisor(FAST);
         var n1 = node(1);
@@ -567,10 +608,10 @@ class SupervisorTest {
         NodeReport full = new NodeReport(2, "node2", 17, "inc-2", 4, 1, false, 100, "host=10.0.0.2 port=5432",
                 PgState.STANDBY, LocalRecovery.RESTARTING, Optional.of(3L), Optional.of("0/3000000"),
                 Optional.of("0/3000100"), Optional.of("0/3000080"), Optional.of("10.0.0.1:5432"), Optional.of(false),
-                1500, List.of("node3", "node4"), true, "streaming");
+                1500, List.of("node3", "node4"), true, "streaming", 5);
         NodeReport sparse = new NodeReport(4, "witness", 1, "inc-4", 0, 0, true, 0, "", PgState.NONE, LocalRecovery.NONE,
                 Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                0, List.of(), false, "");
+                0, List.of(), false, "", 0);
         Map<Integer, RegisteredMember> members = new TreeMap<>(Map.of(
                 1, new RegisteredMember(1, "node1", 100, false, false),
                 4, new RegisteredMember(4, "witness", 0, true, true)));
@@ -612,7 +653,7 @@ class SupervisorTest {
                 new AgentResult("op-1", 2, true, "promoted", Optional.of("0/3000100"), Optional.of(4L), 120),
                 new AgentResult("op-1", 2, false, "failed", Optional.empty(), Optional.empty(), 0),
                 new LeaseMessage.PromiseRequest(5, 2, 17, 10_000, lease.ref()),
-                new LeaseMessage.PromiseReply(5, 3, 17, true, 5),
+                new LeaseMessage.PromiseReply(5, 3, 17, true, 3000, 5, "promised"),
                 new LeaseMessage.VoteRequest(6, 3, votes.ref()),
                 new LeaseMessage.VoteReply(6, 1, false, 250, "promise to node 2 runs 250 ms"));
 
@@ -726,8 +767,15 @@ class SupervisorTest {
             return new NodeReport(id, "node" + id, seq, incarnation, acceptedEpoch, epochPrimary, false, priority, conninfo(),
                     pg, LocalRecovery.NONE, Optional.of(1L), primary ? Optional.of(lsn) : Optional.empty(),
                     primary ? Optional.empty() : Optional.of(lsn), primary ? Optional.empty() : Optional.of(lsn),
-                    Optional.empty(), primaryReachable, 0, List.of(), primary, "");
+                    Optional.empty(), primaryReachable, 0, List.of(), primary, "", acceptedEpoch);
         }
+    }
+
+    private static NodeReport withHighestSeen(NodeReport r, long highestSeen) {
+        return new NodeReport(r.nodeId(), r.nodeName(), r.seq(), r.incarnation(), r.acceptedEpoch(), r.epochPrimaryId(),
+                r.witness(), r.priority(), r.conninfo(), r.pg(), r.localRecovery(), r.timeline(), r.currentLsn(),
+                r.receivedLsn(), r.replayedLsn(), r.streamingFrom(), r.primaryReachable(), r.primaryUnreachableMillis(),
+                r.syncStandbys(), r.leaseHeld(), r.detail(), highestSeen);
     }
 
     /** {@code r} streaming from {@code from}, not having reached the primary for {@code unreachableMillis}. */
@@ -735,7 +783,7 @@ class SupervisorTest {
         return new NodeReport(r.nodeId(), r.nodeName(), r.seq(), r.incarnation(), r.acceptedEpoch(), r.epochPrimaryId(),
                 r.witness(), r.priority(), r.conninfo(), r.pg(), r.localRecovery(), r.timeline(), r.currentLsn(),
                 r.receivedLsn(), r.replayedLsn(), from, r.primaryReachable(), unreachableMillis, r.syncStandbys(),
-                r.leaseHeld(), r.detail());
+                r.leaseHeld(), r.detail(), r.highestSeenEpoch());
     }
 
     /** History without the "member ... seen" lines. */

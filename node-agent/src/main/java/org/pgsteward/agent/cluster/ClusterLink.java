@@ -77,6 +77,8 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private final String incarnation = UUID.randomUUID().toString();
     private final long startedNanos = System.nanoTime();
     private final LeaseState lease;
+    private final Voter voter;
+    private final FailureClock failureClock;
     private Set<ActorRef<LeaseMessage>> peers = Set.of();
     private long seq;
     private Optional<PgSnapshot> latest = Optional.empty();
@@ -127,6 +129,8 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         this.fence = fence;
         this.blocking = blocking;
         this.lease = new LeaseState(settings.lease().toNanos(), settings.leaseMargin().toNanos());
+        this.failureClock = new FailureClock(settings.reportStaleAfter().toNanos(), startedNanos);
+        this.voter = new Voter(settings.nodeId(), epochs, lease, settings.leaseMargin().toNanos(), startedNanos);
         this.supervisorInbox = ctx.messageAdapter(AgentCommand.class, FromSupervisor::new);
         // a child, not a message adapter: the receptionist must not watch one ref both as service and as subscriber
         ActorRef<Command> self = ctx.getSelf();
@@ -184,6 +188,11 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
 
     private boolean runningAsPrimary() {
         return latest.map(s -> s.isReachable() && !s.inRecovery()).orElse(false);
+    }
+
+    /** Whether the local PostgreSQL may be serving writes: what fencing decides on. */
+    private boolean mayServeWrites() {
+        return runningAsPrimary();
     }
 
     /**
@@ -252,21 +261,13 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 reachable ? s.get().receivedLsn().map(Object::toString) : Optional.empty(),
                 reachable ? s.get().replayedLsn().map(Object::toString) : Optional.empty(),
                 streamingFrom, primaryReachable, primaryUnreachableMillis(primaryReachable), sync,
-                primaryOfEpoch() && lease.held(System.nanoTime(), members()), detail);
+                primaryOfEpoch() && lease.held(System.nanoTime(), members()), detail, epochs.highestSeen());
     }
-
-    private long primaryUnreachableSince = -1;
 
     private long primaryUnreachableMillis(Optional<Boolean> reachable) {
         long now = System.nanoTime();
-        if (reachable.equals(Optional.of(false))) {
-            if (primaryUnreachableSince < 0) {
-                primaryUnreachableSince = now;
-            }
-            return (now - primaryUnreachableSince) / 1_000_000;
-        }
-        primaryUnreachableSince = -1;
-        return 0;
+        failureClock.ping(reachable, now);
+        return failureClock.bothHeldMillis(now);
     }
 
     /** Operations that only talk to the supervisor or the metadata leave PostgreSQL as it is: no BUSY for them. */
@@ -283,24 +284,24 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private Behavior<Command> onPeer(LeaseMessage m) {
         long now = System.nanoTime();
         if (m instanceof LeaseMessage.PromiseRequest req) {
-            long accepted = epochs.current();
-            if (req.epoch() < accepted) {
-                req.replyTo().tell(new LeaseMessage.PromiseReply(req.epoch(), settings.nodeId(), req.seq(), false, accepted));
-                return this;
+            if (epochs.primaryOfCurrentEpoch().equals(Optional.of(req.primaryNodeId())) && req.epoch() == epochs.current()) {
+                failureClock.primaryRequest(now);
             }
-            if (req.epoch() > accepted) {
-                acceptEpoch(req.epoch(), req.primaryNodeId(), "a primary's lease request");
+            Voter.PromiseAnswer a = voter.onPromiseRequest(req.epoch(), req.primaryNodeId(), req.leaseMillis(), now);
+            if (!a.granted() && req.primaryNodeId() != settings.nodeId()) {
+                ctx.getLog().debug("refused a promise to node {} in epoch {}: {}", req.primaryNodeId(), req.epoch(), a.why());
             }
-            lease.promise(req.primaryNodeId(), req.epoch(), now);
-            req.replyTo().tell(new LeaseMessage.PromiseReply(req.epoch(), settings.nodeId(), req.seq(), true, epochs.current()));
+            req.replyTo().tell(new LeaseMessage.PromiseReply(req.epoch(), settings.nodeId(), req.seq(), a.granted(),
+                    a.grantedMillis(), epochs.current(), a.why()));
         } else if (m instanceof LeaseMessage.PromiseReply reply) {
             if (reply.granted() && reply.epoch() == epochs.current() && primaryOfEpoch()) {
-                lease.promised(reply.fromNodeId(), reply.seq());
+                lease.promised(reply.fromNodeId(), reply.seq(), reply.grantedMillis() * 1_000_000);
             } else if (!reply.granted() && reply.acceptedEpoch() > epochs.current()) {
+                // a decided newer epoch (a vote alone never shows here: it does not change the accepted epoch)
                 ctx.getLog().warn("node {} has accepted epoch {} (ours {}): this node is no longer primary",
                         reply.fromNodeId(), reply.acceptedEpoch(), epochs.current());
                 lease.dropAll();
-                if (runningAsPrimary()) {
+                if (mayServeWrites()) {
                     startFence("a newer epoch " + reply.acceptedEpoch() + " exists");
                 }
             }
@@ -313,42 +314,51 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     }
 
     private void onVote(LeaseMessage.VoteRequest vote, long now) {
-        long accepted = epochs.current();
-        if (vote.newEpoch() < accepted || (vote.newEpoch() == accepted
-                && !epochs.primaryOfCurrentEpoch().equals(Optional.of(vote.candidateNodeId())))) {
-            vote.replyTo().tell(new LeaseMessage.VoteReply(vote.newEpoch(), settings.nodeId(), false, 0,
-                    "already accepted epoch " + accepted));
-            return;
-        }
-        if (primaryOfEpoch() && vote.candidateNodeId() != settings.nodeId() && (runningAsPrimary() || fencing)) {
+        boolean servingAsOldPrimary = primaryOfEpoch() && (mayServeWrites() || fencing);
+        Voter.VoteAnswer a = voter.onVoteRequest(vote.newEpoch(), vote.candidateNodeId(), servingAsOldPrimary, now);
+        if (a instanceof Voter.VoteAnswer.FenceFirst f) {
             // this node is the primary being replaced and is alive: stop writes first, then vote
-            startFence("the supervisor promotes node " + vote.candidateNodeId());
-            vote.replyTo().tell(new LeaseMessage.VoteReply(vote.newEpoch(), settings.nodeId(), false, 300,
-                    "fencing the old primary first"));
-            return;
-        }
-        long blocked = lease.voteBlockedFor(vote.candidateNodeId(), now);
-        if (blocked > 0) {
+            startFence(f.why());
             vote.replyTo().tell(new LeaseMessage.VoteReply(vote.newEpoch(), settings.nodeId(), false,
-                    Math.max(1, blocked / 1_000_000), "promise to the current primary still running"));
-            return;
+                    Voter.fenceRetryMillis(), "fencing the old primary first"));
+        } else if (a instanceof Voter.VoteAnswer.Refused r) {
+            vote.replyTo().tell(new LeaseMessage.VoteReply(vote.newEpoch(), settings.nodeId(), false, r.retryMillis(),
+                    r.why()));
+        } else {
+            ctx.getLog().info("voted for node {} in epoch {} (a vote only: the epoch is accepted when decided)",
+                    vote.candidateNodeId(), vote.newEpoch());
+            vote.replyTo().tell(new LeaseMessage.VoteReply(vote.newEpoch(), settings.nodeId(), true, 0, "granted"));
         }
-        acceptEpoch(vote.newEpoch(), vote.candidateNodeId(), "vote for node " + vote.candidateNodeId());
-        lease.clearPromise();
-        vote.replyTo().tell(new LeaseMessage.VoteReply(vote.newEpoch(), settings.nodeId(), true, 0, "granted"));
     }
 
-    private void acceptEpoch(long epoch, int primaryId, String why) {
+    /** Accepts a supervisor decision; false (logged) when this agent holds another primary for that epoch. */
+    private boolean acceptEpoch(long epoch, int primaryId, String why) {
         long before = epochs.current();
-        if (epochs.accept(epoch, primaryId) && epoch > before) {
+        boolean ok;
+        try {
+            ok = epochs.accept(epoch, primaryId);
+        } catch (java.io.UncheckedIOException e) {
+            ctx.getLog().error("cannot persist epoch {} (primary node {}) from {}: {}", epoch, primaryId, why, e.getMessage());
+            return false;
+        }
+        if (ok && epoch > before) {
             ctx.getLog().info("accepted epoch {} (primary node {}) from {}", epoch, primaryId, why);
             if (primaryId != settings.nodeId()) {
                 lease.dropAll();
-            } else {
-                becamePrimaryNanos = System.nanoTime();
             }
         }
+        return ok;
     }
+
+    /** Sets {@link #becamePrimaryNanos} when this node became the primary of a new epoch, however it was told. */
+    private void notePrimaryEpoch(long now) {
+        if (primaryOfEpoch() && primarySinceEpoch != epochs.current()) {
+            primarySinceEpoch = epochs.current();
+            becamePrimaryNanos = now;
+        }
+    }
+
+    private long primarySinceEpoch = -1;
 
     // ------------------------------------------------------------------ supervisor commands
 
@@ -376,15 +386,28 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         } else if (c instanceof AgentCommand.Fence f) {
             startFence(f.reason());
         } else if (c instanceof AgentCommand.Promote p) {
-            acceptEpoch(p.epoch(), settings.nodeId(), "promotion");
+            if (!acceptEpoch(p.epoch(), settings.nodeId(), "promotion")) {
+                replyIfAsked(c, false, "refused: epoch " + p.epoch() + " has another primary here (node "
+                        + epochs.primaryOfCurrentEpoch().map(String::valueOf).orElse("?") + ")");
+                return this;
+            }
+            notePrimaryEpoch(System.nanoTime());
             internal(InternalCommands.PROMOTE, Optional.empty(), p.opId(), p.epoch(), p.replyTo());
         } else if (c instanceof AgentCommand.Follow f) {
-            acceptEpoch(f.epoch(), f.primaryNodeId(), "follow");
+            if (!acceptEpoch(f.epoch(), f.primaryNodeId(), "follow")) {
+                replyIfAsked(c, false, "refused: epoch " + f.epoch() + " has another primary here (node "
+                        + epochs.primaryOfCurrentEpoch().map(String::valueOf).orElse("?") + ")");
+                return this;
+            }
             epochPrimaryConninfo = Optional.of(f.primaryConninfo());
             settings.primaryProbe().target(epochPrimaryConninfo);
             internal(InternalCommands.FOLLOW, Optional.of(f.primaryConninfo()), f.opId(), f.epoch(), f.replyTo());
         } else if (c instanceof AgentCommand.Rejoin r) {
-            acceptEpoch(r.epoch(), r.primaryNodeId(), "rejoin");
+            if (!acceptEpoch(r.epoch(), r.primaryNodeId(), "rejoin")) {
+                replyIfAsked(c, false, "refused: epoch " + r.epoch() + " has another primary here (node "
+                        + epochs.primaryOfCurrentEpoch().map(String::valueOf).orElse("?") + ")");
+                return this;
+            }
             internal(InternalCommands.REJOIN, Optional.of(r.primaryConninfo()), r.opId(), r.epoch(), r.replyTo());
         } else if (c instanceof AgentCommand.SetSynchronousStandbys s) {
             internal(InternalCommands.SET_SYNC, Optional.of(String.join(",", s.names())), s.opId(), s.epoch(), s.replyTo());
@@ -585,9 +608,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             return this;
         }
         long now = System.nanoTime();
+        notePrimaryEpoch(now);
         settings.leaseStatus().set(epochs.primaryOfCurrentEpoch().isEmpty()
                 || (primaryOfEpoch() && (!settings.automatic() || lease.held(now, members()))));
-        boolean asPrimary = runningAsPrimary();
+        boolean asPrimary = mayServeWrites();
         // a node that is not the primary of the accepted epoch never serves writes
         if (asPrimary && epochs.primaryOfCurrentEpoch().isPresent() && !primaryOfEpoch() && !fencing
                 && running.isEmpty()) {

@@ -18,10 +18,12 @@ import java.util.function.Supplier;
  * @param configuredUpstream "host=H port=P" of the primary_conninfo in the local standby configuration, if any
  * @param expectedMembers the configured seed nodes: a majority is never counted of fewer members than this, so a
  *                        member that started alone cannot form a "majority" of one
+ * @param reportStaleAfter how long the supervisor waits for a report before it counts an agent as failed; a standby
+ *                        counts the primary's agent as silent this long after its last lease request
  */
 public record ClusterLinkSettings(int nodeId, String nodeName, int priority, boolean witness, String conninfo,
                                   boolean automatic, boolean autoRejoin, Duration lease, Duration leaseMargin,
                                   Duration fenceLead, Duration renewInterval, int restartAttempts, Duration restartBackoff,
                                   Duration rejoinBackoff, PrimaryProbe primaryProbe, BooleanSupplier standbyDataDir,
                                   BooleanSupplier hasData, Supplier<Optional<String>> configuredUpstream,
-                                  int expectedMembers, LeaseStatus leaseStatus) {}
+                                  int expectedMembers, LeaseStatus leaseStatus, Duration reportStaleAfter) {}

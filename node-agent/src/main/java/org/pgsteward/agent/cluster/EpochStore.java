@@ -15,13 +15,19 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The highest epoch this agent has accepted, and who is primary in it, kept durably in the file
- * {@value #FILE_NAME} of the agent's state directory:
+ * The highest epoch this agent has accepted, who is primary in it, and the vote it gave in a later
+ * election, kept durably in the file {@value #FILE_NAME} of the agent's state directory:
  *
  * <pre>
  * epoch=7
  * primary=2
+ * voted=8:3
  * </pre>
+ *
+ * <p>A vote is not a decision (DESIGN, safety model 7): {@link #vote} records only "voted for node 3
+ * in epoch 8" and never changes the accepted epoch or its primary; an agent acts on an epoch only
+ * once the supervisor's decision for it arrives ({@link #accept}). One vote per epoch: a second
+ * candidate in the same or an older election is refused, so two majorities cannot both elect.
  *
  * <p>A higher epoch is on disk before {@link #accept} returns (temp file, fsync, atomic rename,
  * fsync of the directory), so after a crash the agent never acts on an epoch lower than one it
@@ -37,11 +43,16 @@ public final class EpochStore {
     private static final String TEMP_NAME = FILE_NAME + ".tmp";
     private static final String EPOCH = "epoch";
     private static final String PRIMARY = "primary";
+    private static final String VOTED = "voted";
 
     private final Path stateDir;
     private final Path file;
     private long epoch;
     private Optional<Integer> primary;
+    private Optional<Vote> vote = Optional.empty();
+
+    /** A vote given for {@code candidate} in the election of {@code epoch}. */
+    public record Vote(long epoch, int candidate) {}
 
     /**
      * Loads {@code stateDir/epoch}; the directory is created on the first {@link #accept}.
@@ -65,6 +76,7 @@ public final class EpochStore {
         Stored s = parse(text, file);
         this.epoch = s.epoch();
         this.primary = s.primary();
+        this.vote = s.vote().filter(v -> v.epoch() > s.epoch());
     }
 
     /** The epoch file this store keeps. */
@@ -82,8 +94,56 @@ public final class EpochStore {
         return primary;
     }
 
+    /** The vote given in an election later than {@link #current()}, if any. */
+    public synchronized Optional<Vote> vote() {
+        return vote;
+    }
+
+    /** The highest epoch this agent accepted or voted in: it never takes part in a lower one again. */
+    public synchronized long highestSeen() {
+        return Math.max(epoch, vote.map(Vote::epoch).orElse(0L));
+    }
+
     /**
-     * Accepts {@code epoch} with {@code primaryNodeId} as its primary.
+     * Votes for {@code candidate} in the election of {@code epoch}, persisted (fsync) before it returns true.
+     *
+     * <ul>
+     *   <li>{@code epoch} already decided for this candidate ({@link #current()}, same primary): true, a repeat;
+     *   <li>not higher than {@link #current()} otherwise: false;
+     *   <li>a vote already given in this epoch: true for the same candidate, false for another;
+     *   <li>a vote already given in a later epoch: false (that election may still be running);
+     *   <li>else the vote is written, then true. The accepted epoch and its primary do not change.
+     * </ul>
+     *
+     * @throws UncheckedIOException when the file cannot be written; then nothing has changed
+     */
+    public synchronized boolean vote(long epoch, int candidate) {
+        if (candidate < 1) {
+            throw new IllegalArgumentException("invalid candidate node id " + candidate);
+        }
+        if (epoch == this.epoch && primary.equals(Optional.of(candidate))) {
+            return true;
+        }
+        if (epoch <= this.epoch) {
+            return false;
+        }
+        if (vote.isPresent()) {
+            Vote v = vote.get();
+            if (v.epoch() == epoch) {
+                return v.candidate() == candidate;
+            }
+            if (v.epoch() > epoch) {
+                return false;
+            }
+        }
+        Vote next = new Vote(epoch, candidate);
+        write(this.epoch, primary, Optional.of(next));
+        vote = Optional.of(next);
+        return true;
+    }
+
+    /**
+     * Accepts {@code epoch} with {@code primaryNodeId} as its primary: the supervisor's decision, never a vote.
      *
      * <ul>
      *   <li>lower than {@link #current()}: false, nothing changes (a stale command);
@@ -115,19 +175,22 @@ public final class EpochStore {
             }
             return true;
         }
-        write(epoch, primaryNodeId);
+        Optional<Vote> keptVote = vote.filter(v -> v.epoch() > epoch);
+        write(epoch, Optional.of(primaryNodeId), keptVote);
         this.epoch = epoch;
         this.primary = Optional.of(primaryNodeId);
+        this.vote = keptVote;
         return true;
     }
 
     // ---------------------------------------------------------------- file format and I/O
 
-    private record Stored(long epoch, Optional<Integer> primary) {}
+    private record Stored(long epoch, Optional<Integer> primary, Optional<Vote> vote) {}
 
     private static Stored parse(String text, Path file) {
         Long epoch = null;
         Integer primary = null;
+        Vote vote = null;
         for (String raw : text.split("\n", -1)) {
             String line = raw.strip();
             if (line.isEmpty()) {
@@ -147,6 +210,15 @@ public final class EpochStore {
                     if (primary < 1) {
                         throw corrupt(file, "invalid primary node id " + primary);
                     }
+                } else if (key.equals(VOTED) && vote == null) {
+                    int colon = value.indexOf(':');
+                    if (colon < 0) {
+                        throw corrupt(file, "voted= needs EPOCH:NODE in line \"" + line + "\"");
+                    }
+                    vote = new Vote(Long.parseLong(value.substring(0, colon)), Integer.parseInt(value.substring(colon + 1)));
+                    if (vote.epoch() < 0 || vote.candidate() < 1) {
+                        throw corrupt(file, "invalid vote in line \"" + line + "\"");
+                    }
                 } else {
                     throw corrupt(file, "unexpected line \"" + line + "\"");
                 }
@@ -157,7 +229,7 @@ public final class EpochStore {
         if (epoch == null) {
             throw corrupt(file, "no epoch= line");
         }
-        return new Stored(epoch, Optional.ofNullable(primary));
+        return new Stored(epoch, Optional.ofNullable(primary), Optional.ofNullable(vote));
     }
 
     private static IllegalStateException corrupt(Path file, String detail) {
@@ -166,13 +238,18 @@ public final class EpochStore {
     }
 
     /** Temp file, fsync, atomic rename over the file, fsync of the directory. */
-    private void write(long epoch, int primaryNodeId) {
-        byte[] content = (EPOCH + "=" + epoch + "\n" + PRIMARY + "=" + primaryNodeId + "\n").getBytes(StandardCharsets.UTF_8);
+    private void write(long epoch, Optional<Integer> primaryNodeId, Optional<Vote> vote) {
+        String text = EPOCH + "=" + epoch + "\n" + primaryNodeId.map(p -> PRIMARY + "=" + p + "\n").orElse("")
+                + vote.map(v -> VOTED + "=" + v.epoch() + ":" + v.candidate() + "\n").orElse("");
+        byte[] content = text.getBytes(StandardCharsets.UTF_8);
         Path tmp = stateDir.resolve(TEMP_NAME);
         try {
             Files.createDirectories(stateDir);
-            try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-                    StandardOpenOption.TRUNCATE_EXISTING)) {
+            Files.deleteIfExists(tmp);
+            // 0600 from its creation: the agent's state is nobody else's to read or change
+            try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.WRITE), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
+                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")))) {
                 ByteBuffer buf = ByteBuffer.wrap(content);
                 while (buf.hasRemaining()) {
                     ch.write(buf);

@@ -50,8 +50,13 @@ final class LeaseState {
         return Optional.ofNullable(sent.get(seq));
     }
 
-    void promised(int nodeId, long seq) {
-        sentAt(seq).ifPresent(t -> promises.merge(nodeId, t + leaseNanos, Math::max));
+    /**
+     * A promise arrived for request {@code seq}: it counts from when that request was sent, for the shorter of this
+     * agent's lease and what the voter granted (a voter on another configuration never stretches our view).
+     */
+    void promised(int nodeId, long seq, long grantedNanos) {
+        long counted = Math.min(leaseNanos, grantedNanos);
+        sentAt(seq).ifPresent(t -> promises.merge(nodeId, t + counted, Math::max));
     }
 
     int validPromises(long nowNanos) {
@@ -76,10 +81,21 @@ final class LeaseState {
 
     // ---- as voter
 
-    void promise(int primaryId, long epoch, long nowNanos) {
+    /** Promises {@code primaryId} not to vote for anyone else for {@code forNanos} from now. */
+    void promise(int primaryId, long epoch, long nowNanos, long forNanos) {
         promisedTo = Optional.of(primaryId);
         promisedEpoch = epoch;
-        promisedUntil = nowNanos + leaseNanos;
+        promisedUntil = nowNanos + forNanos;
+    }
+
+    /** The node this agent promised, while that promise has not run out at {@code nowNanos}. */
+    Optional<Integer> promisedTo(long nowNanos) {
+        return promisedUntil - nowNanos > 0 ? promisedTo : Optional.empty();
+    }
+
+    /** How long (ns) the running promise lasts from {@code nowNanos}; 0 when none. */
+    long promiseLeft(long nowNanos) {
+        return promisedTo.isPresent() ? Math.max(0, promisedUntil - nowNanos) : 0;
     }
 
     /** How long (ns) until this agent may vote against {@code candidate}'s rival; 0 = now. */

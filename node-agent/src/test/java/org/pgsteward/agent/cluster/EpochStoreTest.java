@@ -153,4 +153,53 @@ class EpochStoreTest {
         assertEquals(max, reloaded.current());
         assertEquals(Optional.of((int) (max % 5) + 1), reloaded.primaryOfCurrentEpoch());
     }
+
+    @Test
+    void givenVote_whenLoadedAgain_thenVoteKeptAndAcceptedEpochUnchanged() throws IOException {
+        var store = new EpochStore(dir);
+        store.accept(3, 1);
+
+        assertTrue(store.vote(4, 2));
+
+        assertEquals("epoch=3\nprimary=1\nvoted=4:2\n", Files.readString(store.file()));
+        var reloaded = new EpochStore(dir);
+        assertEquals(3, reloaded.current());
+        assertEquals(Optional.of(1), reloaded.primaryOfCurrentEpoch());
+        assertEquals(Optional.of(new EpochStore.Vote(4, 2)), reloaded.vote());
+        assertEquals(4, reloaded.highestSeen());
+    }
+
+    @Test
+    void givenVote_whenItsEpochIsDecided_thenTheVoteIsDroppedFromTheFile() throws IOException {
+        var store = new EpochStore(dir);
+        store.accept(3, 1);
+        store.vote(4, 2);
+
+        assertTrue(store.accept(4, 2));
+
+        assertEquals("epoch=4\nprimary=2\n", Files.readString(store.file()));
+        assertEquals(Optional.empty(), store.vote());
+    }
+
+    @Test
+    void givenVote_thenOneVoteAnEpochAndNoneInAnOlderOne() {
+        var store = new EpochStore(dir);
+        store.accept(3, 1);
+        assertTrue(store.vote(5, 2));
+
+        assertFalse(store.vote(5, 3), "another candidate in the same election");
+        assertFalse(store.vote(4, 3), "an older election");
+        assertFalse(store.vote(3, 2), "the accepted epoch with another primary");
+        assertTrue(store.vote(5, 2), "the same vote again");
+        assertTrue(store.vote(3, 1), "the decided epoch and its primary");
+    }
+
+    @Test
+    void givenWrittenFile_thenOnlyItsOwnerMayReadIt() throws IOException {
+        var store = new EpochStore(dir);
+        store.accept(1, 1);
+
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(store.file())));
+    }
 }

@@ -19,8 +19,16 @@ public sealed interface LeaseMessage extends CborSerializable {
     record PromiseRequest(long epoch, int primaryNodeId, long seq, long leaseMillis, ActorRef<LeaseMessage> replyTo)
             implements LeaseMessage {}
 
-    /** @param granted false when the agent has accepted a higher epoch (the requester is no longer primary) */
-    record PromiseReply(long epoch, int fromNodeId, long seq, boolean granted, long acceptedEpoch) implements LeaseMessage {}
+    /**
+     * @param granted       the agent promised, for {@code grantedMillis} from when it received the request (the
+     *                      longer of its own lease and the requested one): the primary counts the shorter of its
+     *                      own lease and that, from when it sent the request
+     * @param acceptedEpoch the epoch the agent has accepted (a supervisor decision, never a mere vote): higher than
+     *                      the request's, the requester is no longer primary
+     * @param why           for a refusal, the reason
+     */
+    record PromiseReply(long epoch, int fromNodeId, long seq, boolean granted, long grantedMillis, long acceptedEpoch,
+                        String why) implements LeaseMessage {}
 
     /**
      * From a primary that stopped cleanly for a switchover: it needs no promise any more, so a
@@ -34,7 +42,8 @@ public sealed interface LeaseMessage extends CborSerializable {
     record VoteRequest(long newEpoch, int candidateNodeId, ActorRef<VoteReply> replyTo) implements LeaseMessage {}
 
     /**
-     * @param granted      the agent accepted (and persisted) {@code newEpoch}
+     * @param granted      the agent voted for the candidate in {@code newEpoch} (persisted); a vote is not the
+     *                     decision: the agent accepts the epoch only when the supervisor announces it
      * @param retryInMillis when not granted because a promise is still running: how long until it expires
      */
     record VoteReply(long newEpoch, int fromNodeId, boolean granted, long retryInMillis, String reason)

@@ -22,11 +22,14 @@ import org.pgsteward.protocol.CborSerializable;
  * @param replayedLsn       a standby's replayed WAL position
  * @param streamingFrom     a standby's upstream "host:port" while it streams
  * @param primaryReachable  a standby's view of the registered primary's PostgreSQL: empty when it did not look
- * @param primaryUnreachableMillis how long this standby has found the primary's PostgreSQL unreachable without a
- *                          break (0 when reachable or unknown): lets a new supervisor incarnation weigh old evidence
+ * @param primaryUnreachableMillis how long both halves of the failure evidence have held for this standby without a
+ *                          break: its ping finds the primary's PostgreSQL unreachable and the primary's agent has
+ *                          been silent (0 when reachable or unknown); lets a new supervisor incarnation weigh old
+ *                          evidence
  * @param syncStandbys      on a primary: application_names of standbys with sync_state 'sync' or 'quorum'
  * @param leaseHeld         the agent holds an unexpired primary lease
  * @param detail            a short human explanation (e.g. the last probe error)
+ * @param highestSeenEpoch  the highest epoch this agent accepted or voted in: a supervisor reserves above it
  */
 public record NodeReport(
         int nodeId,
@@ -49,7 +52,8 @@ public record NodeReport(
         long primaryUnreachableMillis,
         List<String> syncStandbys,
         boolean leaseHeld,
-        String detail) implements CborSerializable {
+        String detail,
+        long highestSeenEpoch) implements CborSerializable {
 
     public NodeReport {
         syncStandbys = List.copyOf(syncStandbys);

@@ -77,7 +77,7 @@ final class ClusterFixture {
             Optional<ObservedReport> report = reported
                     ? Optional.of(new ObservedReport(new NodeReport(id, name, 1, "inc-" + id, 7, 1, witness, priority,
                     conninfo, pg, localRecovery, Optional.of(1L), currentLsn, receivedLsn, replayedLsn,
-                    streamingFrom, primaryReachable, 0, syncStandbys, pg == PgState.PRIMARY, ""), receivedAtNanos))
+                    streamingFrom, primaryReachable, 0, syncStandbys, pg == PgState.PRIMARY, "", 7), receivedAtNanos))
                     : Optional.empty();
             return new NodeView(member, report, memberReachable);
         }
