@@ -62,9 +62,11 @@ public final class AgentRuntime {
         var runner = new CommandRunner();
         LocalNode node = LocalNode.create(config, runner);
         EpochStore epochs;
+        org.pgsteward.agent.cluster.RecordStore records;
         try {
             Files.createDirectories(config.agent().stateDir());
             epochs = new EpochStore(config.agent().stateDir());
+            records = new org.pgsteward.agent.cluster.RecordStore(config.agent().stateDir());
         } catch (java.io.IOException | RuntimeException e) {
             throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, config.source() + ": pgsteward.agent.state-dir: "
                     + e.getMessage(), e);
@@ -105,7 +107,7 @@ public final class AgentRuntime {
         ActorRef<NodeAgent.Command> agent = system.systemActorOf(NodeAgent.create(operations, monitor::cycle, blocking,
                 config.agent().monitorInterval()), "node-agent", org.apache.pekko.actor.typed.Props.empty());
         ActorRef<ClusterLink.Command> link = system.systemActorOf(ClusterLink.create(linkSettings(config, node, primaryProbe, leaseStatus),
-                epochs, agent, supervisor, () -> fence(node), blocking), "cluster-link", org.apache.pekko.actor.typed.Props.empty());
+                epochs, records, agent, supervisor, () -> fence(node), blocking), "cluster-link", org.apache.pekko.actor.typed.Props.empty());
 
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
         shutdown.addTask(CoordinatedShutdown.PhaseClusterExiting(), "pgsteward-fence-when-downed", () -> {

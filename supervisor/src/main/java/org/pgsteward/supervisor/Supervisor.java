@@ -100,6 +100,8 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
 
     private record ResendVote(long epoch, int nodeId) implements Command {}
 
+    private record RecordAnswer(org.pgsteward.protocol.cluster.RecordReply reply) implements Command {}
+
     /** An attempt to install a new primary, from reserving the epoch to the followers' answers. */
     private static final class Operation {
         final String id = UUID.randomUUID().toString();
@@ -164,6 +166,8 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     private final Set<String> announcedTo = new HashSet<>();
     private final ActorRef<LeaseMessage.VoteReply> voteAdapter;
     private final ActorRef<AgentResult> stepAdapter;
+    private final ActorRef<org.pgsteward.protocol.cluster.RecordReply> recordAdapter;
+    private final ClusterRecordKeeper record = new ClusterRecordKeeper();
     private boolean stateKnown;
     private Optional<Long> failedSinceNanos = Optional.empty();
     /** After a rolled-back switchover: the planned stop is no evidence of a failure, only what follows counts. */
@@ -183,6 +187,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         this.settings = settings;
         this.voteAdapter = ctx.messageAdapter(LeaseMessage.VoteReply.class, Voted::new);
         this.stepAdapter = ctx.messageAdapter(AgentResult.class, StepDone::new);
+        this.recordAdapter = ctx.messageAdapter(org.pgsteward.protocol.cluster.RecordReply.class, RecordAnswer::new);
         ActorRef<ClusterEvent.ReachabilityEvent> reach = ctx.messageAdapter(ClusterEvent.ReachabilityEvent.class,
                 e -> new MemberReachability(e.member().address(), e instanceof ClusterEvent.ReachableMember));
         Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(reach, ClusterEvent.ReachabilityEvent.class));
@@ -240,7 +245,11 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         } else if (event instanceof PausedChanged p) {
             s = s.withPaused(p.paused());
         } else if (event instanceof SupervisorEvent.SyncStandbysSeen sy) {
-            return s.withSyncStandbys(sy.names()); // changes often: not history
+            return s.withSyncStandbys(sy.names()); // from journals of older versions: not history
+        } else if (event instanceof SupervisorEvent.RecordAdopted ra) {
+            s = s.withRecord(ra.record());
+        } else if (event instanceof SupervisorEvent.SyncSetRecorded ss) {
+            s = s.withSyncStandbys(ss.names());
         }
         return s.withHistory(event.at() + " " + event.describe());
     }
@@ -268,6 +277,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 .onCommand(Voted.class, this::onVoted)
                 .onCommand(ResendVote.class, this::onResendVote)
                 .onCommand(StepDone.class, this::onStepDone)
+                .onCommand(RecordAnswer.class, this::onRecordAnswer)
                 .build();
     }
 
@@ -285,13 +295,9 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 || known.witness() != rep.witness()) {
             events.add(new MemberSeen(Instant.now(), rep.nodeId(), rep.nodeName(), rep.priority(), rep.witness()));
         }
+        record.conninfo(rep.nodeId(), rep.conninfo());
         if (!stateKnown) {
-            learnFromMajority(state).ifPresent(events::add);
-        }
-        if (stateKnown && state.primaryId().equals(Optional.of(rep.nodeId())) && rep.acceptedEpoch() == state.epoch()
-                && rep.pg() == PgState.PRIMARY && !rep.syncStandbys().isEmpty()
-                && !new HashSet<>(rep.syncStandbys()).equals(new HashSet<>(state.syncStandbys()))) {
-            events.add(new SupervisorEvent.SyncStandbysSeen(Instant.now(), state.epoch(), rep.syncStandbys()));
+            prepareRecordOnceAMajorityReported();
         }
         Optional<Operation> manualDone = operation.filter(op -> op.phase == Phase.PROMOTING && op.manualReplyTo.isPresent()
                 && op.candidateId == rep.nodeId() && rep.pg() == PgState.PRIMARY && rep.acceptedEpoch() == op.epoch);
@@ -323,15 +329,101 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         });
     }
 
-    /** Once a majority of the cluster's members reported: adopt the highest epoch they accepted. */
+    /**
+     * Once a majority of the cluster's members reported: ask every agent for the cluster record under a term above
+     * every term they promised (retried every second until a majority answered).
+     */
+    private void prepareRecordOnceAMajorityReported() {
+        long now = System.nanoTime();
+        if (record.preparing(now)) {
+            return;
+        }
+        int members = clusterSize();
+        List<ObservedReport> fresh = freshReports().toList();
+        if (fresh.size() * 2 <= members) {
+            lastDecision = "learning the cluster state: " + fresh.size() + " of " + members + " agents reported";
+            return;
+        }
+        long promised = fresh.stream().mapToLong(o -> o.report().recordTerm()).max().orElse(0);
+        long term = record.startPrepare(promised, now);
+        lastDecision = "learning the cluster state: reading the cluster record from a majority of agents (term " + term + ")";
+        agents.values().forEach(a -> a.tell(new AgentCommand.RecordPrepare(0, term, recordAdapter)));
+    }
+
+    private Effect<SupervisorEvent, SupervisorState> onRecordAnswer(SupervisorState state, RecordAnswer answer) {
+        org.pgsteward.protocol.cluster.RecordReply r = answer.reply();
+        if (!r.ok() && r.promisedTerm() > record.term() && record.prepared()) {
+            ctx.getLog().warn("node {} promised cluster-record term {} (ours {}): another supervisor incarnation took over; "
+                    + "not deciding until this one has read the record again", r.nodeId(), r.promisedTerm(), record.term());
+            record.lost(r.promisedTerm());
+            stateKnown = false;
+            return Effect().none();
+        }
+        if (!r.ok() && !r.why().isBlank()) {
+            ctx.getLog().warn("node {} did not store the cluster record: {}", r.nodeId(), r.why());
+        }
+        if (stateKnown) {
+            record.storeAnswered(r, majority()).forEach(Runnable::run);
+            return Effect().none();
+        }
+        Optional<Optional<org.pgsteward.protocol.cluster.StoredRecord>> read = record.prepareAnswered(r, majority());
+        if (read.isEmpty()) {
+            return Effect().none();
+        }
+        List<SupervisorEvent> events = new ArrayList<>();
+        SupervisorState next = state;
+        if (read.get().isPresent()) {
+            var stored = read.get().get();
+            if (!sameFacts(stored.record(), desiredRecord(state))) {
+                var adopted = new SupervisorEvent.RecordAdopted(Instant.now(), stored.term(), stored.seq(), stored.record(),
+                        "the newest of " + majority() + " or more agents' copies");
+                events.add(adopted);
+                next = apply(state, adopted);
+            }
+        }
+        learnFromMajority(next).ifPresent(events::add);
+        stateKnown = true;
+        ctx.getLog().info("cluster record read from a majority under term {}: {}", record.term(),
+                read.get().map(st -> "version " + st.term() + "." + st.seq() + ", epoch " + st.record().epoch()
+                        + ", primary " + st.record().primaryId() + (st.record().paused() ? ", paused" : ""))
+                        .orElse("no agent holds one yet"));
+        return Effect().persist(events).thenRun(s -> {
+            // every agent that reported hears the epoch now: it may act on it (a restarted agent starts nothing before)
+            s.primaryId().ifPresent(p -> reports.forEach((id, o) -> Optional.ofNullable(agents.get(id)).ifPresent(a -> {
+                announcedTo.add(o.report().incarnation());
+                a.tell(new AgentCommand.EpochAnnounce(s.epoch(), p, primaryConninfo(s)));
+            })));
+            writeRecord(s);
+        });
+    }
+
+    /** Equal but for the operation text, which is for people (and changes with every phase). */
+    private static boolean sameFacts(org.pgsteward.protocol.cluster.ClusterRecord a,
+                                     org.pgsteward.protocol.cluster.ClusterRecord b) {
+        return a.epoch() == b.epoch() && a.primaryId() == b.primaryId() && a.paused() == b.paused()
+                && a.syncStandbys().equals(b.syncStandbys()) && a.members().stream().map(m -> m.id() + m.name() + m.priority())
+                .toList().equals(b.members().stream().map(m -> m.id() + m.name() + m.priority()).toList());
+    }
+
+    /** The cluster record as this incarnation's state has it. */
+    private org.pgsteward.protocol.cluster.ClusterRecord desiredRecord(SupervisorState s) {
+        List<org.pgsteward.protocol.cluster.ClusterRecord.Member> members = s.members().values().stream()
+                .map(m -> new org.pgsteward.protocol.cluster.ClusterRecord.Member(m.id(), m.name(), m.priority(), m.witness(),
+                        record.conninfo(m.id()).orElse(""))).toList();
+        return new org.pgsteward.protocol.cluster.ClusterRecord(s.epoch(), s.primaryId().orElse(0), s.paused(), members,
+                s.syncStandbys(), operation.map(Operation::describe));
+    }
+
+    /** Sends the record to every agent when it changed (or again while a majority has not stored it). */
+    private void writeRecord(SupervisorState s) {
+        record.toSend(desiredRecord(s), System.nanoTime(), majority()).ifPresent(st ->
+                agents.values().forEach(a -> a.tell(new AgentCommand.RecordStore(s.epoch(), st, recordAdapter))));
+    }
+
+    /** Once the record has been read: adopt the highest epoch a majority of agents accepted. */
     private Optional<SupervisorEvent> learnFromMajority(SupervisorState state) {
         int members = clusterSize();
         long fresh = freshReports().count();
-        if (fresh * 2 <= members) {
-            lastDecision = "learning the cluster state: " + fresh + " of " + members + " agents reported";
-            return Optional.empty();
-        }
-        stateKnown = true;
         Optional<NodeReport> highest = freshReports().map(ObservedReport::report)
                 .max(java.util.Comparator.comparingLong(NodeReport::acceptedEpoch));
         long agentsEpoch = highest.map(NodeReport::acceptedEpoch).orElse(0L);
@@ -384,16 +476,19 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 + members + " agents (a supervisor acts only while it hears a majority)");
     }
 
+    /** The primary's conninfo: from its reports, else from the cluster record (a new incarnation may never hear it). */
     private String primaryConninfo(SupervisorState s) {
-        return s.primaryId().flatMap(id -> Optional.ofNullable(reports.get(id))).map(o -> o.report().conninfo()).orElse("");
+        return s.primaryId().flatMap(record::conninfo).orElse("");
     }
 
     // ------------------------------------------------------------------ decisions
 
     private Effect<SupervisorEvent, SupervisorState> onTick(SupervisorState state) {
         if (!stateKnown) {
+            prepareRecordOnceAMajorityReported();
             return Effect().none();
         }
+        writeRecord(state);
         if (operation.isPresent()) {
             return checkOperationTimeout(state, operation.get());
         }
@@ -423,37 +518,76 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         }
         if (d instanceof Decision.Healthy) {
             lastRecordedDecision = "";
-            keepSynchronousStandbys(state);
+            return keepSynchronousStandbys(state);
         }
         return Effect().none();
     }
 
     private long lastSyncSetNanos = Long.MIN_VALUE / 2;
+    /** The names last asked of the primary and answered (empty: not yet in this incarnation). */
+    private Optional<List<String>> syncNamesSet = Optional.empty();
+    private Optional<List<String>> syncNamesPending = Optional.empty();
 
     /**
-     * Synchronous mode: the primary must name the other database nodes in synchronous_standby_names
-     * (FIRST 1), so a commit is acknowledged only once a standby has it, and only that standby may be
-     * promoted. Re-sent while the primary reports no synchronous standby.
+     * Synchronous mode: the primary names the other database nodes in synchronous_standby_names (FIRST 1), so a
+     * commit is acknowledged only once one of them has it, and any of them may hold the newest acknowledged commit.
+     * The recorded synchronous set covers every name the primary may admit: a name enters the cluster record (in
+     * effect on a majority) before the primary is told to name it, and leaves only after the primary has stopped
+     * naming it. Re-sent every 5 s while the primary reports no synchronous standby.
      */
-    private void keepSynchronousStandbys(SupervisorState state) {
+    private Effect<SupervisorEvent, SupervisorState> keepSynchronousStandbys(SupervisorState state) {
         if (!settings.policy().synchronous() || state.primaryId().isEmpty()) {
-            return;
+            return Effect().none();
         }
         int primary = state.primaryId().get();
-        ObservedReport p = reports.get(primary);
-        long now = System.nanoTime();
-        if (p == null || !p.report().syncStandbys().isEmpty() || now - lastSyncSetNanos < Duration.ofSeconds(5).toNanos()) {
-            return;
-        }
-        List<String> names = state.members().values().stream().filter(m -> !m.witness() && m.id() != primary)
+        List<String> desired = state.members().values().stream().filter(m -> !m.witness() && m.id() != primary)
                 .map(RegisteredMember::name).sorted().toList();
+        if (desired.isEmpty()) {
+            return Effect().none();
+        }
+        List<String> recorded = state.syncStandbys();
+        if (!recorded.containsAll(desired)) {
+            java.util.TreeSet<String> union = new java.util.TreeSet<>(recorded);
+            union.addAll(desired);
+            List<String> added = desired.stream().filter(n -> !recorded.contains(n)).toList();
+            return Effect().persist(new SupervisorEvent.SyncSetRecorded(Instant.now(), state.epoch(), List.copyOf(union),
+                    "recorded before the primary names " + String.join(", ", added))).thenRun(this::writeRecord);
+        }
+        boolean inEffect = record.written().filter(w -> w.record().syncStandbys().containsAll(desired)
+                && record.effectiveSeq(majority()) >= w.seq()).isPresent();
+        ObservedReport p = reports.get(primary);
         ActorRef<AgentCommand> agent = agents.get(primary);
-        if (names.isEmpty() || agent == null) {
-            return;
+        long now = System.nanoTime();
+        boolean needed = !syncNamesSet.equals(Optional.of(desired)) || p != null && p.report().syncStandbys().isEmpty();
+        if (!inEffect || p == null || agent == null || !needed || now - lastSyncSetNanos < Duration.ofSeconds(5).toNanos()) {
+            return Effect().none();
         }
         lastSyncSetNanos = now;
-        ctx.getLog().info("synchronous mode: setting synchronous_standby_names on node {} to FIRST 1 {}", primary, names);
-        agent.tell(new AgentCommand.SetSynchronousStandbys(state.epoch(), "sync-" + now, names, stepAdapter));
+        syncNamesPending = Optional.of(desired);
+        ctx.getLog().info("synchronous mode: setting synchronous_standby_names on node {} to FIRST 1 {} (recorded set {})",
+                primary, desired, recorded);
+        agent.tell(new AgentCommand.SetSynchronousStandbys(state.epoch(), "sync-" + now, desired, stepAdapter));
+        return Effect().none();
+    }
+
+    /** The primary names exactly these now: names it no longer names leave the recorded set. */
+    private Effect<SupervisorEvent, SupervisorState> onSyncNamesSet(SupervisorState state, AgentResult r) {
+        if (!r.success() || syncNamesPending.isEmpty()) {
+            if (!r.success()) {
+                ctx.getLog().warn("synchronous mode: node {} could not set synchronous_standby_names: {}", r.nodeId(),
+                        r.message());
+            }
+            return Effect().none();
+        }
+        List<String> names = syncNamesPending.get();
+        syncNamesSet = syncNamesPending;
+        syncNamesPending = Optional.empty();
+        if (names.containsAll(state.syncStandbys())) {
+            return Effect().none();
+        }
+        List<String> removed = state.syncStandbys().stream().filter(n -> !names.contains(n)).toList();
+        return Effect().persist(new SupervisorEvent.SyncSetRecorded(Instant.now(), state.epoch(), names,
+                "the primary no longer names " + String.join(", ", removed))).thenRun(this::writeRecord);
     }
 
     private static String withoutNumbers(String s) {
@@ -584,6 +718,9 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
 
     private Effect<SupervisorEvent, SupervisorState> onStepDone(SupervisorState state, StepDone done) {
         AgentResult r = done.result();
+        if (r.opId().startsWith("sync-")) {
+            return onSyncNamesSet(state, r);
+        }
         Optional<Operation> current = operation.filter(op -> op.phase == Phase.RESUMING_OLD
                 ? op.resumeId().equals(r.opId()) : op.id.equals(r.opId()));
         if (current.isEmpty()) {
@@ -814,12 +951,24 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         return Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "switchover", false, detail));
     }
 
+    /**
+     * Pausing or resuming takes effect here at once and is confirmed to the console only once a majority of agents
+     * holds it in the cluster record, so it survives the loss of this host (a supervisor elsewhere reads it back).
+     */
     private Effect<SupervisorEvent, SupervisorState> onSetPaused(SupervisorState state, SetPaused p) {
-        if (state.paused() == p.paused()) {
-            p.replyTo().tell(view(state));
+        if (!stateKnown) {
+            p.replyTo().tell(view(state)); // unchanged: the console reports why (the view says what is being learned)
             return Effect().none();
         }
-        return Effect().persist(new PausedChanged(Instant.now(), p.paused(), p.by())).thenRun(s -> p.replyTo().tell(view(s)));
+        if (state.paused() == p.paused()) {
+            writeRecord(state);
+            record.whenEffective(() -> p.replyTo().tell(view(state)));
+            return Effect().none();
+        }
+        return Effect().persist(new PausedChanged(Instant.now(), p.paused(), p.by())).thenRun(s -> {
+            writeRecord(s);
+            record.whenEffective(() -> p.replyTo().tell(view(s)));
+        });
     }
 
     private View view(SupervisorState s) {

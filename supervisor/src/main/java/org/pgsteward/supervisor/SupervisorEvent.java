@@ -65,4 +65,31 @@ public sealed interface SupervisorEvent extends CborSerializable {
             return (paused ? "automatic failover paused" : "automatic failover resumed") + " by " + by;
         }
     }
+
+    /**
+     * A new incarnation adopted the newest cluster record a majority of agents held (its journal may be another
+     * host's, old, or empty): epoch, primary, paused, members and the synchronous set come from the record.
+     */
+    record RecordAdopted(Instant at, long term, long seq, org.pgsteward.protocol.cluster.ClusterRecord record, String reason)
+            implements SupervisorEvent {
+        @Override
+        public String describe() {
+            return "cluster record adopted (term " + term + ", version " + seq + "): epoch " + record.epoch()
+                    + (record.primaryId() > 0 ? ", primary node " + record.primaryId() : "") + (record.paused() ? ", paused" : "")
+                    + ", " + record.members().size() + " members" + (record.syncStandbys().isEmpty() ? ""
+                    : ", synchronous set " + String.join(", ", record.syncStandbys())) + ": " + reason;
+        }
+    }
+
+    /**
+     * Synchronous mode: the standbys that may acknowledge commits (the names synchronous_standby_names admits). A name
+     * is added before the primary names it and removed only after the primary no longer does.
+     */
+    record SyncSetRecorded(Instant at, long epoch, java.util.List<String> names, String reason) implements SupervisorEvent {
+        @Override
+        public String describe() {
+            return "synchronous set in epoch " + epoch + ": " + (names.isEmpty() ? "none" : String.join(", ", names))
+                    + " (" + reason + ")";
+        }
+    }
 }

@@ -44,9 +44,10 @@ public record SupervisorState(long epoch, Optional<Integer> primaryId, boolean p
         return new SupervisorState(0, Optional.empty(), false, new TreeMap<>(), List.of());
     }
 
+    /** A new epoch keeps the synchronous set: its names may hold acknowledged commits until the set is recorded anew. */
     SupervisorState withEpoch(long newEpoch, Optional<Integer> primary) {
         return new SupervisorState(Math.max(epoch, newEpoch), newEpoch >= epoch ? primary : primaryId, paused, members, history,
-                newEpoch > epoch ? List.of() : syncStandbys, Math.max(reservedEpoch, newEpoch));
+                syncStandbys, Math.max(reservedEpoch, newEpoch));
     }
 
     SupervisorState withPaused(boolean p) {
@@ -57,6 +58,16 @@ public record SupervisorState(long epoch, Optional<Integer> primaryId, boolean p
         var copy = new TreeMap<>(members);
         copy.put(m.id(), m);
         return new SupervisorState(epoch, primaryId, paused, copy, history, syncStandbys, reservedEpoch);
+    }
+
+    /** The record a majority held: it replaces this journal's view of those facts (the epoch never goes back). */
+    SupervisorState withRecord(org.pgsteward.protocol.cluster.ClusterRecord r) {
+        var m = new TreeMap<Integer, RegisteredMember>();
+        r.members().forEach(x -> m.put(x.id(), new RegisteredMember(x.id(), x.name(), x.priority(), x.witness(), false)));
+        boolean newer = r.epoch() >= epoch;
+        return new SupervisorState(Math.max(epoch, r.epoch()), newer && r.primaryId() > 0 ? Optional.of(r.primaryId())
+                : primaryId, r.paused(), m, history, newer ? r.syncStandbys() : syncStandbys,
+                Math.max(reservedEpoch, r.epoch()));
     }
 
     SupervisorState withHistory(String line) {

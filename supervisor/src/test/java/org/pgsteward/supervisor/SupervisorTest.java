@@ -156,8 +156,8 @@ class SupervisorTest {
         assertTrue(refused.message().endsWith("retry in a moment"), refused.message());
 
         sup.tell(n2.standby(0, 0, "0/3000000", Optional.empty()));
-        View known = view(sup);
-        assertTrue(known.stateKnown(), "2 of 3 is a majority");
+        // 2 of 3 is a majority: once they answered the record's prepare, the state is known
+        View known = awaitView(sup, v -> assertTrue(v.stateKnown(), "2 of 3 is a majority"));
         assertEquals(0, known.epoch());
         assertEquals(Optional.empty(), known.primaryId());
         assertEquals(List.of(), decisions(known.history()), "learning epoch 0 is no decision");
@@ -175,14 +175,14 @@ class SupervisorTest {
         sup.tell(n2.standby(4, 1, "0/3000000", Optional.of(true)));
         sup.tell(n3.standby(5, 1, "0/3000000", Optional.of(true)));
 
-        View v = view(sup);
-        assertTrue(v.stateKnown());
+        View v = awaitView(sup, x -> assertTrue(x.stateKnown()));
         assertEquals(5, v.epoch(), "the highest accepted epoch");
         assertEquals(Optional.of(1), v.primaryId());
         assertTrue(v.history().get(0).contains("learned epoch 5 (primary node 1): highest epoch accepted by 2 of 3 agents"),
                 v.history().toString());
-        // the agent whose report completed the majority hears the epoch at once
+        // every agent that reported hears the epoch once the state is known
         assertEquals(new AgentCommand.EpochAnnounce(5, 1, ""), n3.agent.receiveMessage());
+        assertEquals(new AgentCommand.EpochAnnounce(5, 1, ""), n2.agent.receiveMessage());
     }
 
     // ------------------------------------------------------------------ (b) primary register
@@ -196,6 +196,7 @@ class SupervisorTest {
         sup.tell(n1.primary(0, 0, "0/3000000"));
         sup.tell(n2.standby(0, 0, "0/3000000", Optional.empty()));
         sup.tell(n3.standby(0, 0, "0/3000000", Optional.empty()));
+        awaitView(sup, v -> assertTrue(v.stateKnown()));
 
         TestProbe<Supervisor.PrimaryAnswer> answers = testKit.createTestProbe();
         sup.tell(new Supervisor.RequestPrimary(1, "primary register", false, answers.ref()));
@@ -258,6 +259,7 @@ class SupervisorTest {
         var n2 = node(2);
         sup.tell(n1.primary(3, 1, "0/3000000"));
         sup.tell(n2.standby(3, 1, "0/3000000", Optional.of(true)));
+        awaitView(sup, v -> assertTrue(v.stateKnown()));
 
         TestProbe<Supervisor.PrimaryAnswer> answers = testKit.createTestProbe();
         sup.tell(new Supervisor.RequestPrimary(2, "standby promote", false, answers.ref()));
@@ -288,8 +290,9 @@ class SupervisorTest {
         sup.tell(n1.report(n1.nodeReport(8, 1, 1, PgState.PRIMARY, "0/3000200", Optional.empty())));
         n1.agent.expectNoMessage(Duration.ofMillis(200));
 
+        // node 2 heard the epoch when the state became known (before node 1 reported its address): once only
+        n2.agent.expectMessage(new AgentCommand.EpochAnnounce(1, 1, ""));
         sup.tell(n2.standby(1, 1, "0/3000200", Optional.of(true)));
-        n2.agent.expectMessage(new AgentCommand.EpochAnnounce(1, 1, n1.conninfo()));
         n2.agent.expectNoMessage(Duration.ofMillis(200));
     }
 
@@ -516,11 +519,18 @@ class SupervisorTest {
         var n1 = node(1);
         var n2 = node(2);
         var n3 = node(3);
+        sup.tell(n2.standby(1, 1, "0/3000000", Optional.of(false)));
+        sup.tell(n3.standby(1, 1, "0/3000100", Optional.of(false)));
+        n3.agent.expectMessage(new AgentCommand.EpochAnnounce(1, 1, ""));
+        // the pause is confirmed once a majority of agents holds it in the cluster record
         TestProbe<View> paused = testKit.createTestProbe();
         sup.tell(new Supervisor.SetPaused(true, "test", paused.ref()));
         assertTrue(paused.receiveMessage().paused());
-
-        establishPrimaryThenSilenceIt(sup, n1, n2, n3);
+        sup.tell(n1.primary(1, 1, "0/3000200"));
+        every(Duration.ofMillis(50), () -> {
+            sup.tell(n2.standby(1, 1, "0/3000000", Optional.of(false)));
+            sup.tell(n3.standby(1, 1, "0/3000100", Optional.of(false)));
+        });
 
         // well past stale + failover timeout + lease + margin (300 + 200 + 300 + 50 ms)
         Duration quiet = Duration.ofMillis(1200);
@@ -553,6 +563,7 @@ class SupervisorTest {
         for (FakeNode n : List.of(n1, n2, n3)) {
             first.tell(n.standby(0, 0, "0/3000000", Optional.empty()));
         }
+        awaitView(first, v -> assertTrue(v.stateKnown()));
         TestProbe<Supervisor.PrimaryAnswer> answers = testKit.createTestProbe();
         first.tell(new Supervisor.RequestPrimary(1, "primary register", false, answers.ref()));
         for (FakeNode n : List.of(n1, n2)) {
@@ -580,8 +591,43 @@ class SupervisorTest {
         // once it knows the state again, it never reuses a reserved epoch
         second.tell(n2.standby(1, 1, "0/3000000", Optional.empty()));
         second.tell(n3.standby(1, 1, "0/3000000", Optional.empty()));
+        awaitView(second, v -> assertTrue(v.stateKnown()));
         second.tell(new Supervisor.RequestPrimary(2, "standby promote", true, answers.ref()));
         assertEquals(2, n2.lease.expectMessageClass(LeaseMessage.VoteRequest.class).newEpoch());
+    }
+
+    @Test
+    void givenPausedCluster_whenTheSupervisorMovesToAHostWithAnEmptyJournal_thenItReadsThePauseFromTheAgents() {
+        // safety-2026-12 F8 / issue 7: in c71a984 the pause lived in one host's journal only; a supervisor started
+        // on another host (its own, empty journal) forgot it and failed over during a declared pause
+        var first = spawn(settings(nextCluster(), FAST));
+        var n1 = node(1);
+        var n2 = node(2);
+        var n3 = node(3, 50);
+        first.tell(n2.standby(1, 1, "0/3000000", Optional.of(true)));
+        first.tell(n3.standby(1, 1, "0/3000100", Optional.of(true)));
+        first.tell(n1.primary(1, 1, "0/3000200"));
+        awaitView(first, v -> assertTrue(v.stateKnown()));
+        TestProbe<View> paused = testKit.createTestProbe();
+        first.tell(new Supervisor.SetPaused(true, "operator", paused.ref()));
+        assertTrue(paused.receiveMessage().paused());
+        testKit.stop(first);
+        supervisors.remove(first);
+
+        var second = spawn(settings(nextCluster(), FAST)); // another host: a journal that never saw this cluster
+        every(Duration.ofMillis(50), () -> {
+            second.tell(n2.standby(1, 1, "0/3000000", Optional.of(false)));
+            second.tell(n3.standby(1, 1, "0/3000100", Optional.of(false)));
+        });
+
+        View v = awaitView(second, x -> assertTrue(x.stateKnown() && x.paused(), x.toString()));
+        assertEquals(Optional.of(1), v.primaryId());
+        assertTrue(v.history().stream().anyMatch(l -> l.contains("cluster record adopted") && l.contains("paused")),
+                v.history().toString());
+        n3.lease.expectNoMessage(Duration.ofMillis(1200)); // primary gone, standbys confirm: still no vote
+        View later = view(second);
+        assertTrue(later.lastDecision().startsWith("paused: "), later.lastDecision());
+        assertTrue(later.lastDecision().contains("pg3") || later.lastDecision().contains("node3"), later.lastDecision());
     }
 
     @Test
@@ -608,10 +654,10 @@ class SupervisorTest {
         NodeReport full = new NodeReport(2, "node2", 17, "inc-2", 4, 1, false, 100, "host=10.0.0.2 port=5432",
                 PgState.STANDBY, LocalRecovery.RESTARTING, Optional.of(3L), Optional.of("0/3000000"),
                 Optional.of("0/3000100"), Optional.of("0/3000080"), Optional.of("10.0.0.1:5432"), Optional.of(false),
-                1500, List.of("node3", "node4"), true, "streaming", 5);
+                1500, List.of("node3", "node4"), true, "streaming", 5, 2);
         NodeReport sparse = new NodeReport(4, "witness", 1, "inc-4", 0, 0, true, 0, "", PgState.NONE, LocalRecovery.NONE,
                 Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
-                0, List.of(), false, "", 0);
+                0, List.of(), false, "", 0, 0);
         Map<Integer, RegisteredMember> members = new TreeMap<>(Map.of(
                 1, new RegisteredMember(1, "node1", 100, false, false),
                 4, new RegisteredMember(4, "witness", 0, true, true)));
@@ -680,8 +726,8 @@ class SupervisorTest {
             sup.tell(n2.standby(1, 1, "0/3000000", Optional.of(false)));
             sup.tell(n3.standby(1, 1, "0/3000100", Optional.of(false)));
         });
-        // node 2's first report came before the state was known: its next one hears the epoch
-        n2.agent.expectMessage(new AgentCommand.EpochAnnounce(1, 1, n1.conninfo()));
+        // node 2 reported before the state was known: it heard the epoch when it became known
+        n2.agent.expectMessage(new AgentCommand.EpochAnnounce(1, 1, ""));
     }
 
     private String nextCluster() {
@@ -736,13 +782,47 @@ class SupervisorTest {
     }
 
     private FakeNode node(int id, int priority) {
-        return new FakeNode(id, priority, "inc-" + id + "-" + CLUSTERS.get(), testKit.createTestProbe(), testKit.createTestProbe(),
-                new AtomicLong());
+        TestProbe<AgentCommand> probe = testKit.createTestProbe();
+        return new FakeNode(id, priority, "inc-" + id + "-" + CLUSTERS.get(), probe, testKit.createTestProbe(),
+                new AtomicLong(), testKit.spawn(fakeAgent(id, probe)));
+    }
+
+    /**
+     * An agent's command inbox: it holds its copy of the cluster record in memory and answers the record's prepare
+     * and store itself, as a real agent's RecordStore does; every other command goes to the test's probe.
+     */
+    private static org.apache.pekko.actor.typed.Behavior<AgentCommand> fakeAgent(int id, TestProbe<AgentCommand> probe) {
+        long[] promised = {0};
+        List<org.pgsteward.protocol.cluster.StoredRecord> held = new ArrayList<>();
+        return org.apache.pekko.actor.typed.javadsl.Behaviors.receive(AgentCommand.class)
+                .onMessage(AgentCommand.RecordPrepare.class, p -> {
+                    boolean ok = p.term() >= promised[0];
+                    promised[0] = Math.max(promised[0], p.term());
+                    p.replyTo().tell(new org.pgsteward.protocol.cluster.RecordReply(id, p.term(), 0, ok, promised[0],
+                            held.stream().findFirst(), ok ? "" : "older term"));
+                    return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+                })
+                .onMessage(AgentCommand.RecordStore.class, st -> {
+                    boolean ok = st.stored().term() >= promised[0];
+                    if (ok && (held.isEmpty() || st.stored().newerThan(held.get(0)))) {
+                        held.clear();
+                        held.add(st.stored());
+                        promised[0] = st.stored().term();
+                    }
+                    st.replyTo().tell(new org.pgsteward.protocol.cluster.RecordReply(id, st.stored().term(),
+                            st.stored().seq(), ok, promised[0], Optional.empty(), ok ? "" : "older term"));
+                    return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+                })
+                .onAnyMessage(m -> {
+                    probe.ref().tell(m);
+                    return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+                })
+                .build();
     }
 
     /** One agent as the supervisor sees it: its two refs and what it reports. */
     private record FakeNode(int id, int priority, String incarnation, TestProbe<AgentCommand> agent,
-                            TestProbe<LeaseMessage> lease, AtomicLong seq) {
+                            TestProbe<LeaseMessage> lease, AtomicLong seq, ActorRef<AgentCommand> inbox) {
 
         String conninfo() {
             return "host=10.0.0." + id + " port=5432 user=repmgr";
@@ -758,7 +838,7 @@ class SupervisorTest {
         }
 
         Supervisor.Report report(NodeReport r) {
-            return new Supervisor.Report(r, agent.ref(), lease.ref());
+            return new Supervisor.Report(r, inbox, lease.ref());
         }
 
         NodeReport nodeReport(long seq, long acceptedEpoch, int epochPrimary, PgState pg, String lsn,
@@ -767,7 +847,7 @@ class SupervisorTest {
             return new NodeReport(id, "node" + id, seq, incarnation, acceptedEpoch, epochPrimary, false, priority, conninfo(),
                     pg, LocalRecovery.NONE, Optional.of(1L), primary ? Optional.of(lsn) : Optional.empty(),
                     primary ? Optional.empty() : Optional.of(lsn), primary ? Optional.empty() : Optional.of(lsn),
-                    Optional.empty(), primaryReachable, 0, List.of(), primary, "", acceptedEpoch);
+                    Optional.empty(), primaryReachable, 0, List.of(), primary, "", acceptedEpoch, 0);
         }
     }
 
@@ -775,7 +855,7 @@ class SupervisorTest {
         return new NodeReport(r.nodeId(), r.nodeName(), r.seq(), r.incarnation(), r.acceptedEpoch(), r.epochPrimaryId(),
                 r.witness(), r.priority(), r.conninfo(), r.pg(), r.localRecovery(), r.timeline(), r.currentLsn(),
                 r.receivedLsn(), r.replayedLsn(), r.streamingFrom(), r.primaryReachable(), r.primaryUnreachableMillis(),
-                r.syncStandbys(), r.leaseHeld(), r.detail(), highestSeen);
+                r.syncStandbys(), r.leaseHeld(), r.detail(), highestSeen, r.recordTerm());
     }
 
     /** {@code r} streaming from {@code from}, not having reached the primary for {@code unreachableMillis}. */
@@ -783,7 +863,7 @@ class SupervisorTest {
         return new NodeReport(r.nodeId(), r.nodeName(), r.seq(), r.incarnation(), r.acceptedEpoch(), r.epochPrimaryId(),
                 r.witness(), r.priority(), r.conninfo(), r.pg(), r.localRecovery(), r.timeline(), r.currentLsn(),
                 r.receivedLsn(), r.replayedLsn(), from, r.primaryReachable(), unreachableMillis, r.syncStandbys(),
-                r.leaseHeld(), r.detail(), r.highestSeenEpoch());
+                r.leaseHeld(), r.detail(), r.highestSeenEpoch(), r.recordTerm());
     }
 
     /** History without the "member ... seen" lines. */

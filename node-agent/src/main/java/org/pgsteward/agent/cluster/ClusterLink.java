@@ -68,6 +68,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private final ActorContext<Command> ctx;
     private final ClusterLinkSettings settings;
     private final EpochStore epochs;
+    private final RecordStore records;
     private final ActorRef<NodeAgent.Command> nodeAgent;
     private final ActorRef<Supervisor.Command> supervisor;
     private final FenceAction fence;
@@ -110,20 +111,23 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private long becamePrimaryNanos = Long.MIN_VALUE / 2;
     private String detail = "starting";
 
-    public static Behavior<Command> create(ClusterLinkSettings settings, EpochStore epochs, ActorRef<NodeAgent.Command> nodeAgent,
+    public static Behavior<Command> create(ClusterLinkSettings settings, EpochStore epochs, RecordStore records,
+                                           ActorRef<NodeAgent.Command> nodeAgent,
                                            ActorRef<Supervisor.Command> supervisor, FenceAction fence, Executor blocking) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-                new ClusterLink(ctx, timers, settings, epochs, nodeAgent, supervisor, fence, blocking)));
+                new ClusterLink(ctx, timers, settings, epochs, records, nodeAgent, supervisor, fence, blocking)));
     }
 
     private ClusterLink(ActorContext<Command> ctx, TimerScheduler<Command> timers, ClusterLinkSettings settings,
-                        EpochStore epochs, ActorRef<NodeAgent.Command> nodeAgent, ActorRef<Supervisor.Command> supervisor,
+                        EpochStore epochs, RecordStore records, ActorRef<NodeAgent.Command> nodeAgent,
+                        ActorRef<Supervisor.Command> supervisor,
                         FenceAction fence, Executor blocking) {
         super(ctx);
         this.ctx = ctx;
         this.timers = timers;
         this.settings = settings;
         this.epochs = epochs;
+        this.records = records;
         this.nodeAgent = nodeAgent;
         this.supervisor = supervisor;
         this.fence = fence;
@@ -261,7 +265,8 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 reachable ? s.get().receivedLsn().map(Object::toString) : Optional.empty(),
                 reachable ? s.get().replayedLsn().map(Object::toString) : Optional.empty(),
                 streamingFrom, primaryReachable, primaryUnreachableMillis(primaryReachable), sync,
-                primaryOfEpoch() && lease.held(System.nanoTime(), members()), detail, epochs.highestSeen());
+                primaryOfEpoch() && lease.held(System.nanoTime(), members()), detail, epochs.highestSeen(),
+                records.promisedTerm());
     }
 
     private long primaryUnreachableMillis(Optional<Boolean> reachable) {
@@ -363,6 +368,14 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     // ------------------------------------------------------------------ supervisor commands
 
     private Behavior<Command> onSupervisor(AgentCommand c) {
+        if (c instanceof AgentCommand.RecordPrepare p) {
+            p.replyTo().tell(recordReply(p.term(), 0, () -> records.prepare(p.term()), true));
+            return this;
+        }
+        if (c instanceof AgentCommand.RecordStore st) {
+            st.replyTo().tell(recordReply(st.stored().term(), st.stored().seq(), () -> records.store(st.stored()), false));
+            return this;
+        }
         long accepted = epochs.current();
         if (c.epoch() < accepted) {
             ctx.getLog().warn("refused {} of epoch {}: this agent accepted epoch {}", c.getClass().getSimpleName(), c.epoch(),
@@ -421,6 +434,26 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                     a.replyTo());
         }
         return this;
+    }
+
+    /** Runs a record prepare or store; a store that cannot persist is refused, never acknowledged. */
+    private org.pgsteward.protocol.cluster.RecordReply recordReply(long term, long seq,
+                                                                   java.util.function.BooleanSupplier action,
+                                                                   boolean withRecord) {
+        boolean ok;
+        String why = "";
+        try {
+            ok = action.getAsBoolean();
+            if (!ok) {
+                why = "term " + term + " is older than the promised term " + records.promisedTerm();
+            }
+        } catch (java.io.UncheckedIOException e) {
+            ok = false;
+            why = e.getMessage();
+            ctx.getLog().error("cluster record: {}", why);
+        }
+        return new org.pgsteward.protocol.cluster.RecordReply(settings.nodeId(), term, seq, ok, records.promisedTerm(),
+                withRecord ? records.stored() : Optional.empty(), why);
     }
 
     private void replyIfAsked(AgentCommand c, boolean ok, String message) {

@@ -241,31 +241,9 @@ public final class EpochStore {
     private void write(long epoch, Optional<Integer> primaryNodeId, Optional<Vote> vote) {
         String text = EPOCH + "=" + epoch + "\n" + primaryNodeId.map(p -> PRIMARY + "=" + p + "\n").orElse("")
                 + vote.map(v -> VOTED + "=" + v.epoch() + ":" + v.candidate() + "\n").orElse("");
-        byte[] content = text.getBytes(StandardCharsets.UTF_8);
-        Path tmp = stateDir.resolve(TEMP_NAME);
         try {
-            Files.createDirectories(stateDir);
-            Files.deleteIfExists(tmp);
-            // 0600 from its creation: the agent's state is nobody else's to read or change
-            try (FileChannel ch = FileChannel.open(tmp, java.util.Set.of(StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.WRITE), java.nio.file.attribute.PosixFilePermissions.asFileAttribute(
-                    java.nio.file.attribute.PosixFilePermissions.fromString("rw-------")))) {
-                ByteBuffer buf = ByteBuffer.wrap(content);
-                while (buf.hasRemaining()) {
-                    ch.write(buf);
-                }
-                ch.force(true);
-            }
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-            try (FileChannel dir = FileChannel.open(stateDir, StandardOpenOption.READ)) {
-                dir.force(true);
-            }
+            StateFiles.writeDurably(file, text.getBytes(StandardCharsets.UTF_8));
         } catch (IOException e) {
-            try {
-                Files.deleteIfExists(tmp);
-            } catch (IOException ignored) {
-                // the write error is the one to report
-            }
             throw new UncheckedIOException("cannot write the epoch file " + file + ": " + e, e);
         }
     }

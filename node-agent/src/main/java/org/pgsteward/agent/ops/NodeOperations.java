@@ -172,6 +172,11 @@ public final class NodeOperations implements OperationRunner {
     private OperationOutcome pause(boolean paused) {
         var client = supervisor.orElseThrow(() -> new OperationFailure(ExitCode.ERR_OPERATION_FAILED, "no supervisor"));
         var view = client.setPaused(paused, "node " + node.config().node().name(), Duration.ofSeconds(10));
+        if (view.paused() != paused) {
+            // the supervisor confirms only once a majority of agents holds the change in the cluster record
+            throw new OperationFailure(ExitCode.ERR_OPERATION_FAILED, "automatic failover not "
+                    + (paused ? "paused" : "resumed") + ": the supervisor is " + view.lastDecision());
+        }
         return OperationOutcome.success("automatic failover " + (view.paused() ? "paused" : "resumed") + " (epoch "
                 + view.epoch() + ")");
     }

@@ -43,4 +43,14 @@ public sealed interface AgentCommand extends CborSerializable {
     /** Switchover, on the candidate: answer once it has received up to {@code lsn}. */
     record AwaitLsn(long epoch, String opId, String lsn, long timeoutMillis, ActorRef<AgentResult> replyTo)
             implements AgentCommand {}
+
+    /**
+     * A new supervisor incarnation of {@code term} asks for the record: the agent promises to refuse writes of older
+     * terms (persisted) and answers with the newest record it holds. Answered whatever the agent's accepted epoch
+     * ({@code epoch} is the incarnation's, which may not know it yet).
+     */
+    record RecordPrepare(long epoch, long term, ActorRef<RecordReply> replyTo) implements AgentCommand {}
+
+    /** Persist this version of the record (atomic write, fsync) unless a newer term was promised; then acknowledge. */
+    record RecordStore(long epoch, StoredRecord stored, ActorRef<RecordReply> replyTo) implements AgentCommand {}
 }

@@ -30,6 +30,7 @@ import org.pgsteward.protocol.CborSerializable;
  * @param leaseHeld         the agent holds an unexpired primary lease
  * @param detail            a short human explanation (e.g. the last probe error)
  * @param highestSeenEpoch  the highest epoch this agent accepted or voted in: a supervisor reserves above it
+ * @param recordTerm        the highest cluster-record term this agent promised: a new incarnation takes a higher one
  */
 public record NodeReport(
         int nodeId,
@@ -53,7 +54,8 @@ public record NodeReport(
         List<String> syncStandbys,
         boolean leaseHeld,
         String detail,
-        long highestSeenEpoch) implements CborSerializable {
+        long highestSeenEpoch,
+        long recordTerm) implements CborSerializable {
 
     public NodeReport {
         syncStandbys = List.copyOf(syncStandbys);

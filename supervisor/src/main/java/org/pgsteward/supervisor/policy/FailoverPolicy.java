@@ -104,6 +104,13 @@ public final class FailoverPolicy {
                     .collect(Collectors.joining(" | ")), keep);
         }
         CandidateAssessment winner = best.get();
+        if (config.synchronous()) {
+            Optional<String> notCovered = synchronousSetNotCovered(config, snapshot, winner, nowNanos);
+            if (notCovered.isPresent()) {
+                return new Decision.NoCandidate(ranking, evidence + "; no candidate holds every acknowledged commit for "
+                        + "sure: " + notCovered.get(), keep);
+            }
+        }
         long newEpoch = snapshot.epoch() + 1;
         return new Decision.Promote(winner.nodeId(), ranking, newEpoch, evidence + "; lease expired; promoting "
                 + label(winner) + winner.receivedLsn().map(l -> " at " + l).orElse("") + " in epoch " + newEpoch,
@@ -352,13 +359,11 @@ public final class FailoverPolicy {
             }
         }
         if (config.synchronous()) {
-            // the primary's last report, else what the supervisor remembered (a new incarnation may never have heard it)
-            List<String> sync = primaryReport.map(NodeReport::syncStandbys).filter(l -> !l.isEmpty())
-                    .orElse(snapshot.knownSyncStandbys());
-            if (primaryReport.isEmpty() && sync.isEmpty()) {
+            List<String> sync = synchronousSet(snapshot, primaryReport);
+            if (sync.isEmpty()) {
                 why.add("not a synchronous standby (the primary's synchronous standbys are unknown)");
             } else if (!sync.contains(m.name())) {
-                why.add("not a synchronous standby");
+                why.add("not in the synchronous set " + sync);
             }
         }
         if (!why.isEmpty()) {
@@ -366,6 +371,47 @@ public final class FailoverPolicy {
         }
         return new CandidateAssessment(m.id(), m.name(), true, pos, m.priority(),
                 "lag " + lag + " bytes" + (config.synchronous() ? ", synchronous" : ""));
+    }
+
+    /**
+     * The standbys that may hold the newest acknowledged commit: the recorded synchronous set (every name the
+     * primary's synchronous_standby_names may admit, held by a majority of agents), else, from a supervisor that
+     * never recorded one, the standbys the primary last reported as synchronous.
+     */
+    static List<String> synchronousSet(ClusterSnapshot snapshot, Optional<NodeReport> primaryReport) {
+        if (!snapshot.knownSyncStandbys().isEmpty()) {
+            return snapshot.knownSyncStandbys();
+        }
+        return primaryReport.map(NodeReport::syncStandbys).orElse(List.of());
+    }
+
+    /**
+     * Synchronous mode: why {@code winner} may lack an acknowledged commit, if it may. Any member of the synchronous
+     * set may hold the newest one (FIRST 1 moves between them as they come and go), so the winner must be at least
+     * as advanced as every member, and a member whose position is unknown (unreachable) must be waited for.
+     */
+    static Optional<String> synchronousSetNotCovered(PolicyConfig config, ClusterSnapshot snapshot,
+                                                     CandidateAssessment winner, long nowNanos) {
+        List<String> sync = synchronousSet(snapshot, snapshot.primary().flatMap(NodeView::latestReport)
+                .map(ObservedReport::report));
+        Lsn at = winner.receivedLsn().orElse(Lsn.ZERO);
+        List<String> why = new ArrayList<>();
+        for (NodeView node : snapshot.nodes()) {
+            if (!sync.contains(node.name()) || node.id() == winner.nodeId()
+                    || snapshot.primaryId().equals(Optional.of(node.id()))) {
+                continue;
+            }
+            Optional<String> unreachable = unreachableBecause(config, node, nowNanos);
+            Optional<Lsn> pos = node.latestReport().flatMap(r -> position(r.report()));
+            if (unreachable.isPresent() || pos.isEmpty()) {
+                why.add(label(node) + " of the synchronous set is " + unreachable.map(u -> "unreachable (" + u + ")")
+                        .orElse("without a known position") + " and may hold newer acknowledged commits: waiting for it");
+            } else if (pos.get().compareTo(at) > 0) {
+                why.add(label(node) + " of the synchronous set is ahead (" + pos.get() + " > " + at
+                        + ") but cannot be promoted");
+            }
+        }
+        return why.isEmpty() ? Optional.empty() : Optional.of(String.join("; ", why));
     }
 
     // ---- helpers ----

@@ -77,7 +77,7 @@ final class ClusterFixture {
             Optional<ObservedReport> report = reported
                     ? Optional.of(new ObservedReport(new NodeReport(id, name, 1, "inc-" + id, 7, 1, witness, priority,
                     conninfo, pg, localRecovery, Optional.of(1L), currentLsn, receivedLsn, replayedLsn,
-                    streamingFrom, primaryReachable, 0, syncStandbys, pg == PgState.PRIMARY, "", 7), receivedAtNanos))
+                    streamingFrom, primaryReachable, 0, syncStandbys, pg == PgState.PRIMARY, "", 7, 0), receivedAtNanos))
                     : Optional.empty();
             return new NodeView(member, report, memberReachable);
         }
@@ -201,6 +201,14 @@ final class ClusterFixture {
         return this;
     }
 
+    private List<String> recordedSyncSet = List.of();
+
+    /** The synchronous set as the cluster record holds it. */
+    ClusterFixture recordedSyncSet(String... names) {
+        recordedSyncSet = List.of(names);
+        return this;
+    }
+
     ClusterSnapshot snapshot() {
         List<NodeView> views = new ArrayList<>();
         nodes.values().forEach(n -> views.add(n.view()));
@@ -208,6 +216,6 @@ final class ClusterFixture {
             Collections.reverse(views);
         }
         return new ClusterSnapshot(epoch, primaryId, paused, views, leaseExpiresAtNanos, incarnationStartedAtNanos,
-                failedSince, stateKnown);
+                failedSince, stateKnown, recordedSyncSet);
     }
 }

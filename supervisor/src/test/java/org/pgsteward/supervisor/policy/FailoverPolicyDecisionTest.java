@@ -236,7 +236,21 @@ class FailoverPolicyDecisionTest {
                         .config(MAX_LAG_1000).candidate(2),
                 row("synchronous mode: only the sync standby, even if an async one is ahead",
                         cluster().primaryGone().with(1, n -> n.syncStandbys = List.of("pg3")), Promote.class,
-                        "pg2 (node 2): not eligible: not a synchronous standby").config(SYNC).candidate(3),
+                        "pg2 (node 2): not eligible: not in the synchronous set [pg3]").config(SYNC).candidate(3),
+                // safety-2026-12 F6: with FIRST 1 (pg2, pg3) the acknowledged commits may be on either; the primary's
+                // last report (sync = pg2) is no guide once the role moved: the most advanced member of the set wins
+                row("synchronous mode: the most advanced member of the recorded set, whatever the primary last reported",
+                        cluster().primaryGone().recordedSyncSet("pg2", "pg3")
+                                .with(1, n -> n.syncStandbys = List.of("pg2")).with(3, n -> n.received("0/5100000")),
+                        Promote.class, "promoting pg3")
+                        .config(SYNC).candidate(3),
+                row("synchronous mode: a member of the set that may hold newer commits is unreachable: wait",
+                        cluster().primaryGone().recordedSyncSet("pg2", "pg3").with(3, ClusterFixture.Node::agentDead),
+                        NoCandidate.class, "pg3 (node 3) of the synchronous set is unreachable").config(SYNC),
+                row("synchronous mode: a new incarnation that never heard the primary uses the recorded set",
+                        cluster().primaryGone().recordedSyncSet("pg2", "pg3").with(1, n -> n.reported = false)
+                                .with(3, n -> n.received("0/5100000")),
+                        Promote.class, "promoting pg3").config(SYNC).candidate(3),
                 row("synchronous mode without a sync standby", cluster().primaryGone(), NoCandidate.class,
                         "not a synchronous standby").config(SYNC),
                 row("synchronous mode, the primary never reported", cluster().primaryGone()
