@@ -63,10 +63,12 @@ public final class AgentRuntime {
         LocalNode node = LocalNode.create(config, runner);
         EpochStore epochs;
         org.pgsteward.agent.cluster.RecordStore records;
+        org.pgsteward.agent.cluster.HistoryLog history;
         try {
             Files.createDirectories(config.agent().stateDir());
             epochs = new EpochStore(config.agent().stateDir());
             records = new org.pgsteward.agent.cluster.RecordStore(config.agent().stateDir());
+            history = new org.pgsteward.agent.cluster.HistoryLog(config.agent().stateDir());
         } catch (java.io.IOException | RuntimeException e) {
             throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, config.source() + ": pgsteward.agent.state-dir: "
                     + e.getMessage(), e);
@@ -107,7 +109,7 @@ public final class AgentRuntime {
         ActorRef<NodeAgent.Command> agent = system.systemActorOf(NodeAgent.create(operations, monitor::cycle, blocking,
                 config.agent().monitorInterval()), "node-agent", org.apache.pekko.actor.typed.Props.empty());
         ActorRef<ClusterLink.Command> link = system.systemActorOf(ClusterLink.create(linkSettings(config, node, primaryProbe, leaseStatus),
-                epochs, records, agent, supervisor, () -> fence(node), blocking), "cluster-link", org.apache.pekko.actor.typed.Props.empty());
+                epochs, records, history, agent, supervisor, () -> fence(node), blocking), "cluster-link", org.apache.pekko.actor.typed.Props.empty());
 
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
         shutdown.addTask(CoordinatedShutdown.PhaseClusterExiting(), "pgsteward-fence-when-downed", () -> {
@@ -124,7 +126,7 @@ public final class AgentRuntime {
         });
 
         try {
-            var facade = new AgentServices(system, agent, blocking, node, queries, metrics, supervisorClient);
+            var facade = new AgentServices(system, agent, blocking, node, queries, metrics, supervisorClient, history);
             var http = config.agent().http();
             new HttpApi(facade, leaseStatus::mayWrite).bind(system, http.host(), http.port()).toCompletableFuture()
                     .get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);

@@ -36,8 +36,10 @@ final class AgentServices implements AgentFacade {
     private final AgentMetrics metrics;
 
     AgentServices(ActorSystem<?> system, ActorRef<NodeAgent.Command> agent, Executor blocking, LocalNode node,
-                  ClusterQueries queries, AgentMetrics metrics, org.pgsteward.agent.cluster.SupervisorClient supervisor) {
+                  ClusterQueries queries, AgentMetrics metrics, org.pgsteward.agent.cluster.SupervisorClient supervisor,
+                  org.pgsteward.agent.cluster.HistoryLog history) {
         this.system = system;
+        this.history = history;
         this.agent = agent;
         this.blocking = blocking;
         this.node = node;
@@ -47,6 +49,7 @@ final class AgentServices implements AgentFacade {
     }
 
     private final org.pgsteward.agent.cluster.SupervisorClient supervisor;
+    private final org.pgsteward.agent.cluster.HistoryLog history;
 
     @Override
     public CompletionStage<NodeAgent.SubmitResult> submit(CommandRequest request) {
@@ -120,7 +123,7 @@ final class AgentServices implements AgentFacade {
 
     @Override
     public CompletionStage<List<EventRow>> events(int limit) {
-        return CompletableFuture.supplyAsync(() -> queries.events(limit, supervisorView()), blocking);
+        return CompletableFuture.supplyAsync(() -> queries.events(limit, supervisorView(), history.lines()), blocking);
     }
 
     private Optional<org.pgsteward.supervisor.Supervisor.View> supervisorView() {

@@ -414,6 +414,75 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 s.syncStandbys(), operation.map(Operation::describe));
     }
 
+    private static final int PROMOTE_RETRIES = 3;
+    private static final Duration PROMOTE_RETRY_AFTER = Duration.ofSeconds(5);
+    private final Map<Long, Integer> promoteRetries = new HashMap<>();
+    private long lastPromoteRetryNanos = Long.MIN_VALUE / 2;
+
+    /**
+     * Safety-2026-12 F9: the primary of the epoch was chosen by a majority but runs as a standby (its promote failed
+     * or timed out, its agent was busy, or the Promote was lost when the supervisor moved). It is told to promote
+     * again, every 5 s, up to three times; a promotion that succeeds re-points the other standbys at it.
+     */
+    private Optional<Effect<SupervisorEvent, SupervisorState>> retryPromotionNotTakenUp(SupervisorState state) {
+        if (settings.policy().mode() != PolicyConfig.Mode.AUTOMATIC || state.primaryId().isEmpty()
+                || withoutMajority().isPresent()) {
+            return Optional.empty();
+        }
+        int primary = state.primaryId().get();
+        ObservedReport o = reports.get(primary);
+        ActorRef<AgentCommand> agent = agents.get(primary);
+        long now = System.nanoTime();
+        if (o == null || agent == null || now - o.receivedAtNanos() > settings.policy().reportStaleAfter().toNanos()
+                || o.report().pg() != PgState.STANDBY || o.report().acceptedEpoch() != state.epoch()
+                || now - lastPromoteRetryNanos < PROMOTE_RETRY_AFTER.toNanos()) {
+            return Optional.empty();
+        }
+        int attempt = promoteRetries.merge(state.epoch(), 1, Integer::sum);
+        if (attempt > PROMOTE_RETRIES) {
+            return Optional.empty();
+        }
+        lastPromoteRetryNanos = now;
+        String why = "node " + primary + " is primary in epoch " + state.epoch() + " but runs as a standby: telling it "
+                + "to promote again (attempt " + attempt + " of " + PROMOTE_RETRIES + ")";
+        ctx.getLog().warn(why);
+        var op = new Operation(state.epoch(), primary, Optional.empty(), why, Optional.empty(), Optional.empty());
+        op.phase = Phase.PROMOTING;
+        operation = Optional.of(op);
+        agent.tell(new AgentCommand.Promote(state.epoch(), op.id, stepAdapter));
+        return Optional.of(Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "promote", false, why)));
+    }
+
+    /** The last history line every known agent was sent (empty: none yet in this incarnation). */
+    private Optional<String> historyShared = Optional.empty();
+    private final Set<String> historySharedWith = new HashSet<>();
+
+    /**
+     * Sends every agent the history lines it has not been sent by this incarnation: each agent keeps a copy, so the
+     * history survives the loss of this host (issue 7.3); a new agent incarnation gets all of it.
+     */
+    private void shareHistory(SupervisorState s) {
+        List<String> h = s.history();
+        if (h.isEmpty()) {
+            return;
+        }
+        int from = historyShared.map(h::lastIndexOf).orElse(-1) + 1;
+        List<String> fresh = h.subList(from, h.size());
+        for (var e : agents.entrySet()) {
+            ObservedReport o = reports.get(e.getKey());
+            if (o == null) {
+                continue;
+            }
+            boolean known = historySharedWith.contains(o.report().incarnation());
+            List<String> send = known ? fresh : h;
+            if (!send.isEmpty()) {
+                e.getValue().tell(new AgentCommand.History(s.epoch(), List.copyOf(send)));
+            }
+            historySharedWith.add(o.report().incarnation());
+        }
+        historyShared = Optional.of(h.get(h.size() - 1));
+    }
+
     /** Sends the record to every agent when it changed (or again while a majority has not stored it). */
     private void writeRecord(SupervisorState s) {
         record.toSend(desiredRecord(s), System.nanoTime(), majority()).ifPresent(st ->
@@ -489,8 +558,13 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             return Effect().none();
         }
         writeRecord(state);
+        shareHistory(state);
         if (operation.isPresent()) {
             return checkOperationTimeout(state, operation.get());
+        }
+        Optional<Effect<SupervisorEvent, SupervisorState>> retried = retryPromotionNotTakenUp(state);
+        if (retried.isPresent()) {
+            return retried.get();
         }
         Optional<String> noMajority = withoutMajority();
         if (noMajority.isPresent()) {

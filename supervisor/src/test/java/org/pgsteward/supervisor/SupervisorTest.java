@@ -611,6 +611,9 @@ class SupervisorTest {
         TestProbe<View> paused = testKit.createTestProbe();
         first.tell(new Supervisor.SetPaused(true, "operator", paused.ref()));
         assertTrue(paused.receiveMessage().paused());
+        // every agent keeps a copy of the history: `cluster event` on a survivor still has it after the move
+        awaitView(first, x -> assertTrue(n2.history().stream().anyMatch(l -> l.contains("paused by operator")),
+                n2.history().toString()));
         testKit.stop(first);
         supervisors.remove(first);
 
@@ -628,6 +631,33 @@ class SupervisorTest {
         View later = view(second);
         assertTrue(later.lastDecision().startsWith("paused: "), later.lastDecision());
         assertTrue(later.lastDecision().contains("pg3") || later.lastDecision().contains("node3"), later.lastDecision());
+    }
+
+    @Test
+    void givenTheChosenPrimaryRunsAsAStandby_whenNoOperationRuns_thenItIsToldToPromoteAgain_andTheOthersFollowIt() {
+        // safety-2026-12 F9: in c71a984 a primary of epoch whose promote failed (or was lost in a supervisor move)
+        // stayed a standby for good ("no failure by the evidence rule") and nobody was re-pointed
+        var sup = spawnSupervisor(FAST);
+        var n1 = node(1);
+        var n2 = node(2);
+        var n3 = node(3);
+        every(Duration.ofMillis(50), () -> {
+            sup.tell(n1.standby(2, 3, "0/3000000", Optional.of(true)));
+            sup.tell(n2.standby(2, 3, "0/3000000", Optional.of(true)));
+            sup.tell(n3.standby(2, 3, "0/3000100", Optional.of(true))); // node 3 is primary of epoch 2, yet a standby
+        });
+
+        AgentCommand.Promote promote = awaitCommand(n3.agent, AgentCommand.Promote.class, p -> p.epoch() == 2);
+        promote.replyTo().tell(new AgentResult(promote.opId(), 3, true, "promoted", Optional.of("0/3000200"),
+                Optional.of(3L), 90));
+
+        for (FakeNode n : List.of(n1, n2)) {
+            AgentCommand.Follow follow = awaitCommand(n.agent, AgentCommand.Follow.class, f -> f.primaryNodeId() == 3);
+            assertEquals(2, follow.epoch());
+        }
+        View v = view(sup);
+        assertTrue(v.history().stream().anyMatch(l -> l.contains("runs as a standby: telling it to promote again")),
+                v.history().toString());
     }
 
     @Test
@@ -783,15 +813,17 @@ class SupervisorTest {
 
     private FakeNode node(int id, int priority) {
         TestProbe<AgentCommand> probe = testKit.createTestProbe();
+        List<String> history = java.util.Collections.synchronizedList(new ArrayList<>());
         return new FakeNode(id, priority, "inc-" + id + "-" + CLUSTERS.get(), probe, testKit.createTestProbe(),
-                new AtomicLong(), testKit.spawn(fakeAgent(id, probe)));
+                new AtomicLong(), testKit.spawn(fakeAgent(id, probe, history)), history);
     }
 
     /**
      * An agent's command inbox: it holds its copy of the cluster record in memory and answers the record's prepare
      * and store itself, as a real agent's RecordStore does; every other command goes to the test's probe.
      */
-    private static org.apache.pekko.actor.typed.Behavior<AgentCommand> fakeAgent(int id, TestProbe<AgentCommand> probe) {
+    private static org.apache.pekko.actor.typed.Behavior<AgentCommand> fakeAgent(int id, TestProbe<AgentCommand> probe,
+                                                                                 List<String> history) {
         long[] promised = {0};
         List<org.pgsteward.protocol.cluster.StoredRecord> held = new ArrayList<>();
         return org.apache.pekko.actor.typed.javadsl.Behaviors.receive(AgentCommand.class)
@@ -813,6 +845,10 @@ class SupervisorTest {
                             st.stored().seq(), ok, promised[0], Optional.empty(), ok ? "" : "older term"));
                     return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
                 })
+                .onMessage(AgentCommand.History.class, h -> {
+                    h.lines().stream().filter(l -> !history.contains(l)).forEach(history::add);
+                    return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+                })
                 .onAnyMessage(m -> {
                     probe.ref().tell(m);
                     return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
@@ -822,7 +858,8 @@ class SupervisorTest {
 
     /** One agent as the supervisor sees it: its two refs and what it reports. */
     private record FakeNode(int id, int priority, String incarnation, TestProbe<AgentCommand> agent,
-                            TestProbe<LeaseMessage> lease, AtomicLong seq, ActorRef<AgentCommand> inbox) {
+                            TestProbe<LeaseMessage> lease, AtomicLong seq, ActorRef<AgentCommand> inbox,
+                            List<String> history) {
 
         String conninfo() {
             return "host=10.0.0." + id + " port=5432 user=repmgr";

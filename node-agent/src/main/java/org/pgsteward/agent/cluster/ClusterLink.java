@@ -69,6 +69,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private final ClusterLinkSettings settings;
     private final EpochStore epochs;
     private final RecordStore records;
+    private final HistoryLog history;
     private final ActorRef<NodeAgent.Command> nodeAgent;
     private final ActorRef<Supervisor.Command> supervisor;
     private final FenceAction fence;
@@ -112,14 +113,14 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private String detail = "starting";
 
     public static Behavior<Command> create(ClusterLinkSettings settings, EpochStore epochs, RecordStore records,
-                                           ActorRef<NodeAgent.Command> nodeAgent,
+                                           HistoryLog history, ActorRef<NodeAgent.Command> nodeAgent,
                                            ActorRef<Supervisor.Command> supervisor, FenceAction fence, Executor blocking) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-                new ClusterLink(ctx, timers, settings, epochs, records, nodeAgent, supervisor, fence, blocking)));
+                new ClusterLink(ctx, timers, settings, epochs, records, history, nodeAgent, supervisor, fence, blocking)));
     }
 
     private ClusterLink(ActorContext<Command> ctx, TimerScheduler<Command> timers, ClusterLinkSettings settings,
-                        EpochStore epochs, RecordStore records, ActorRef<NodeAgent.Command> nodeAgent,
+                        EpochStore epochs, RecordStore records, HistoryLog history, ActorRef<NodeAgent.Command> nodeAgent,
                         ActorRef<Supervisor.Command> supervisor,
                         FenceAction fence, Executor blocking) {
         super(ctx);
@@ -128,6 +129,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         this.settings = settings;
         this.epochs = epochs;
         this.records = records;
+        this.history = history;
         this.nodeAgent = nodeAgent;
         this.supervisor = supervisor;
         this.fence = fence;
@@ -370,6 +372,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private Behavior<Command> onSupervisor(AgentCommand c) {
         if (c instanceof AgentCommand.RecordPrepare p) {
             p.replyTo().tell(recordReply(p.term(), 0, () -> records.prepare(p.term()), true));
+            return this;
+        }
+        if (c instanceof AgentCommand.History h) {
+            history.add(h.lines());
             return this;
         }
         if (c instanceof AgentCommand.RecordStore st) {

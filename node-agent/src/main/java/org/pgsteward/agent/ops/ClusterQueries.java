@@ -236,12 +236,16 @@ public final class ClusterQueries {
                 cfg.conninfo().toConnStringRedacted());
     }
 
-    /** Events from the running primary's table (newest first), else from the local copy. */
-    /** SQL events and the supervisor's history, newest first. */
-    public List<EventRow> events(int limit, Optional<Supervisor.View> supervisor) {
+    /**
+     * SQL events and the supervisor's history, newest first: the running supervisor's, merged with this agent's copy
+     * of every history line a supervisor sent it (one on a host that is gone included), each line once.
+     */
+    public List<EventRow> events(int limit, Optional<Supervisor.View> supervisor, List<String> localHistory) {
         List<EventRow> all = new ArrayList<>(events(limit));
-        supervisor.ifPresent(v -> {
-            for (String line : v.history()) {
+        java.util.LinkedHashSet<String> lines = new java.util.LinkedHashSet<>(localHistory);
+        supervisor.ifPresent(v -> lines.addAll(v.history()));
+        {
+            for (String line : lines) {
                 int sp = line.indexOf(' ');
                 try {
                     Instant at = Instant.parse(line.substring(0, sp));
@@ -251,7 +255,7 @@ public final class ClusterQueries {
                     all.add(new EventRow(0, 0, "supervisor", true, Instant.EPOCH, line));
                 }
             }
-        });
+        }
         all.sort(java.util.Comparator.comparing(EventRow::timestamp).reversed());
         return all.size() > limit ? List.copyOf(all.subList(0, limit)) : all;
     }

@@ -53,4 +53,7 @@ public sealed interface AgentCommand extends CborSerializable {
 
     /** Persist this version of the record (atomic write, fsync) unless a newer term was promised; then acknowledge. */
     record RecordStore(long epoch, StoredRecord stored, ActorRef<RecordReply> replyTo) implements AgentCommand {}
+
+    /** History lines (timestamp, then text) every agent keeps a copy of, so `cluster event` survives any host. */
+    record History(long epoch, List<String> lines) implements AgentCommand {}
 }
