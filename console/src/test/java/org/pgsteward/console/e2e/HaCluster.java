@@ -45,10 +45,10 @@ final class HaCluster {
         pg1.execute("CREATE TABLE ha (id bigint primary key, at timestamptz default now())");
         PgTestInstance pg2 = pg.empty("node2");
         PgTestInstance pg3 = pg.empty("node3");
-        // the tests share one journal file (several processes on one host, H2 AUTO_SERVER) so history survives a
-        // moving supervisor; the benchmarks use each agent's own embedded journal, the product default
-        String journal = extraHocon.contains("journal-url") || Boolean.getBoolean("pgsteward.test.ownJournals") || lab != null
-                ? "" : "supervisor { journal-url = \"jdbc:h2:file:" + agents.workDir().resolve("shared-journal")
+        // the product default: each agent its own embedded journal (the cluster record and the history are held by
+        // the agents, not by one host's journal); -Dpgsteward.test.sharedJournal=true runs the old shared H2 file
+        String journal = extraHocon.contains("journal-url") || !Boolean.getBoolean("pgsteward.test.sharedJournal")
+                || lab != null ? "" : "supervisor { journal-url = \"jdbc:h2:file:" + agents.workDir().resolve("shared-journal")
                 + ";AUTO_SERVER=TRUE\" }\n";
         List<String> hosts = java.util.Collections.nCopies(3, "127.0.0.1");
         if (lab != null) {
