@@ -65,6 +65,40 @@ class AutomaticFailoverTest {
         }
     }
 
+    /**
+     * Issue 7: the product default (a journal per host), the supervisor on the primary's host (its agent started
+     * first: the oldest member), asynchronous mode: that host is lost under a writer; a standby takes over and the
+     * new supervisor still has the history.
+     */
+    @Test
+    void givenSupervisorOnThePrimarysHost_whenThatHostIsLostUnderAWriter_thenAStandbyTakesOverAndHistoryIsKept()
+            throws Exception {
+        HaCluster c = HaCluster.start(pg, agents, false, "", 1);
+        TestNode node1 = c.node(1);
+        AtomicInteger maxWritable = new AtomicInteger();
+        try (Writer writer = new Writer(c.nodes, 1_000_000).start()) {
+            Wait.until("the writer commits on node1", Duration.ofSeconds(30), () -> writer.acknowledgedCount() > 50);
+
+            node1.agent().kill9();
+            HaCluster.killPostgres(node1);
+
+            Wait.until("a new primary and the other standby following it", Duration.ofSeconds(60), () -> {
+                List<TestNode> w = c.writable();
+                maxWritable.accumulateAndGet(w.size(), Math::max);
+                return w.size() == 1 && c.nodes.stream().filter(n -> n != node1 && n != w.get(0))
+                        .allMatch(n -> HaCluster.streamsFrom(n, w.get(0)));
+            });
+            TestNode primary = c.onlyWritable().orElseThrow();
+            long before = writer.acknowledgedCount();
+            Wait.until("the writer commits on the new primary", Duration.ofSeconds(30),
+                    () -> writer.acknowledgedCount() > before + 20);
+            assertEquals(1, maxWritable.get(), "never two writable primaries");
+            String events = ok(primary.console("cluster", "event")).stdout();
+            assertTrue(events.contains("primary in epoch 1") && events.contains("promote"),
+                    "the registration (decided on the lost host) and the failover: " + events);
+        }
+    }
+
     @Test
     void givenPrimaryAgentKilled_whenPostgresStaysUp_thenNoFailover() {
         HaCluster c = HaCluster.start(pg, agents, false, "", 1);
