@@ -96,6 +96,9 @@ class AutomaticFailoverTest {
             String events = ok(primary.console("cluster", "event")).stdout();
             assertTrue(events.contains("primary in epoch 1") && events.contains("promote"),
                     "the registration (decided on the lost host) and the failover: " + events);
+            String show = ok(primary.console("cluster", "show")).stdout();
+            assertTrue(show.lines().anyMatch(l -> l.contains("node1") && l.contains("former primary")),
+                    "the lost primary is a former primary, not a second primary row: " + show);
         }
     }
 

@@ -183,14 +183,20 @@ public final class ClusterQueries {
         Map<String, RegisteredNode> byAddress = nodes.stream().collect(Collectors.toMap(
                 n -> address(n.conninfo().host(), n.conninfo().port()), Function.identity(), (a, b) -> a));
         List<NodeRow> rows = new ArrayList<>();
+        Optional<Integer> epochPrimary = supervisor.flatMap(Supervisor.View::primaryId);
         for (RegisteredNode n : nodes) {
-            rows.add(row(n, snaps.get(n.id()), primaryLsn, byAddress));
+            rows.add(row(n, snaps.get(n.id()), primaryLsn, byAddress, epochPrimary));
         }
         return new ClusterView(node.config().cluster(), primary.map(RegisteredNode::id), epoch, paused, rows, warnings);
     }
 
-    private NodeRow row(RegisteredNode n, PgSnapshot s, Optional<Lsn> primaryLsn, Map<String, RegisteredNode> byAddress) {
-        String role = s.isReachable() ? (s.inRecovery() ? "standby" : "primary") : n.type();
+    private NodeRow row(RegisteredNode n, PgSnapshot s, Optional<Lsn> primaryLsn, Map<String, RegisteredNode> byAddress,
+                        Optional<Integer> epochPrimary) {
+        // a node registered as primary that is not the primary of the epoch is a former primary (fenced, rejoining),
+        // never a second "primary" row
+        boolean former = n.type().equals("primary") && epochPrimary.isPresent() && epochPrimary.get() != n.id();
+        String role = s.isReachable() ? (s.inRecovery() ? "standby" : former ? "primary (not of the epoch)" : "primary")
+                : former ? "former primary" : n.type();
         String status = status(s) + (n.active() ? "" : " (inactive)");
         Optional<String> upstream = s.walReceiver().flatMap(w -> upstreamName(w, byAddress));
         Optional<Lsn> location = s.isReachable() ? s.bestLsn() : Optional.empty();
