@@ -38,6 +38,17 @@ final class HaCluster {
      */
     static HaCluster start(PostgresExtension pg, AgentFixture agents, boolean witness, String extraHocon, int firstAgent,
                            NetworkLab lab) {
+        return start(pg, agents, witness, extraHocon, firstAgent, lab, false);
+    }
+
+    /** As {@link #start(PostgresExtension, AgentFixture, boolean, String, int, NetworkLab)}, each node on its own host. */
+    static HaCluster startEachOnItsHost(PostgresExtension pg, AgentFixture agents, String extraHocon, int firstAgent,
+                                        NetworkLab lab) {
+        return start(pg, agents, false, extraHocon, firstAgent, lab, true);
+    }
+
+    private static HaCluster start(PostgresExtension pg, AgentFixture agents, boolean witness, String extraHocon,
+                                   int firstAgent, NetworkLab lab, boolean everyNodeOnItsHost) {
         var c = new HaCluster();
         PgTestInstance pg1 = pg.primary("node1");
         pg1.execute("ALTER SYSTEM SET wal_keep_size = '80000MB'");
@@ -51,7 +62,10 @@ final class HaCluster {
                 || lab != null ? "" : "supervisor { journal-url = \"jdbc:h2:file:" + agents.workDir().resolve("shared-journal")
                 + ";AUTO_SERVER=TRUE\" }\n";
         List<String> hosts = java.util.Collections.nCopies(3, "127.0.0.1");
-        if (lab != null) {
+        if (everyNodeOnItsHost) {
+            hosts = List.of(lab.addHost("node1"), lab.addHost("node2"), lab.addHost("node3"));
+            moveToHost(pg1, lab, "node1");
+        } else if (lab != null) {
             hosts = List.of(lab.addHost("node1"), lab.bridgeAddress(), lab.bridgeAddress());
             moveToHost(pg1, lab, "node1");
         }
@@ -60,7 +74,11 @@ final class HaCluster {
         c.nodes.add(agents.node("test", 2, pg2, List.of()));
         TestNode third = agents.node("test", 3, pg3, List.of());
         c.nodes.add(third);
-        if (lab != null) {
+        if (everyNodeOnItsHost) {
+            for (int i = 0; i < 3; i++) {
+                c.nodes.get(i).agent().runningUnder(lab.exec("node" + (i + 1)));
+            }
+        } else if (lab != null) {
             c.nodes.get(0).agent().runningUnder(lab.exec("node1"));
         }
         if (witness) {

@@ -109,6 +109,23 @@ final class NetworkLab implements AutoCloseable {
         ip("link", "set", veth(index(name)), "down");
     }
 
+    /** The address of host {@code name}. */
+    String address(String name) {
+        return "198.18." + subnet + "." + index(name);
+    }
+
+    /** One broken link: hosts {@code a} and {@code b} no longer reach each other; both still reach everyone else. */
+    void breakLink(String a, String b) {
+        ip("-n", namespace(index(a)), "route", "add", "blackhole", address(b) + "/32");
+        ip("-n", namespace(index(b)), "route", "add", "blackhole", address(a) + "/32");
+    }
+
+    /** Mends the link {@link #breakLink} broke (nothing when it is not broken). */
+    void mendLink(String a, String b) {
+        quietly("-n", namespace(index(a)), "route", "del", "blackhole", address(b) + "/32");
+        quietly("-n", namespace(index(b)), "route", "del", "blackhole", address(a) + "/32");
+    }
+
     /** Brings host {@code name}'s link back. */
     void heal(String name) {
         ip("link", "set", veth(index(name)), "up");

@@ -1,0 +1,303 @@
+package org.pgsteward.console.e2e;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.Random;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.pgsteward.agent.exec.CommandFailedException;
+import org.pgsteward.agent.exec.ExternalCommand;
+import org.pgsteward.agent.testing.PgTestEnvironment;
+
+/**
+ * The fault-injection checker behind {@code scripts/chaos} (issue 8.8): a 3-node cluster, every node (PostgreSQL and
+ * agent) on a host of its own in a {@link NetworkLab}; a writer on every host that writes to its own node from inside
+ * that host (so both sides of a partition are written to) and records every acknowledged write; rounds of random
+ * faults on random members, each healed before the next; a checker.
+ *
+ * <p>A violation of "at most one node accepted writes at any moment": node A acknowledged a write sent after node
+ * B acknowledged one and before B acknowledged another (B accepted writes on both sides of A's). Lost: acknowledged
+ * writes missing on the final primary (must be 0 in synchronous mode). Converged: after a round's faults healed, one
+ * writable primary with every other node streaming from it, within {@link #CONVERGE}.
+ */
+final class Chaos {
+
+    static final Duration CONVERGE = Duration.ofSeconds(120);
+
+    record Ack(String node, long id, long sentNanos, long ackNanos) {}
+
+    record Result(int violations, long lost, int converged, int rounds, long acknowledged, List<String> log) {
+        String line(boolean synchronous) {
+            return String.format(Locale.ROOT, "chaos violations=%d lost=%d converged=%d/%d acknowledged=%d synchronous=%s",
+                    violations, lost, converged, rounds, acknowledged, synchronous);
+        }
+    }
+
+    enum Fault { PARTITION, BROKEN_LINK, KILL_AGENT, KILL_POSTGRES, STOP_AGENT, STOP_POSTGRES, FLAPPING_LINK,
+        PRIMARY_THEN_ANOTHER_HOST_LOST }
+
+    private final HaCluster cluster;
+    private final NetworkLab lab;
+    private final Random random;
+    private final List<Ack> acks = new CopyOnWriteArrayList<>();
+    private final AtomicBoolean stop = new AtomicBoolean();
+    private final AtomicLong nextId = new AtomicLong(1);
+    private final List<Thread> writers = new ArrayList<>();
+    private final List<String> log = new ArrayList<>();
+
+    Chaos(HaCluster cluster, NetworkLab lab, long seed) {
+        this.cluster = cluster;
+        this.lab = lab;
+        this.random = new Random(seed);
+        log.add("seed " + seed);
+    }
+
+    Result run(int rounds) {
+        try (var c = HaCluster.connect(cluster.onlyWritable().orElseThrow(), 5); var st = c.createStatement()) {
+            st.execute("CREATE TABLE IF NOT EXISTS chaos (id bigint PRIMARY KEY, node text NOT NULL)");
+        } catch (java.sql.SQLException e) {
+            throw new IllegalStateException("cannot create the chaos table: " + e.getMessage(), e);
+        }
+        for (TestNode n : cluster.nodes) {
+            Thread t = new Thread(() -> write(n), "chaos-writer-" + n.name());
+            t.setDaemon(true);
+            writers.add(t);
+            t.start();
+        }
+        int converged = 0;
+        try {
+            for (int round = 1; round <= rounds; round++) {
+                Fault f = Fault.values()[random.nextInt(Fault.values().length)];
+                TestNode target = cluster.nodes.get(random.nextInt(cluster.nodes.size()));
+                long t0 = System.nanoTime();
+                String what = inject(f, target);
+                boolean ok = converge();
+                converged += ok ? 1 : 0;
+                log.add(String.format(Locale.ROOT, "round %d: %s -> %s in %.1f s", round, what, ok ? "converged" : "NOT converged",
+                        (System.nanoTime() - t0) / 1e9));
+            }
+        } finally {
+            stop.set(true);
+            writers.forEach(t -> {
+                try {
+                    t.join(10_000);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            });
+        }
+        int violations = violations(acks, log);
+        long lost = lost();
+        return new Result(violations, lost, converged, rounds, acks.size(), log);
+    }
+
+    // ---------------------------------------------------------------- writers
+
+    /** Writes to {@code n} from inside its host, one INSERT a psql call, until stopped. */
+    private void write(TestNode n) {
+        String psql = PgTestEnvironment.binDir().resolve("psql").toString();
+        while (!stop.get()) {
+            long id = nextId.getAndIncrement();
+            long sent = System.nanoTime();
+            Optional<String> out = lab.run(n.name(), 3, List.of(psql, "-h", n.host(), "-p", Integer.toString(n.port()),
+                    "-U", "postgres", "-d", "postgres", "-Atq", "-v", "ON_ERROR_STOP=1",
+                    "-c", "INSERT INTO chaos (id, node) VALUES (" + id + ", '" + n.name() + "')"));
+            if (out.isPresent()) {
+                acks.add(new Ack(n.name(), id, sent, System.nanoTime()));
+            } else {
+                sleep(20); // not writable here now (standby, down, fenced, cut off): back off a little
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------- faults
+
+    private String inject(Fault f, TestNode target) {
+        String host = target.name();
+        long ms = 3_000 + random.nextInt(5_000);
+        switch (f) {
+            case PARTITION -> {
+                lab.cut(host);
+                sleep(ms);
+                lab.heal(host);
+            }
+            case BROKEN_LINK -> {
+                TestNode other = otherThan(target);
+                lab.breakLink(host, other.name());
+                sleep(ms);
+                lab.mendLink(host, other.name());
+                return f + " " + host + "<->" + other.name() + " " + ms + " ms";
+            }
+            case KILL_AGENT -> {
+                target.agent().kill9();
+                sleep(ms);
+                target.agent().start();
+            }
+            case KILL_POSTGRES -> {
+                if (target.pg().pgCtl().postmasterPid().isPresent()) {
+                    try {
+                        HaCluster.killPostgres(target);
+                    } catch (RuntimeException e) {
+                        log.add("kill postgres on " + host + ": " + e.getMessage());
+                    }
+                }
+                sleep(ms);
+            }
+            case STOP_AGENT -> {
+                signal("STOP", List.of(target.agent().pid()));
+                sleep(ms);
+                signal("CONT", List.of(target.agent().pid()));
+            }
+            case STOP_POSTGRES -> {
+                List<Long> pids = postgresPids(target);
+                signal("STOP", pids);
+                sleep(ms);
+                signal("CONT", pids);
+            }
+            case FLAPPING_LINK -> {
+                long end = System.nanoTime() + Duration.ofMillis(ms).toNanos();
+                while (System.nanoTime() - end < 0) {
+                    lab.cut(host);
+                    sleep(300 + random.nextInt(900));
+                    lab.heal(host);
+                    sleep(300 + random.nextInt(900));
+                }
+            }
+            case PRIMARY_THEN_ANOTHER_HOST_LOST -> {
+                TestNode primary = cluster.onlyWritable().orElse(target);
+                TestNode second = otherThan(primary);
+                lab.cut(primary.name());
+                sleep(1_500 + random.nextInt(2_000)); // a failover is being decided or carried out
+                lab.cut(second.name());
+                sleep(ms);
+                lab.heal(second.name());
+                lab.heal(primary.name());
+                return f + " " + primary.name() + " then " + second.name() + " " + ms + " ms";
+            }
+            default -> throw new IllegalStateException(f.toString());
+        }
+        return f + " " + host + " " + ms + " ms";
+    }
+
+    private TestNode otherThan(TestNode n) {
+        List<TestNode> others = cluster.nodes.stream().filter(x -> x != n).toList();
+        return others.get(random.nextInt(others.size()));
+    }
+
+    private static List<Long> postgresPids(TestNode n) {
+        List<Long> pids = new ArrayList<>();
+        n.pg().pgCtl().postmasterPid().flatMap(ProcessHandle::of).filter(ProcessHandle::isAlive).ifPresent(pm -> {
+            pids.add(pm.pid());
+            pm.descendants().forEach(c -> pids.add(c.pid()));
+        });
+        return pids;
+    }
+
+    private void signal(String sig, List<Long> pids) {
+        if (pids.isEmpty()) {
+            return;
+        }
+        List<String> argv = new ArrayList<>(List.of("kill", "-" + sig));
+        pids.forEach(p -> argv.add(Long.toString(p)));
+        try {
+            PgTestEnvironment.runner().execute(ExternalCommand.of(Duration.ofSeconds(5), argv));
+        } catch (CommandFailedException e) {
+            log.add("kill -" + sig + ": " + e.getMessage());
+        }
+    }
+
+    /** Every agent runs, then one writable primary with the others streaming from it. */
+    private boolean converge() {
+        for (TestNode n : cluster.nodes) {
+            if (!n.agent().isAlive()) {
+                n.agent().start(); // a service manager restarts a downed or killed agent
+            }
+        }
+        try {
+            Wait.until("one primary, every other node streaming from it", CONVERGE, () -> {
+                for (TestNode n : cluster.nodes) {
+                    if (!n.agent().isAlive()) {
+                        n.agent().start();
+                    }
+                }
+                Optional<TestNode> p = cluster.onlyWritable();
+                return p.isPresent() && cluster.nodes.stream().filter(n -> n != p.get())
+                        .allMatch(n -> HaCluster.streamsFrom(n, p.get()));
+            });
+            return true;
+        } catch (AssertionError e) {
+            log.add("not converged: writable " + cluster.writable());
+            return false;
+        }
+    }
+
+    // ---------------------------------------------------------------- the checker
+
+    /**
+     * Pairs of nodes where one acknowledged a write sent after the other's acknowledged write and acknowledged before
+     * the other's next one: both accepted writes in the same period.
+     */
+    static int violations(List<Ack> acks, List<String> log) {
+        int found = 0;
+        List<String> nodes = acks.stream().map(Ack::node).distinct().toList();
+        for (String a : nodes) {
+            List<Ack> as = acks.stream().filter(x -> x.node().equals(a)).sorted(java.util.Comparator.comparingLong(Ack::ackNanos))
+                    .toList();
+            for (String b : nodes) {
+                if (a.equals(b)) {
+                    continue;
+                }
+                List<Ack> bs = acks.stream().filter(x -> x.node().equals(b))
+                        .sorted(java.util.Comparator.comparingLong(Ack::ackNanos)).toList();
+                for (int i = 0; i + 1 < bs.size(); i++) {
+                    Ack before = bs.get(i);
+                    Ack after = bs.get(i + 1);
+                    for (Ack x : as) {
+                        if (x.sentNanos() - before.ackNanos() > 0 && after.sentNanos() - x.ackNanos() > 0) {
+                            found++;
+                            if (found <= 5) {
+                                log.add("VIOLATION: " + a + " acknowledged id " + x.id() + " between " + b + "'s ids "
+                                        + before.id() + " and " + after.id());
+                            }
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+        return found;
+    }
+
+    /** Acknowledged ids missing on the final primary. */
+    private long lost() {
+        Optional<TestNode> p = cluster.onlyWritable();
+        if (p.isEmpty()) {
+            log.add("no single primary at the end: lost rows not counted");
+            return -1;
+        }
+        Set<Long> present = new HashSet<>();
+        try (var c = HaCluster.connect(p.get(), 5); var st = c.createStatement(); var rs = st.executeQuery("SELECT id FROM chaos")) {
+            while (rs.next()) {
+                present.add(rs.getLong(1));
+            }
+        } catch (java.sql.SQLException e) {
+            log.add("cannot read the final primary's rows: " + e.getMessage());
+            return -1;
+        }
+        return acks.stream().filter(a -> !present.contains(a.id())).count();
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms); // the length of a fault, not a wait for a state
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
