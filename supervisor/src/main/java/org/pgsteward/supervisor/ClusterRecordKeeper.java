@@ -157,9 +157,13 @@ final class ClusterRecordKeeper {
         return written;
     }
 
-    /** Runs {@code action} once the last written version is in effect. */
-    void whenEffective(Runnable action) {
+    /** Runs {@code action} once the last written version is in effect (now, when it already is). */
+    void whenEffective(Runnable action, int majority) {
         long seq = written.map(StoredRecord::seq).orElse(0L);
+        if (seq > 0 && effectiveSeq(majority) >= seq) {
+            action.run();
+            return;
+        }
         whenEffective.computeIfAbsent(seq, k -> new ArrayList<>()).add(action);
     }
 

@@ -1036,12 +1036,12 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         }
         if (state.paused() == p.paused()) {
             writeRecord(state);
-            record.whenEffective(() -> p.replyTo().tell(view(state)));
+            record.whenEffective(() -> p.replyTo().tell(view(state)), majority());
             return Effect().none();
         }
         return Effect().persist(new PausedChanged(Instant.now(), p.paused(), p.by())).thenRun(s -> {
             writeRecord(s);
-            record.whenEffective(() -> p.replyTo().tell(view(s)));
+            record.whenEffective(() -> p.replyTo().tell(view(s)), majority());
         });
     }
 
