@@ -166,20 +166,10 @@ public final class ClusterQueries {
         }
         Optional<RegisteredNode> primary = primaries.size() == 1 ? Optional.of(primaries.get(0)) : Optional.empty();
         Optional<Lsn> primaryLsn = primary.flatMap(p -> snaps.get(p.id()).currentLsn());
-        long epoch = 0;
-        boolean paused = false;
-        if (supervisor.isPresent()) {
-            epoch = supervisor.get().epoch();
-            paused = supervisor.get().paused();
-        } else if (primary.isPresent()) {
-            try (Connection c = connections.open(connections.withCredentials(primary.get().conninfo()))) {
-                ClusterState state = metadata.clusterState(c);
-                epoch = state.epoch();
-                paused = state.paused();
-            } catch (SQLException | RuntimeException e) {
-                warnings.add("cannot read the cluster state from the primary: " + e.getMessage());
-            }
-        }
+        // the epoch and the pause are the cluster record's (held by a majority, read by the supervisor): without a
+        // supervisor they are unknown here, never read from the SQL schema's copy, which nothing keeps current
+        long epoch = supervisor.map(Supervisor.View::epoch).orElse(0L);
+        boolean paused = supervisor.map(Supervisor.View::paused).orElse(false);
         Map<String, RegisteredNode> byAddress = nodes.stream().collect(Collectors.toMap(
                 n -> address(n.conninfo().host(), n.conninfo().port()), Function.identity(), (a, b) -> a));
         List<NodeRow> rows = new ArrayList<>();
