@@ -40,7 +40,7 @@ final class Chaos {
     }
 
     enum Fault { PARTITION, BROKEN_LINK, KILL_AGENT, KILL_POSTGRES, STOP_AGENT, STOP_POSTGRES, FLAPPING_LINK,
-        PRIMARY_THEN_ANOTHER_HOST_LOST }
+        PRIMARY_THEN_ANOTHER_HOST_LOST, FROZEN_AGENT_PARTITIONED }
 
     private final HaCluster cluster;
     private final NetworkLab lab;
@@ -179,6 +179,16 @@ final class Chaos {
                 lab.heal(second.name());
                 lab.heal(primary.name());
                 return f + " " + primary.name() + " then " + second.name() + " " + ms + " ms";
+            }
+            case FROZEN_AGENT_PARTITIONED -> {
+                // safety-2026-12 F1: the agent frozen (a long GC pause, SIGSTOP), then its host cut off: its
+                // PostgreSQL must stop taking writes before the other side promotes, without the agent
+                signal("STOP", List.of(target.agent().pid()));
+                sleep(500);
+                lab.cut(host);
+                sleep(ms + 4_000);
+                lab.heal(host);
+                signal("CONT", List.of(target.agent().pid()));
             }
             default -> throw new IllegalStateException(f.toString());
         }
