@@ -51,7 +51,16 @@ final class Chaos {
     private final List<Thread> writers = new ArrayList<>();
     private final List<String> log = new ArrayList<>();
 
-    Chaos(HaCluster cluster, NetworkLab lab, long seed) {
+    private final List<Fault> faults;
+    private final boolean primaryOnly;
+
+    /**
+     * @param faults      the faults to draw from (all when empty)
+     * @param primaryOnly every fault hits the current primary's host (else a random member)
+     */
+    Chaos(HaCluster cluster, NetworkLab lab, long seed, List<Fault> faults, boolean primaryOnly) {
+        this.faults = faults.isEmpty() ? List.of(Fault.values()) : List.copyOf(faults);
+        this.primaryOnly = primaryOnly;
         this.cluster = cluster;
         this.lab = lab;
         this.random = new Random(seed);
@@ -73,8 +82,9 @@ final class Chaos {
         int converged = 0;
         try {
             for (int round = 1; round <= rounds; round++) {
-                Fault f = Fault.values()[random.nextInt(Fault.values().length)];
-                TestNode target = cluster.nodes.get(random.nextInt(cluster.nodes.size()));
+                Fault f = faults.get(random.nextInt(faults.size()));
+                TestNode target = primaryOnly ? cluster.onlyWritable().orElse(cluster.node(1))
+                        : cluster.nodes.get(random.nextInt(cluster.nodes.size()));
                 long t0 = System.nanoTime();
                 String what = inject(f, target);
                 boolean ok = converge();

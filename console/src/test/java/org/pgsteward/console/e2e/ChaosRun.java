@@ -53,7 +53,9 @@ class ChaosRun {
         lab = NetworkLab.create();
         HaCluster c = HaCluster.startEachOnItsHost(pg, agents,
                 synchronous ? "replication { synchronous = \"on\" }\n" : "", 0, lab);
-        Chaos.Result r = new Chaos(c, lab, seed).run(rounds);
+        java.util.List<Chaos.Fault> faults = java.util.Arrays.stream(System.getProperty("chaos.faults", "").split(","))
+                .map(String::strip).filter(x -> !x.isEmpty()).map(Chaos.Fault::valueOf).toList();
+        Chaos.Result r = new Chaos(c, lab, seed, faults, Boolean.getBoolean("chaos.primaryOnly")).run(rounds);
         Files.createDirectories(out.toAbsolutePath().getParent());
         Files.writeString(out, String.join("\n", r.log()) + "\n" + r.line(synchronous) + "\n");
         System.out.println(r.line(synchronous));
