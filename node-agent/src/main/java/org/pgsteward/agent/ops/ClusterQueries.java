@@ -148,6 +148,7 @@ public final class ClusterQueries {
                 warnings.add("supervisor (" + v.mode() + " failover" + (v.paused() ? ", paused" : "") + "): " + v.lastDecision());
             }
             v.operation().ifPresent(op -> warnings.add("supervisor is " + op));
+            warnings.addAll(v.warnings());
         });
         List<RegisteredNode> nodes = registeredNodes();
         if (nodes.isEmpty()) {
@@ -241,6 +242,8 @@ public final class ClusterQueries {
     public List<EventRow> events(int limit, Optional<Supervisor.View> supervisor) {
         List<EventRow> all = new ArrayList<>(events(limit));
         supervisor.ifPresent(v -> {
+            // what keeps the supervisor from working now: on top
+            v.warnings().forEach(w -> all.add(new EventRow(0, 0, "supervisor", false, Instant.now(), w)));
             for (String line : v.history()) {
                 int sp = line.indexOf(' ');
                 try {
