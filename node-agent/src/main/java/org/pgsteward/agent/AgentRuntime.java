@@ -3,7 +3,8 @@ package org.pgsteward.agent;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
-import java.nio.file.Files;
+import java.util.Optional;
+import java.util.function.Supplier;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -34,6 +35,7 @@ import org.pgsteward.agent.metrics.AgentMetrics;
 import org.pgsteward.agent.ops.ClusterQueries;
 import org.pgsteward.agent.ops.Monitor;
 import org.pgsteward.agent.ops.NodeOperations;
+import org.pgsteward.agent.postgres.PgSnapshot;
 import org.pgsteward.agent.postgres.StopMode;
 import org.pgsteward.protocol.ExitCode;
 import org.pgsteward.supervisor.Supervisor;
@@ -65,10 +67,12 @@ public final class AgentRuntime {
         var runner = new CommandRunner();
         LocalNode node = LocalNode.create(config, runner);
         EpochStore epochs;
+        StateDirectory stateDir;
         try {
-            Files.createDirectories(config.agent().stateDir());
+            stateDir = StateDirectory.open(config.agent().stateDir(), config.cluster(), config.node().id(),
+                    node.witness() ? Optional.empty() : StateDirectory.systemIdentifierOf(node.dataDir()));
             epochs = new EpochStore(config.agent().stateDir());
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, config.source() + ": pgsteward.agent.state-dir: "
                     + e.getMessage(), e);
         }
@@ -95,8 +99,16 @@ public final class AgentRuntime {
                 SupervisorGuard.singleton(supervisorSettings(config), redacted(journalUrl(config))), "supervisor"));
         var supervisorClient = new SupervisorClient(system, supervisor);
         operations.attach(supervisorClient, epochs, primaryProbe, metrics);
+        Supplier<PgSnapshot> cycle = () -> {
+            PgSnapshot seen = monitor.cycle();
+            if (!node.witness() && seen.isReachable() && !stateDir.systemIdentifierKnown()) {
+                // the first sight of the local PostgreSQL: from now on the state directory is its cluster's
+                StateDirectory.systemIdentifierOf(node.dataDir()).ifPresent(stateDir::recordSystemIdentifier);
+            }
+            return seen;
+        };
         ActorRef<NodeAgent.Command> agent = system.systemActorOf(restartingOnFailure(NodeAgent.create(operations,
-                monitor::cycle, blocking, config.agent().monitorInterval())), "node-agent",
+                cycle, blocking, config.agent().monitorInterval())), "node-agent",
                 org.apache.pekko.actor.typed.Props.empty());
         ActorRef<ClusterLink.Command> link = system.systemActorOf(restartingOnFailure(ClusterLink.create(
                 linkSettings(config, node, primaryProbe, leaseStatus), epochs, agent, supervisor, () -> fence(node),
