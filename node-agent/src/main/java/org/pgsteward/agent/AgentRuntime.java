@@ -3,19 +3,22 @@ package org.pgsteward.agent;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
-import java.nio.file.Files;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.apache.pekko.Done;
 import org.apache.pekko.actor.CoordinatedShutdown;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.ActorSystem;
+import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.DispatcherSelector;
+import org.apache.pekko.actor.typed.SupervisorStrategy;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.cluster.typed.ClusterSingleton;
 import org.apache.pekko.cluster.typed.SingletonActor;
@@ -32,9 +35,11 @@ import org.pgsteward.agent.metrics.AgentMetrics;
 import org.pgsteward.agent.ops.ClusterQueries;
 import org.pgsteward.agent.ops.Monitor;
 import org.pgsteward.agent.ops.NodeOperations;
+import org.pgsteward.agent.postgres.PgSnapshot;
 import org.pgsteward.agent.postgres.StopMode;
 import org.pgsteward.protocol.ExitCode;
 import org.pgsteward.supervisor.Supervisor;
+import org.pgsteward.supervisor.SupervisorGuard;
 import org.pgsteward.supervisor.SupervisorSettings;
 import org.pgsteward.supervisor.policy.PolicyConfig;
 import org.slf4j.Logger;
@@ -64,12 +69,14 @@ public final class AgentRuntime {
         EpochStore epochs;
         org.pgsteward.agent.cluster.RecordStore records;
         org.pgsteward.agent.cluster.HistoryLog history;
+        StateDirectory stateDir;
         try {
-            Files.createDirectories(config.agent().stateDir());
+            stateDir = StateDirectory.open(config.agent().stateDir(), config.cluster(), config.node().id(),
+                    node.witness() ? Optional.empty() : StateDirectory.systemIdentifierOf(node.dataDir()));
             epochs = new EpochStore(config.agent().stateDir());
             records = new org.pgsteward.agent.cluster.RecordStore(config.agent().stateDir());
             history = new org.pgsteward.agent.cluster.HistoryLog(config.agent().stateDir());
-        } catch (java.io.IOException | RuntimeException e) {
+        } catch (RuntimeException e) {
             throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, config.source() + ": pgsteward.agent.state-dir: "
                     + e.getMessage(), e);
         }
@@ -89,27 +96,28 @@ public final class AgentRuntime {
                     + ": pgsteward.agent.cluster-address: cannot start the cluster member at " + config.agent().clusterAddress()
                     + ": " + e.getMessage(), e);
         }
-        try {
-            SchemaUtils.createIfNotExists(system).toCompletableFuture().get(SCHEMA_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException | TimeoutException | RuntimeException e) {
-            system.terminate();
-            throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, config.source() + ": pgsteward.supervisor.journal-url: "
-                    + "cannot prepare the supervisor's journal at " + journalUrl(config) + ": " + rootMessage(e), e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            system.terminate();
-            throw new AgentStartException(ExitCode.ERR_OPERATION_FAILED, "interrupted while starting", e);
-        }
+        prepareJournal(system, config);
 
         Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("pgsteward.blocking-dispatcher"));
-        ActorRef<Supervisor.Command> supervisor = ClusterSingleton.get(system)
-                .init(SingletonActor.of(Supervisor.create(supervisorSettings(config)), "supervisor"));
+        ActorRef<Supervisor.Command> supervisor = ClusterSingleton.get(system).init(SingletonActor.of(
+                SupervisorGuard.singleton(supervisorSettings(config), redacted(journalUrl(config))), "supervisor"));
         var supervisorClient = new SupervisorClient(system, supervisor);
         operations.attach(supervisorClient, epochs, primaryProbe, metrics);
-        ActorRef<NodeAgent.Command> agent = system.systemActorOf(NodeAgent.create(operations, monitor::cycle, blocking,
-                config.agent().monitorInterval()), "node-agent", org.apache.pekko.actor.typed.Props.empty());
-        ActorRef<ClusterLink.Command> link = system.systemActorOf(ClusterLink.create(linkSettings(config, node, primaryProbe, leaseStatus),
-                epochs, records, history, agent, supervisor, () -> fence(node), blocking), "cluster-link", org.apache.pekko.actor.typed.Props.empty());
+        Supplier<PgSnapshot> cycle = () -> {
+            PgSnapshot seen = monitor.cycle();
+            if (!node.witness() && seen.isReachable() && !stateDir.systemIdentifierKnown()) {
+                // the first sight of the local PostgreSQL: from now on the state directory is its cluster's
+                StateDirectory.systemIdentifierOf(node.dataDir()).ifPresent(stateDir::recordSystemIdentifier);
+            }
+            return seen;
+        };
+        ActorRef<NodeAgent.Command> agent = system.systemActorOf(restartingOnFailure(NodeAgent.create(operations,
+                cycle, blocking, config.agent().monitorInterval())), "node-agent",
+                org.apache.pekko.actor.typed.Props.empty());
+        ActorRef<ClusterLink.Command> link = system.systemActorOf(restartingOnFailure(ClusterLink.create(
+                linkSettings(config, node, primaryProbe, leaseStatus), epochs, records, history, agent, supervisor,
+                () -> fence(node),
+                blocking)), "cluster-link", org.apache.pekko.actor.typed.Props.empty());
 
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
         shutdown.addTask(CoordinatedShutdown.PhaseClusterExiting(), "pgsteward-fence-when-downed", () -> {
@@ -239,9 +247,63 @@ public final class AgentRuntime {
         }
     }
 
+    /**
+     * Creates the journal's tables if missing. A journal that fails (corrupt, locked, disk full, server unreachable)
+     * does not stop the agent: its lease and fencing do not need it. The creation is retried in the background
+     * until it works; meanwhile the supervisor restarts with backoff and `cluster show` names the journal and error.
+     */
+    private static void prepareJournal(ActorSystem<Void> system, NodeConfig config) {
+        try {
+            SchemaUtils.createIfNotExists(system).toCompletableFuture().get(SCHEMA_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException | RuntimeException e) {
+            retryPrepareJournal(system, config, Duration.ofSeconds(1), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            system.terminate();
+            throw new AgentStartException(ExitCode.ERR_OPERATION_FAILED, "interrupted while starting", e);
+        }
+    }
+
+    private static void retryPrepareJournal(ActorSystem<Void> system, NodeConfig config, Duration delay, Throwable e) {
+        log.error("{}: pgsteward.supervisor.journal-url: cannot prepare the supervisor's journal at {}: {} (retrying in {}"
+                + " ms; the agent runs, its supervisor restarts until the journal works)", config.source(),
+                redacted(journalUrl(config)), rootMessage(e), delay.toMillis());
+        system.scheduler().scheduleOnce(delay, () -> SchemaUtils.createIfNotExists(system).whenComplete((done, failure) -> {
+            if (failure != null) {
+                retryPrepareJournal(system, config, Duration.ofMillis(Math.min(30_000, delay.toMillis() * 2)), failure);
+            } else {
+                log.info("the supervisor's journal at {} is ready", redacted(journalUrl(config)));
+            }
+        }), system.executionContext());
+    }
+
+    /**
+     * Without a failure strategy Pekko stops an actor for good on any exception (an ENOSPC from the epoch file, a
+     * bug): no reports, no lease, no fencing. Restarted instead, with the supervisor's backoff (200 ms .. 5 s); the
+     * failure is logged by Pekko each time.
+     */
+    static <T> Behavior<T> restartingOnFailure(Behavior<T> behavior) {
+        var r = SupervisorGuard.Restarts.defaults();
+        return Behaviors.supervise(behavior).onFailure(SupervisorStrategy.restartWithBackoff(r.minBackoff(),
+                r.maxBackoff(), r.randomFactor()));
+    }
+
+    /**
+     * The embedded default: one file opened by this process only. No AUTO_SERVER: it would open a TCP server on
+     * this host guarded only by a key in the lock file, and is needed only when several processes share one file
+     * (a shared journal-url must ask for it explicitly, as the end-to-end tests do). WRITE_DELAY=0: H2 has no redo
+     * log and by default stores committed changes half a second later (measured with 2.5.252: a table created and
+     * a row inserted and committed were both gone after the process was killed at once); with 0 every commit is in
+     * the file before it returns, so an event the supervisor persisted survives a SIGKILL of the agent.
+     */
     static String journalUrl(NodeConfig config) {
         return config.supervisor().journalUrl().orElseGet(() ->
-                "jdbc:h2:file:" + config.agent().stateDir().resolve("supervisor-journal") + ";AUTO_SERVER=TRUE");
+                "jdbc:h2:file:" + config.agent().stateDir().resolve("supervisor-journal") + ";WRITE_DELAY=0");
+    }
+
+    /** A JDBC URL to show: a password given in it (H2's {@code ;PASSWORD=}, pgjdbc's {@code password=}) hidden. */
+    static String redacted(String jdbcUrl) {
+        return jdbcUrl.replaceAll("(?i)((?:[;?&]|^)(?:password|sslpassword|passwd)=)[^;&]*", "$1***");
     }
 
     private static String rootMessage(Throwable e) {

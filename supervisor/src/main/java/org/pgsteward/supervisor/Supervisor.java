@@ -86,9 +86,20 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
 
     public record GetView(ActorRef<View> replyTo) implements Command, CborSerializable {}
 
-    /** What `cluster show` and `cluster event` show of the supervisor. */
+    /**
+     * What `cluster show` and `cluster event` show of the supervisor. {@code warnings}: what keeps it from working
+     * (its journal failing), added by {@link SupervisorGuard}.
+     */
     public record View(long epoch, Optional<Integer> primaryId, boolean paused, boolean stateKnown, String mode,
-                       String lastDecision, Optional<String> operation, List<String> history) implements CborSerializable {}
+                       String lastDecision, Optional<String> operation, List<String> history, List<String> warnings)
+            implements CborSerializable {
+
+        public View withWarnings(List<String> more) {
+            List<String> all = new ArrayList<>(warnings);
+            all.addAll(more);
+            return new View(epoch, primaryId, paused, stateKnown, mode, lastDecision, operation, history, List.copyOf(all));
+        }
+    }
 
     private enum Tick implements Command { INSTANCE }
 
@@ -1049,6 +1060,6 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         List<String> history = new ArrayList<>(s.history());
         java.util.Collections.reverse(history);
         return new View(s.epoch(), s.primaryId(), s.paused(), stateKnown, settings.policy().mode().name().toLowerCase(),
-                lastDecision, operation.map(Operation::describe), history);
+                lastDecision, operation.map(Operation::describe), history, List.of());
     }
 }

@@ -701,8 +701,8 @@ class SupervisorTest {
                 new Supervisor.SetPaused(true, "operator", views.ref()),
                 new Supervisor.GetView(views.ref()),
                 new View(5, Optional.of(2), true, true, "automatic", "healthy: fine", Optional.of("voting node 2 in epoch 6"),
-                        List.of("line 2", "line 1")),
-                new View(0, Optional.empty(), false, false, "manual", "starting", Optional.empty(), List.of()),
+                        List.of("line 2", "line 1"), List.of("supervisor journal jdbc:h2:file:/x: broken")),
+                new View(0, Optional.empty(), false, false, "manual", "starting", Optional.empty(), List.of(), List.of()),
                 // supervisor journal
                 new SupervisorEvent.MemberSeen(at, 4, "witness", 0, true),
                 new SupervisorEvent.EpochLearned(at, 4, Optional.of(1), "highest epoch accepted by 2 of 3 agents"),

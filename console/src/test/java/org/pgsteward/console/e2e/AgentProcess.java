@@ -63,6 +63,19 @@ public final class AgentProcess implements AutoCloseable {
         agents.forEach(AgentProcess::awaitReady);
     }
 
+    /** Starts the agent without waiting for it (to kill it at any moment of its start). */
+    public AgentProcess launchOnly() {
+        launch();
+        return this;
+    }
+
+    /** Starts an agent expected to refuse to start: its exit code, once it has exited (within {@code timeout}). */
+    public int runToExit(Duration timeout) {
+        launch();
+        Wait.until("agent " + name + " exits", timeout, () -> !process.isAlive());
+        return process.exitValue();
+    }
+
     /** Starts the agent process without waiting for it. */
     private void launch() {
         List<String> argv = new ArrayList<>(prefix);

@@ -146,6 +146,11 @@ public final class TestNode implements AutoCloseable {
         return pg;
     }
 
+    /** The agent's state directory (agent.state-dir). */
+    public Path stateDir() {
+        return configFile.getParent().resolve(name + "-state");
+    }
+
     public AgentProcess agent() {
         return agent;
     }

@@ -148,6 +148,7 @@ public final class ClusterQueries {
                 warnings.add("supervisor (" + v.mode() + " failover" + (v.paused() ? ", paused" : "") + "): " + v.lastDecision());
             }
             v.operation().ifPresent(op -> warnings.add("supervisor is " + op));
+            warnings.addAll(v.warnings());
         });
         List<RegisteredNode> nodes = registeredNodes();
         if (nodes.isEmpty()) {
@@ -239,7 +240,11 @@ public final class ClusterQueries {
     public List<EventRow> events(int limit, Optional<Supervisor.View> supervisor, List<String> localHistory) {
         List<EventRow> all = new ArrayList<>(events(limit));
         java.util.LinkedHashSet<String> lines = new java.util.LinkedHashSet<>(localHistory);
-        supervisor.ifPresent(v -> lines.addAll(v.history()));
+        supervisor.ifPresent(v -> {
+            lines.addAll(v.history());
+            // what keeps the supervisor from working now: on top
+            v.warnings().forEach(w -> all.add(new EventRow(0, 0, "supervisor", false, Instant.now(), w)));
+        });
         {
             for (String line : lines) {
                 int sp = line.indexOf(' ');

@@ -1,0 +1,69 @@
+package org.pgsteward.agent;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
+import org.apache.pekko.actor.testkit.typed.javadsl.LogCapturingExtension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestKitJUnit5Extension;
+import org.apache.pekko.actor.testkit.typed.javadsl.TestProbe;
+import org.apache.pekko.actor.typed.ActorRef;
+import org.apache.pekko.actor.typed.Behavior;
+import org.apache.pekko.actor.typed.javadsl.Behaviors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+@ExtendWith({TestKitJUnit5Extension.class, LogCapturingExtension.class})
+class AgentRuntimeTest {
+
+    private static final ActorTestKit TEST_KIT = ActorTestKit.create("AgentRuntimeTest");
+
+    @JUnit5TestKit
+    ActorTestKit testKit = TEST_KIT;
+
+    @AfterAll
+    static void shutdown() {
+        TEST_KIT.shutdownTestKit();
+    }
+
+    @Test
+    void givenJournalUrlWithPassword_whenShownInAWarning_thenThePasswordIsHidden() {
+        assertEquals("jdbc:postgresql://j:5432/pgsteward?user=p&password=***&ssl=true",
+                AgentRuntime.redacted("jdbc:postgresql://j:5432/pgsteward?user=p&password=s3cret&ssl=true"));
+        assertEquals("jdbc:h2:file:/var/lib/x;USER=sa;PASSWORD=***;WRITE_DELAY=0",
+                AgentRuntime.redacted("jdbc:h2:file:/var/lib/x;USER=sa;PASSWORD=pw;WRITE_DELAY=0"));
+        assertEquals("jdbc:h2:file:/var/lib/x;WRITE_DELAY=0", AgentRuntime.redacted("jdbc:h2:file:/var/lib/x;WRITE_DELAY=0"));
+    }
+
+    /** As the cluster link on ENOSPC from the epoch file: it throws, and must run again rather than stop for good. */
+    @Test
+    void givenASystemActorAsTheAgentCreatesIt_whenItThrows_thenItIsRestarted_andAnswersAgain() {
+        AtomicInteger starts = new AtomicInteger();
+        ActorRef<ActorRef<Integer>> actor = testKit.spawn(AgentRuntime.restartingOnFailure(failingOnFirstMessage(starts)));
+        TestProbe<Integer> probe = testKit.createTestProbe();
+
+        actor.tell(probe.ref()); // throws
+        Integer answer = probe.awaitAssert(Duration.ofSeconds(10), Duration.ofMillis(100), () -> {
+            actor.tell(probe.ref());
+            return probe.receiveMessage(Duration.ofMillis(500));
+        });
+        assertEquals(2, answer);
+    }
+
+    /** Answers with its incarnation number; the first incarnation throws on its first message. */
+    private static Behavior<ActorRef<Integer>> failingOnFirstMessage(AtomicInteger starts) {
+        return Behaviors.setup(ctx -> {
+            int incarnation = starts.incrementAndGet();
+            return Behaviors.receiveMessage(replyTo -> {
+                if (incarnation == 1) {
+                    throw new java.io.UncheckedIOException(new java.io.IOException("No space left on device"));
+                }
+                replyTo.tell(incarnation);
+                return Behaviors.same();
+            });
+        });
+    }
+}
