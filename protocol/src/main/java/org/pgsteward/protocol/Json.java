@@ -19,12 +19,11 @@ public final class Json {
 
     /** For requests the agent accepts: a misspelt field ({@code "froce": true}) is an error, never ignored. */
     private static final ObjectMapper STRICT = MAPPER.copy().enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
-            .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS);
 
     private Json() {}
 
-    /** Reads requests strictly: unknown fields, null for a boolean and trailing data are refused. */
+    /** Reads requests strictly: unknown fields and trailing data are refused (an absent option is its default). */
     public static ObjectMapper strictMapper() {
         return STRICT;
     }
