@@ -27,7 +27,7 @@ import org.pgsteward.agent.cluster.PrimaryProbe;
 import org.pgsteward.agent.cluster.SupervisorClient;
 import org.pgsteward.agent.config.NodeConfig;
 import org.pgsteward.agent.exec.CommandRunner;
-import org.pgsteward.agent.http.HttpApi;
+import org.pgsteward.agent.http.HttpListeners;
 import org.pgsteward.agent.metrics.AgentMetrics;
 import org.pgsteward.agent.ops.ClusterQueries;
 import org.pgsteward.agent.ops.Monitor;
@@ -124,21 +124,15 @@ public final class AgentRuntime {
         try {
             var facade = new AgentServices(system, agent, node, queries, metrics, supervisorClient);
             var http = config.agent().http();
-            var api = new HttpApi(facade, leaseStatus::mayWrite, apiToken(config, system));
-            api.bind(system, http.host(), http.port()).toCompletableFuture().get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-            bindHealth(config, system, api);
-            log.info("agent {} (id {}) of cluster {} up: HTTP at {} (API token {}){}, cluster member at {} (seeds {}), {}, "
-                    + "failover {}", config.node().name(), config.node().id(), config.cluster(), http,
-                    org.pgsteward.agent.http.ApiToken.file(config), config.agent().healthHttp().map(h -> ", health checks at "
-                    + h).orElse(""), config.agent().clusterAddress(),
+            HttpListeners.bind(system, config, facade, leaseStatus::mayWrite, BIND_TIMEOUT);
+            log.info("agent {} (id {}) of cluster {} up: HTTP at {}, cluster member at {} (seeds {}), {}, failover {}",
+                    config.node().name(), config.node().id(), config.cluster(), http, config.agent().clusterAddress(),
                     config.agent().seedNodes(), node.witness() ? "witness (no PostgreSQL)" : "PostgreSQL " + node.majorVersion()
                             + " at " + node.conninfo().toConnStringRedacted() + " (data directory " + node.dataDir() + ")",
                     config.failover().mode().name().toLowerCase());
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (AgentStartException e) {
             system.terminate();
-            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-            throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, config.source() + ": pgsteward.agent.http: cannot listen on "
-                    + config.agent().http() + ": " + cause.getMessage(), cause);
+            throw e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             system.terminate();
@@ -146,34 +140,6 @@ public final class AgentRuntime {
         }
         log.debug("cluster link {}", link);
         return new AgentRuntime(system);
-    }
-
-    /** The /api/v1 token (created in the state dir at the first start); a problem with it stops the start. */
-    private static org.pgsteward.agent.http.ApiToken apiToken(NodeConfig config, ActorSystem<?> system) {
-        try {
-            return org.pgsteward.agent.http.ApiToken.loadOrCreate(config);
-        } catch (RuntimeException e) {
-            system.terminate();
-            throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, config.source() + ": pgsteward.agent.api-token-file: "
-                    + e.getMessage(), e);
-        }
-    }
-
-    /** The second listener, health endpoints only, where agent.health-http is set. */
-    private static void bindHealth(NodeConfig config, ActorSystem<?> system, HttpApi api)
-            throws InterruptedException, TimeoutException {
-        var health = config.agent().healthHttp();
-        if (health.isEmpty()) {
-            return;
-        }
-        try {
-            api.bindHealth(system, health.get().host(), health.get().port()).toCompletableFuture()
-                    .get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-        } catch (ExecutionException e) {
-            system.terminate();
-            throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, config.source() + ": pgsteward.agent.health-http: cannot"
-                    + " listen on " + health.get() + ": " + e.getCause().getMessage(), e.getCause());
-        }
     }
 
     /**

@@ -110,6 +110,30 @@ class AdminApiTest {
         assertTrue(n.agent().isAlive());
     }
 
+    @Test
+    void givenHealthPortTaken_whenAgentStarts_thenExit1NamingTheKey() throws Exception {
+        PgTestInstance p = pg.primary("node1");
+        try (var taken = new java.net.ServerSocket(0, 5, java.net.InetAddress.getLoopbackAddress())) {
+            agents.cluster(1, "manual", "agent { health-http = \"127.0.0.1:" + taken.getLocalPort() + "\" }");
+            TestNode n = agents.node("test", 1, p, List.of());
+            BadInputTest.AgentRun run = BadInputTest.AgentRun.of("-f", n.config());
+            assertEquals(1, run.exitCode(), run.output());
+            assertTrue(run.output().contains("pgsteward.agent.health-http"), run.output());
+        }
+    }
+
+    @Test
+    void givenConfiguredTokenFileMissing_whenAgentStarts_thenExit1NamingTheKeyAndFile() {
+        PgTestInstance p = pg.primary("node1");
+        Path missing = agents.workDir().resolve("no-such.token");
+        agents.cluster(1, "manual", "agent { api-token-file = \"" + missing + "\" }");
+        TestNode m = agents.node("test", 1, p, List.of());
+        BadInputTest.AgentRun run = BadInputTest.AgentRun.of("-f", m.config());
+        assertEquals(1, run.exitCode(), run.output());
+        assertTrue(run.output().contains("pgsteward.agent.api-token-file") && run.output().contains(missing.toString()),
+                run.output());
+    }
+
     private static HttpResponse<String> send(String method, String url, Optional<String> token, String json)
             throws IOException, InterruptedException {
         var b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(30));
