@@ -10,6 +10,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
+import java.util.Optional;
 import org.pgsteward.protocol.ExitCode;
 import org.pgsteward.protocol.Json;
 import org.pgsteward.protocol.api.ErrorView;
@@ -23,8 +24,16 @@ final class AgentClient {
     private final URI base;
     private final HttpClient http;
     private final ObjectMapper mapper = Json.mapper();
+    private final Optional<String> token;
+    private final String tokenFile;
 
-    AgentClient(String hostPort) {
+    /**
+     * @param token     the agent's API token, as read from {@code tokenFile}; empty when it cannot be read (the agent
+     *                  then answers 401, and the error names the file)
+     */
+    AgentClient(String hostPort, Optional<String> token, String tokenFile) {
+        this.token = token;
+        this.tokenFile = tokenFile;
         this.base = URI.create("http://" + hostPort);
         this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).version(HttpClient.Version.HTTP_1_1).build();
     }
@@ -59,6 +68,7 @@ final class AgentClient {
     private <T> T send(HttpRequest.Builder request, Decoder<T> decoder) {
         HttpResponse<byte[]> response;
         try {
+            token.ifPresent(t -> request.header("Authorization", "Bearer " + t));
             response = http.send(request.timeout(REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofByteArray());
         } catch (ConnectException e) {
             throw unreachable("connection refused");
@@ -74,6 +84,12 @@ final class AgentClient {
         try {
             if (status >= 200 && status < 300) {
                 return decoder.decode(response.body());
+            }
+            if (status == 401) {
+                throw new ConsoleException(ExitCode.ERR_BAD_CONFIG, "the agent at " + base + " refused the API token: "
+                        + (token.isEmpty() ? "cannot read " + tokenFile + " (run the console as the agent's user, or"
+                        + " set pgsteward.agent.api-token-file to a file this user can read)" : "it is not the one in "
+                        + tokenFile + " (does -f name this agent's configuration?)"));
             }
             ErrorView error = mapper.readValue(response.body(), ErrorView.class);
             throw new ConsoleException(ExitCode.of(error.exitCode()).orElse(ExitCode.ERR_OPERATION_FAILED), error.message());

@@ -134,7 +134,9 @@ public final class Main {
     }
 
     AgentClient agent() {
-        return new AgentClient(config().agent().http().toString());
+        NodeConfig config = config();
+        return new AgentClient(config.agent().http().toString(), org.pgsteward.agent.http.ApiToken.read(config),
+                org.pgsteward.agent.http.ApiToken.file(config).toString());
     }
 
     CommandArgs args(Optional<String> target, Optional<String> method, boolean noStart) {

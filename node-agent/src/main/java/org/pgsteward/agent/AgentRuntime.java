@@ -30,7 +30,7 @@ import org.pgsteward.agent.cluster.PrimaryProbe;
 import org.pgsteward.agent.cluster.SupervisorClient;
 import org.pgsteward.agent.config.NodeConfig;
 import org.pgsteward.agent.exec.CommandRunner;
-import org.pgsteward.agent.http.HttpApi;
+import org.pgsteward.agent.http.HttpListeners;
 import org.pgsteward.agent.metrics.AgentMetrics;
 import org.pgsteward.agent.ops.ClusterQueries;
 import org.pgsteward.agent.ops.Monitor;
@@ -134,20 +134,17 @@ public final class AgentRuntime {
         });
 
         try {
-            var facade = new AgentServices(system, agent, blocking, node, queries, metrics, supervisorClient, history);
+            var facade = new AgentServices(system, agent, node, queries, metrics, supervisorClient, history);
             var http = config.agent().http();
-            new HttpApi(facade, leaseStatus::mayWrite).bind(system, http.host(), http.port()).toCompletableFuture()
-                    .get(BIND_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+            HttpListeners.bind(system, config, facade, leaseStatus::mayWrite, BIND_TIMEOUT);
             log.info("agent {} (id {}) of cluster {} up: HTTP at {}, cluster member at {} (seeds {}), {}, failover {}",
                     config.node().name(), config.node().id(), config.cluster(), http, config.agent().clusterAddress(),
                     config.agent().seedNodes(), node.witness() ? "witness (no PostgreSQL)" : "PostgreSQL " + node.majorVersion()
                             + " at " + node.conninfo().toConnStringRedacted() + " (data directory " + node.dataDir() + ")",
                     config.failover().mode().name().toLowerCase());
-        } catch (ExecutionException | TimeoutException e) {
+        } catch (AgentStartException e) {
             system.terminate();
-            Throwable cause = e instanceof ExecutionException ? e.getCause() : e;
-            throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, config.source() + ": pgsteward.agent.http: cannot listen on "
-                    + config.agent().http() + ": " + cause.getMessage(), cause);
+            throw e;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             system.terminate();

@@ -23,25 +23,36 @@ import org.pgsteward.protocol.api.EventRow;
 import org.pgsteward.protocol.api.NodeRow;
 import org.pgsteward.protocol.api.OperationView;
 
-/** The agent's answers to the HTTP API: asks of the NodeAgent, cluster queries off the actor thread. */
+/**
+ * The agent's answers to the HTTP API: asks of the NodeAgent, cluster queries off the actor thread on a small pool of
+ * their own (never the blocking dispatcher that runs monitor cycles, operations and the fence).
+ */
 final class AgentServices implements AgentFacade {
 
     private static final Duration ASK_TIMEOUT = Duration.ofSeconds(10);
+    /** Threads for GET /api/v1/cluster and /events; HttpApi admits as many at once and answers 503 beyond. */
+    private static final int QUERY_THREADS = org.pgsteward.agent.http.HttpApi.MAX_EXPENSIVE_REQUESTS;
 
     private final ActorSystem<?> system;
     private final ActorRef<NodeAgent.Command> agent;
-    private final Executor blocking;
+    private final Executor queryPool;
     private final LocalNode node;
     private final ClusterQueries queries;
     private final AgentMetrics metrics;
 
-    AgentServices(ActorSystem<?> system, ActorRef<NodeAgent.Command> agent, Executor blocking, LocalNode node,
+    AgentServices(ActorSystem<?> system, ActorRef<NodeAgent.Command> agent, LocalNode node,
                   ClusterQueries queries, AgentMetrics metrics, org.pgsteward.agent.cluster.SupervisorClient supervisor,
                   org.pgsteward.agent.cluster.HistoryLog history) {
         this.system = system;
         this.history = history;
         this.agent = agent;
-        this.blocking = blocking;
+        var pool = java.util.concurrent.Executors.newFixedThreadPool(QUERY_THREADS, r -> {
+            Thread t = new Thread(r, "pgsteward-http-queries");
+            t.setDaemon(true);
+            return t;
+        });
+        system.getWhenTerminated().thenRun(pool::shutdownNow);
+        this.queryPool = pool;
         this.node = node;
         this.queries = queries;
         this.metrics = metrics;
@@ -82,7 +93,7 @@ final class AgentServices implements AgentFacade {
             List<String> warnings = new ArrayList<>(view.warnings());
             warnings.addAll(membership);
             return new ClusterView(view.cluster(), view.primaryId(), view.epoch(), view.paused(), view.nodes(), warnings);
-        }, blocking);
+        }, queryPool);
     }
 
     /**
@@ -123,7 +134,7 @@ final class AgentServices implements AgentFacade {
 
     @Override
     public CompletionStage<List<EventRow>> events(int limit) {
-        return CompletableFuture.supplyAsync(() -> queries.events(limit, supervisorView(), history.lines()), blocking);
+        return CompletableFuture.supplyAsync(() -> queries.events(limit, supervisorView(), history.lines()), queryPool);
     }
 
     private Optional<org.pgsteward.supervisor.Supervisor.View> supervisorView() {

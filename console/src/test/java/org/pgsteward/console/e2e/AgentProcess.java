@@ -146,7 +146,7 @@ public final class AgentProcess implements AutoCloseable {
     public int httpStatus(String path) {
         try {
             HttpResponse<String> r = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()
-                    .send(HttpRequest.newBuilder(URI.create("http://" + httpAddress + path)).timeout(Duration.ofSeconds(5))
+                    .send(authorized(HttpRequest.newBuilder(URI.create("http://" + httpAddress + path))).timeout(Duration.ofSeconds(5))
                             .GET().build(), HttpResponse.BodyHandlers.ofString());
             return r.statusCode();
         } catch (IOException e) {
@@ -159,7 +159,7 @@ public final class AgentProcess implements AutoCloseable {
 
     public String httpGet(String path) {
         try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + httpAddress + path))
+            return HttpClient.newHttpClient().send(authorized(HttpRequest.newBuilder(URI.create("http://" + httpAddress + path)))
                     .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
         } catch (IOException e) {
             throw new IllegalStateException(e);
@@ -171,7 +171,7 @@ public final class AgentProcess implements AutoCloseable {
 
     public String httpPost(String path, String json) {
         try {
-            return HttpClient.newHttpClient().send(HttpRequest.newBuilder(URI.create("http://" + httpAddress + path))
+            return HttpClient.newHttpClient().send(authorized(HttpRequest.newBuilder(URI.create("http://" + httpAddress + path)))
                     .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString()).body();
         } catch (IOException e) {
@@ -180,6 +180,17 @@ public final class AgentProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The agent's API token, found from its config file the way the console finds it; empty before its first start. */
+    public java.util.Optional<String> apiToken() {
+        return org.pgsteward.agent.http.ApiToken.read(org.pgsteward.agent.config.ConfigLoader.load(configFile));
+    }
+
+    /** With the agent's API token, as the console sends it (health endpoints ignore it). */
+    private HttpRequest.Builder authorized(HttpRequest.Builder request) {
+        apiToken().ifPresent(t -> request.header("Authorization", "Bearer " + t));
+        return request;
     }
 
     public String logTail() {

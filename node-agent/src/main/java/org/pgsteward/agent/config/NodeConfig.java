@@ -69,11 +69,19 @@ public record NodeConfig(
      * @param seedNodes       Pekko cluster seed nodes
      * @param stateDir        where the agent keeps its own state (accepted epoch, embedded journal)
      * @param monitorInterval how often the node is probed and its state reported
+     * @param healthHttp      a second listener with only the health endpoints and metrics (no credentials, read-only)
+     * @param apiTokenFile    the bearer token for {@code /api/v1}; empty: {@code <stateDir>/api.token}, created at start
      */
     public record Agent(HostPort http, HostPort clusterAddress, List<HostPort> seedNodes, Path stateDir,
-                        Duration monitorInterval) {
+                        Duration monitorInterval, Optional<HostPort> healthHttp, Optional<Path> apiTokenFile) {
         public Agent {
             seedNodes = List.copyOf(seedNodes);
+        }
+
+        /** Without a health listener, the token in the state dir. */
+        public Agent(HostPort http, HostPort clusterAddress, List<HostPort> seedNodes, Path stateDir,
+                     Duration monitorInterval) {
+            this(http, clusterAddress, seedNodes, stateDir, monitorInterval, Optional.empty(), Optional.empty());
         }
     }
 

@@ -118,6 +118,12 @@ final class NodeConfigValidator {
         Path stateDir = path("agent.state-dir").orElse(Path.of("/var/lib/pgsteward", cluster + "-" + name));
         Duration monitorInterval = duration("agent.monitor-interval", Duration.ofSeconds(1),
                 Duration.ofMillis(100), Optional.of(Duration.ofHours(1)));
+        Optional<HostPort> healthHttp = hostPort("agent.health-http");
+        if (healthHttp.isPresent() && (healthHttp.get().equals(http) || healthHttp.get().equals(clusterAddress))) {
+            throw fail("agent.health-http", "must differ from " + naming.key(healthHttp.get().equals(http) ? "agent.http"
+                    : "agent.cluster-address") + " (both " + healthHttp.get() + ")");
+        }
+        Optional<Path> apiTokenFile = path("agent.api-token-file");
 
         NodeConfig.FailoverMode mode = choice("failover.mode", Map.of("automatic", NodeConfig.FailoverMode.AUTOMATIC,
                 "manual", NodeConfig.FailoverMode.MANUAL)).orElse(NodeConfig.FailoverMode.AUTOMATIC);
@@ -149,7 +155,7 @@ final class NodeConfigValidator {
         return new NodeConfig(file, cluster,
                 new NodeConfig.Node(id, name, conninfo, dataDir, priority, role),
                 new NodeConfig.Postgres(binDir, osUser, logFile),
-                new NodeConfig.Agent(http, clusterAddress, seedNodes, stateDir, monitorInterval),
+                new NodeConfig.Agent(http, clusterAddress, seedNodes, stateDir, monitorInterval, healthHttp, apiTokenFile),
                 new NodeConfig.Failover(mode, autoRejoin, maxLag, lease, failoverTimeout),
                 new NodeConfig.Replication(synchronous),
                 new NodeConfig.Clone(sshOptions, cloneTimeout),
@@ -404,7 +410,8 @@ final class NodeConfigValidator {
         Map<String, Set<String>> m = new LinkedHashMap<>();
         m.put("node", ordered("id", "name", "conninfo", "data-dir", "priority", "role"));
         m.put("postgres", ordered("bin-dir", "os-user", "log-file"));
-        m.put("agent", ordered("http", "cluster-address", "seed-nodes", "state-dir", "monitor-interval"));
+        m.put("agent", ordered("http", "cluster-address", "seed-nodes", "state-dir", "monitor-interval",
+                "health-http", "api-token-file"));
         m.put("failover", ordered("mode", "auto-rejoin", "max-lag", "lease", "timeout"));
         m.put("replication", ordered("synchronous"));
         m.put("clone", ordered("ssh-options", "timeout"));

@@ -176,6 +176,8 @@ final class RepmgrConf {
         m.put("seed_nodes", new Key("agent.seed-nodes", Shape.COMMA_LIST));
         m.put("state_directory", new Key("agent.state-dir", Shape.SCALAR));
         m.put("monitor_interval", new Key("agent.monitor-interval", Shape.SCALAR));
+        m.put("health_http", new Key("agent.health-http", Shape.SCALAR));
+        m.put("api_token_file", new Key("agent.api-token-file", Shape.SCALAR));
         m.put("auto_rejoin", new Key("failover.auto-rejoin", Shape.SCALAR));
         m.put("max_lag", new Key("failover.max-lag", Shape.SCALAR));
         m.put("synchronous", new Key("replication.synchronous", Shape.SCALAR));

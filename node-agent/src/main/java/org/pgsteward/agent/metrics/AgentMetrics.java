@@ -53,15 +53,7 @@ public final class AgentMetrics {
     }
 
     private static Optional<Double> applyLag(PgSnapshot s) {
-        if (!s.isReachable() || !s.inRecovery()) {
-            return Optional.empty();
-        }
-        Optional<Lsn> received = s.receivedLsn();
-        Optional<Lsn> replayed = s.replayedLsn();
-        if (received.isEmpty() || replayed.isEmpty()) {
-            return Optional.empty();
-        }
-        return Optional.of((double) Math.max(0, received.get().value() - replayed.get().value()));
+        return s.applyLagBytes().map(Long::doubleValue);
     }
 
     public void update(PgSnapshot snapshot) {

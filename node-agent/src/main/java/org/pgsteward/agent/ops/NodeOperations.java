@@ -208,16 +208,11 @@ public final class NodeOperations implements OperationRunner {
 
     /** `node rejoin`: a stopped former primary becomes a standby of the current primary (pg_rewind). */
     private OperationOutcome rejoin(CommandArgs args, Progress progress) {
-        if (node.pgCtl().status() == org.pgsteward.agent.postgres.ServerStatus.RUNNING) {
-            PgSnapshot s = node.probeLocal();
-            if (s.isReachable() && !s.inRecovery() && !args.force()) {
-                throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "this node runs as a primary: node rejoin stops it and "
-                        + "rewinds it; stop it first, or use -F");
-            }
-        }
+        refuseOnPrimary(Commands.NODE_REJOIN, "stops it and rewinds it");
         Conninfo primary;
         if (args.target().isPresent() || args.host().isPresent()) {
             primary = upstreamFromArgs(args, "node rejoin");
+            checkSource(Commands.NODE_REJOIN, primary, progress);
         } else {
             primary = epochPrimary.flatMap(org.pgsteward.agent.cluster.PrimaryProbe::target).map(Conninfo::parse)
                     .map(connections::withCredentials)
@@ -345,7 +340,11 @@ public final class NodeOperations implements OperationRunner {
         if (!method.equals("basebackup") && !method.equals("rsync")) {
             throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "--method must be basebackup or rsync, got \"" + method + "\"");
         }
+        if (args.force()) {
+            refuseOnPrimary(Commands.STANDBY_CLONE + " -F", "stops it and replaces its data directory");
+        }
         Conninfo upstream = upstreamFromArgs(args, "standby clone");
+        checkSource(Commands.STANDBY_CLONE, upstream, progress);
         // verify the source before anything local is touched
         PgSnapshot up = requireReachable(node.probe(upstream), "upstream " + upstream.toConnStringRedacted());
         int upstreamMajor = up.serverVersionNum() / 10000;
@@ -388,6 +387,71 @@ public final class NodeOperations implements OperationRunner {
         PgSnapshot s = awaitStreaming(Optional.of(upstream), progress);
         return OperationOutcome.success("standby cloned from " + upstream.toConnStringRedacted() + " and streaming (received "
                 + s.receivedLsn().map(Object::toString).orElse("?") + ")");
+    }
+
+    /**
+     * Refuses {@code command} (nothing touched) on a node that is the primary: the primary of the epoch this agent
+     * accepted, or a server that runs as a primary (not in recovery). Seen by a user: `standby clone -F` on the running
+     * registered primary stopped it and replaced its data with a copy of its own standby. No -F overrides this: make
+     * another node primary first (switchover), or stop this one and let the cluster fail over.
+     */
+    private void refuseOnPrimary(String command, String what) {
+        int self = node.config().node().id();
+        Optional<Integer> epochPrimary = epochs.flatMap(org.pgsteward.agent.cluster.EpochStore::primaryOfCurrentEpoch);
+        if (epochPrimary.filter(p -> p == self).isPresent()) {
+            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, command + " refused: this node ("
+                    + node.config().node().name() + ") is the primary of the current epoch "
+                    + epochs.get().current() + ", and " + command + " " + what + "; make another node primary first"
+                    + " (`standby switchover` on a standby), then run it again. Nothing was changed");
+        }
+        if (node.pgCtl().status() == ServerStatus.RUNNING) {
+            PgSnapshot s = node.probeLocal();
+            if (s.isReachable() && !s.inRecovery()) {
+                throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, command + " refused: this node's PostgreSQL on "
+                        + node.dataDir() + " runs as a primary (not in recovery), and " + command + " " + what
+                        + "; stop it first (or make another node primary). Nothing was changed");
+            }
+        }
+    }
+
+    /**
+     * The password of this node travels to {@code source} (probe, pg_basebackup, pg_rewind, primary_conninfo): a
+     * registered node takes it only to a registered member of its cluster (as this node's copy of the metadata lists
+     * them, or the epoch's primary the supervisor announced). Before this node is registered (the first clone) there
+     * is nothing to check against: the command says where the password goes.
+     */
+    private void checkSource(String command, Conninfo source, Progress progress) {
+        int self = node.config().node().id();
+        List<RegisteredNode> known = queries.registeredNodesFromLocal();
+        boolean registered = known.stream().anyMatch(n -> n.id() == self);
+        Optional<RegisteredNode> member = known.stream().filter(n -> n.id() != self && sameEndpoint(n.conninfo(), source))
+                .findFirst();
+        boolean announcedPrimary = epochPrimary.flatMap(org.pgsteward.agent.cluster.PrimaryProbe::target)
+                .map(c -> sameEndpoint(Conninfo.parse(c), source)).orElse(false);
+        String where = source.host() + ":" + source.port();
+        if (member.isPresent()) {
+            progress.report("upstream " + where + " is " + member.get().describe() + ", registered in cluster "
+                    + node.config().cluster());
+            return;
+        }
+        if (announcedPrimary) {
+            progress.report("upstream " + where + " is the primary of the current epoch");
+            return;
+        }
+        if (registered) {
+            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, command + " refused: " + where
+                    + " is not a registered node of cluster " + node.config().cluster() + " (registered: "
+                    + known.stream().map(RegisteredNode::describe).collect(Collectors.joining(", "))
+                    + "); this node's credentials go only to its cluster's members. Nothing was changed");
+        }
+        progress.report("note: this node is not registered in cluster " + node.config().cluster() + " yet: connecting to "
+                + where + (source.user().map(u -> " as user " + u).orElse(""))
+                + (source.password().isPresent() ? " with this node's password (from pgsteward.node.conninfo)" : "")
+                + "; make sure " + where + " is this cluster's primary");
+    }
+
+    private static boolean sameEndpoint(Conninfo a, Conninfo b) {
+        return a.port() == b.port() && sameHost(a.host(), b.host());
     }
 
     /** The upstream from HOST (positional) or -h, with -p/-U/-d; user and database default to this node's. */
@@ -557,8 +621,12 @@ public final class NodeOperations implements OperationRunner {
         Conninfo target;
         Optional<RegisteredNode> targetNode = Optional.empty();
         List<RegisteredNode> nodes = queries.registeredNodesFromLocal();
+        if (args.force()) {
+            refuseOnPrimary(Commands.STANDBY_FOLLOW + " -F", "may rewind it");
+        }
         if (args.target().isPresent() || args.host().isPresent()) {
             target = upstreamFromArgs(args, "standby follow");
+            checkSource(Commands.STANDBY_FOLLOW, target, progress);
             Conninfo t = target;
             targetNode = nodes.stream().filter(n -> n.conninfo().port() == t.port() && sameHost(n.conninfo().host(), t.host()))
                     .findFirst();

@@ -57,6 +57,17 @@ public record PgSnapshot(Reachability reachability, Optional<String> error, Inst
                 Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), List.of(), Optional.empty());
     }
 
+    /**
+     * A standby's replay lag: WAL received but not yet replayed, in bytes; empty on a primary, when unreachable, or
+     * before anything was streamed. (How far it is behind its primary is not known from its own probe.)
+     */
+    public Optional<Long> applyLagBytes() {
+        if (!isReachable() || !inRecovery || receivedLsn.isEmpty() || replayedLsn.isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(Math.max(0, receivedLsn.get().value() - replayedLsn.get().value()));
+    }
+
     public boolean isReachable() {
         return reachability == Reachability.REACHABLE;
     }

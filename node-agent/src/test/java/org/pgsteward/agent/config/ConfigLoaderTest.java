@@ -163,6 +163,19 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void givenHealthListenerAndTokenFile_whenLoaded_thenReadAndDefaultsEmpty() throws IOException {
+        NodeConfig c = ConfigLoader.load(write("sec.conf", MINIMAL_HOCON + "pgsteward.agent.health-http = \"0.0.0.0:8008\"\n"
+                + "pgsteward.agent.api-token-file = \"/etc/pgsteward/api.token\"\n"));
+        assertEquals(Optional.of(new HostPort("0.0.0.0", 8008)), c.agent().healthHttp());
+        assertEquals(Optional.of(Path.of("/etc/pgsteward/api.token")), c.agent().apiTokenFile());
+        NodeConfig d = ConfigLoader.load(write("min2.conf", MINIMAL_HOCON));
+        assertEquals(Optional.empty(), d.agent().healthHttp());
+        assertEquals(Optional.empty(), d.agent().apiTokenFile());
+        NodeConfig r = ConfigLoader.load(write("sec.repmgr", SEED_REPMGR_CONF + "health_http=127.0.0.1:8010\n"));
+        assertEquals(Optional.of(new HostPort("127.0.0.1", 8010)), r.agent().healthHttp());
+    }
+
+    @Test
     void seedRepmgrConfLoads() throws IOException {
         assertEquals(ConfigLoader.Form.REPMGR_CONF, ConfigLoader.detect(SEED_REPMGR_CONF));
         NodeConfig c = ConfigLoader.load(write("repmgr.conf", SEED_REPMGR_CONF));
@@ -307,6 +320,15 @@ class ConfigLoaderTest {
                         null, "pgsteward.node.priority", "must be an integer"),
                 Arguments.of("port out of range", "port.conf", MINIMAL_HOCON + "pgsteward.agent.http = \"127.0.0.1:70000\"\n",
                         null, "pgsteward.agent.http", "port must be an integer from 1 to 65535"),
+                Arguments.of("health-http malformed", "hh.conf", MINIMAL_HOCON + "pgsteward.agent.health-http = \"8008\"\n",
+                        null, "pgsteward.agent.health-http", "must be host:port"),
+                Arguments.of("health-http on the admin port", "hh2.conf", MINIMAL_HOCON
+                        + "pgsteward.agent.http = \"127.0.0.1:8703\"\npgsteward.agent.health-http = \"127.0.0.1:8703\"\n",
+                        null, "pgsteward.agent.health-http", "must differ from pgsteward.agent.http"),
+                Arguments.of("relative api-token-file", "tok.conf", MINIMAL_HOCON + "pgsteward.agent.api-token-file = tok\n",
+                        null, "pgsteward.agent.api-token-file", "must be an absolute path"),
+                Arguments.of("misspelt api-token-file", "tok2.conf", MINIMAL_HOCON
+                        + "pgsteward.agent.api-token = \"/etc/t\"\n", null, "pgsteward.agent.api-token", "unknown key"),
                 Arguments.of("seed port out of range", "seed.repmgr", SEED_REPMGR_CONF + "seed_nodes=h:1,h:0\n",
                         null, "seed_nodes", "element 2"),
                 Arguments.of("malformed conninfo (HOCON)", "c.conf",
