@@ -4,6 +4,7 @@ import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -69,6 +70,13 @@ public final class AgentRuntime {
             throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, config.source() + ": pgsteward.agent.state-dir: "
                     + e.getMessage(), e);
         }
+        // the fence that does not need this JVM (F1): one guard process per state directory, outliving the agent
+        org.pgsteward.agent.guard.GuardLink guard = org.pgsteward.agent.guard.GuardLink.none();
+        if (!node.witness()) {
+            Path stateDir = config.agent().stateDir();
+            log.info("fence guard for {}: {}", node.dataDir(), org.pgsteward.agent.guard.GuardLink.ensureGuard(stateDir, node.dataDir()));
+            guard = new org.pgsteward.agent.guard.GuardLink(stateDir, config.failover().lease());
+        }
         var metrics = new AgentMetrics(config.cluster(), config.node().id(), config.node().name());
         metrics.epoch(epochs.current());
         var queries = new ClusterQueries(node);
@@ -104,13 +112,14 @@ public final class AgentRuntime {
         operations.attach(supervisorClient, epochs, primaryProbe, metrics);
         ActorRef<NodeAgent.Command> agent = system.systemActorOf(NodeAgent.create(operations, monitor::cycle, blocking,
                 config.agent().monitorInterval()), "node-agent", org.apache.pekko.actor.typed.Props.empty());
-        ActorRef<ClusterLink.Command> link = system.systemActorOf(ClusterLink.create(linkSettings(config, node, primaryProbe, leaseStatus),
-                epochs, agent, supervisor, () -> fence(node), blocking), "cluster-link", org.apache.pekko.actor.typed.Props.empty());
+        ActorRef<ClusterLink.Command> link = system.systemActorOf(ClusterLink.create(linkSettings(config, node, primaryProbe, leaseStatus,
+                guard), epochs, agent, supervisor, () -> fence(node), blocking, fenceExecutor()), "cluster-link",
+                org.apache.pekko.actor.typed.Props.empty());
 
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
         shutdown.addTask(CoordinatedShutdown.PhaseClusterExiting(), "pgsteward-fence-when-downed", () -> {
             if (shutdown.getShutdownReason().filter(r -> r instanceof CoordinatedShutdown.ClusterDowningReason$).isPresent()
-                    && !node.witness() && node.probeLocal().isPrimary()) {
+                    && !node.witness() && node.postmaster().mayServeWrites()) {
                 log.warn("this member was downed (minority side or unreachable): fencing the local primary");
                 log.warn("fence: {}", fence(node));
             }
@@ -146,15 +155,25 @@ public final class AgentRuntime {
     }
 
     /**
-     * Stops writes on the local primary now: immediate stop, SIGKILL of the postmaster and its children when
-     * that has not finished within a third of the fence lead, so the fence is complete before the lease runs out
-     * even with a hung server (an immediate stop is a crash anyway; a kill is no worse).
+     * Stops writes on the local primary now: SIGQUIT (immediate shutdown) to the postmaster, SIGKILL of the
+     * postmaster and its children when it has not exited within a third of the fence lead (a millisecond deadline,
+     * not pg_ctl's whole seconds), so the fence is complete before the lease runs out even with a hung server (an
+     * immediate stop is a crash anyway; a kill is no worse).
      */
     static String fence(LocalNode node) {
         if (node.witness()) {
             return "witness: nothing to fence";
         }
-        return node.pgCtl().stopOrKill(StopMode.IMMEDIATE, fenceKillAfter(node.config().failover().lease()));
+        return node.postmaster().stop(fenceKillAfter(node.config().failover().lease())).describe();
+    }
+
+    /** The fence's own thread (daemon), so it never queues behind HTTP requests or monitor cycles. */
+    static java.util.concurrent.ExecutorService fenceExecutor() {
+        return java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "pgsteward-fence");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /**
@@ -172,7 +191,8 @@ public final class AgentRuntime {
     }
 
     static ClusterLinkSettings linkSettings(NodeConfig config, LocalNode node, PrimaryProbe probe,
-                                           org.pgsteward.agent.cluster.LeaseStatus leaseStatus) {
+                                           org.pgsteward.agent.cluster.LeaseStatus leaseStatus,
+                                           org.pgsteward.agent.guard.GuardLink guard) {
         Duration lease = config.failover().lease();
         Duration renew = renewInterval(config);
         return new ClusterLinkSettings(config.node().id(), config.node().name(), config.node().priority(), node.witness(),
@@ -182,7 +202,8 @@ public final class AgentRuntime {
                 Duration.ofSeconds(20), probe, node::standbyDataDir,
                 () -> org.pgsteward.agent.postgres.PgBinaries.dataDirMajorVersion(node.dataDir()).isPresent(),
                 node::configuredUpstream,
-                config.agent().seedNodes().size(), leaseStatus);
+                config.agent().seedNodes().size(), leaseStatus,
+                () -> !node.witness() && node.postmaster().mayServeWrites(), guard);
     }
 
     /**
