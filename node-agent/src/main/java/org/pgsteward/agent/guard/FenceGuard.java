@@ -26,7 +26,8 @@ import org.pgsteward.agent.postgres.Postmaster;
  * postmaster and its children after {@link #KILL_AFTER}. So a SIGKILLed, frozen or starved agent stops renewing and
  * the guard fences before the voters' promises run out (the agent writes its lease end minus half the fence lead).
  *
- * <p>One guard per state directory: it holds an exclusive lock on {@code guard.lock} while it runs; a second one
+ * <p>One guard per state directory: it holds an exclusive lock on {@code guard.lock} (which holds its pid) while it
+ * runs; a second one
  * exits with {@link #EXIT_ALREADY_RUNNING}. It exits when the state or data directory is gone, or on SIGTERM. It
  * logs each fence and each start and stop, one line each, to {@code guard.log} in the state directory and to
  * stderr. The Linux watchdog device is not used (yet): a guard that is frozen with the agent does not fence.
@@ -71,6 +72,8 @@ public final class FenceGuard {
                 System.err.println("pgsteward guard: another guard holds " + stateDir.resolve(LOCK_FILE) + ": exiting");
                 return EXIT_ALREADY_RUNNING;
             }
+            ch.truncate(0);
+            ch.write(java.nio.ByteBuffer.wrap((ProcessHandle.current().pid() + "\n").getBytes(StandardCharsets.US_ASCII)));
             Thread main = Thread.currentThread();
             Runtime.getRuntime().addShutdownHook(new Thread(() -> {
                 if (finished) {

@@ -139,6 +139,16 @@ public class GuardLink {
         }
     }
 
+    /** The pid a guard wrote into its lock file (it may have exited since: see {@link #guardRunning}). */
+    public static Optional<Long> guardPid(Path stateDir) {
+        try {
+            String s = Files.readString(stateDir.resolve(FenceGuard.LOCK_FILE), StandardCharsets.US_ASCII).strip();
+            return s.isEmpty() ? Optional.empty() : Optional.of(Long.parseLong(s));
+        } catch (IOException | NumberFormatException e) {
+            return Optional.empty();
+        }
+    }
+
     /** Whether a guard holds the lock of this state directory now. */
     public static boolean guardRunning(Path stateDir) {
         try (FileChannel ch = FileChannel.open(stateDir.resolve(FenceGuard.LOCK_FILE), StandardOpenOption.CREATE,
@@ -190,7 +200,7 @@ public class GuardLink {
         }
         long deadline = System.nanoTime() + START_WAIT.toNanos();
         while (System.nanoTime() < deadline) {
-            if (guardRunning(stateDir)) {
+            if (guardPid(stateDir).isPresent() && guardRunning(stateDir)) {
                 return "started, pid " + p.pid();
             }
             if (!p.isAlive()) {
