@@ -130,6 +130,48 @@ class FenceGuardTest {
         }
     }
 
+    /** Plays an agent in a JVM of its own: starts the guard, says so, then waits to be killed. */
+    public static final class AgentStandIn {
+        public static void main(String[] args) throws Exception {
+            var link = new GuardLink(Path.of(args[0]), Duration.ofSeconds(3));
+            System.out.println(GuardLink.ensureGuard(Path.of(args[0]), Path.of(args[1])));
+            link.primaryUntil(System.nanoTime() + Duration.ofSeconds(2).toNanos());
+            System.out.println("renewed");
+            System.out.flush();
+            Thread.sleep(Duration.ofMinutes(5).toMillis());
+        }
+    }
+
+    @Test
+    void givenGuardStartedByAnAgent_whenTheAgentIsSigkilled_thenTheGuardSurvivesAndFencesAfterTheLease() throws Exception {
+        PgTestInstance node = pg.primary("orphan");
+        Postmaster pm = postmaster(node);
+        Process agent = new ProcessBuilder(java(), "-Xmx32m", "-cp", System.getProperty("java.class.path"),
+                AgentStandIn.class.getName(), stateDir.toString(), node.dataDir().toString()).redirectErrorStream(true).start();
+        try {
+            var out = new java.io.BufferedReader(new java.io.InputStreamReader(agent.getInputStream(), StandardCharsets.UTF_8));
+            String started = out.readLine();
+            assertTrue(started != null && started.startsWith("started"), started + " " + log());
+            assertEquals("renewed", out.readLine());
+            long guard = guardPid().orElseThrow();
+
+            agent.destroyForcibly(); // SIGKILL
+            assertTrue(agent.waitFor(BOUND.toSeconds(), TimeUnit.SECONDS));
+
+            assertTrue(ProcessHandle.of(guard).map(ProcessHandle::isAlive).orElse(false), "the guard outlives its agent");
+            assertTrue(pm.mayServeWrites(), "within the lease the primary runs on");
+            assertTrue(await(() -> !pm.running()), "the guard fenced the primary of the dead agent: " + log());
+            assertTrue(await(() -> log().contains("FENCED")), log());
+            assertTrue(ProcessHandle.of(guard).map(ProcessHandle::isAlive).orElse(false), "and keeps guarding");
+        } finally {
+            agent.destroyForcibly();
+        }
+    }
+
+    private static String java() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
     private Optional<Long> guardPid() {
         return GuardLink.guardPid(stateDir);
     }
