@@ -33,7 +33,6 @@ import org.pgsteward.agent.metrics.AgentMetrics;
 import org.pgsteward.agent.ops.ClusterQueries;
 import org.pgsteward.agent.ops.Monitor;
 import org.pgsteward.agent.ops.NodeOperations;
-import org.pgsteward.agent.postgres.StopMode;
 import org.pgsteward.protocol.ExitCode;
 import org.pgsteward.supervisor.Supervisor;
 import org.pgsteward.supervisor.SupervisorSettings;
@@ -74,7 +73,18 @@ public final class AgentRuntime {
         org.pgsteward.agent.guard.GuardLink guard = org.pgsteward.agent.guard.GuardLink.none();
         if (!node.witness()) {
             Path stateDir = config.agent().stateDir();
-            log.info("fence guard for {}: {}", node.dataDir(), org.pgsteward.agent.guard.GuardLink.ensureGuard(stateDir, node.dataDir()));
+            String how;
+            try {
+                how = org.pgsteward.agent.guard.GuardLink.ensureGuard(stateDir, node.dataDir());
+            } catch (RuntimeException e) {
+                throw new AgentStartException(ExitCode.ERR_OPERATION_FAILED, "cannot start the fence guard in " + stateDir
+                        + ": " + e.getMessage(), e);
+            }
+            if (how.startsWith("FAILED")) {
+                log.error("fence guard for {}: {}: a primary here is fenced only while this agent runs", node.dataDir(), how);
+            } else {
+                log.info("fence guard for {}: {}", node.dataDir(), how);
+            }
             guard = new org.pgsteward.agent.guard.GuardLink(stateDir, config.failover().lease());
         }
         var metrics = new AgentMetrics(config.cluster(), config.node().id(), config.node().name());
