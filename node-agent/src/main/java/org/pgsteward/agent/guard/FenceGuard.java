@@ -32,6 +32,10 @@ import org.pgsteward.agent.postgres.Postmaster;
  * logs each fence and each start and stop, one line each, to {@code guard.log} in the state directory and to
  * stderr. The Linux watchdog device is not used (yet): a guard that is frozen with the agent does not fence.
  *
+ * <p>It runs in a session of its own ({@code setsid}) with no pipe to the agent, so it outlives a SIGKILLed or
+ * SIGSTOPped agent; under systemd the agent's unit needs {@code KillMode=process} (or {@code mixed}) for it to
+ * survive agent restarts too (the default {@code control-group} kills it with the agent).
+ *
  * <p>Usage: {@code FenceGuard STATE_DIR DATA_DIR}.
  */
 public final class FenceGuard {
