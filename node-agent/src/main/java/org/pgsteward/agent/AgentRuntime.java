@@ -44,7 +44,9 @@ import org.slf4j.LoggerFactory;
  * Assembles one agent: a Pekko Cluster member hosting the local NodeAgent, the cluster link
  * (reports, lease, fencing), a share of the supervisor singleton and the HTTP API; runs until
  * the actor system terminates (SIGTERM/SIGINT, or this member being downed). PostgreSQL is left
- * running, except that a downed member fences a primary it runs.
+ * running, except that a downed member fences a primary it runs; and the fence guard it starts (a process of its
+ * own, {@link org.pgsteward.agent.guard.FenceGuard}) fences the primary once this agent stopped renewing its lease,
+ * however it stopped.
  */
 public final class AgentRuntime {
 
@@ -136,7 +138,8 @@ public final class AgentRuntime {
             return CompletableFuture.completedFuture(Done.getInstance());
         });
         shutdown.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "pgsteward-log-stop", () -> {
-            log.info("agent stopped; PostgreSQL left as it was");
+            log.info("agent stopped; PostgreSQL left as it was{}", node.witness() ? ""
+                    : " (a primary of automatic failover is fenced by the guard once its lease runs out)");
             return CompletableFuture.completedFuture(Done.getInstance());
         });
 
