@@ -3,6 +3,8 @@ package org.pgsteward.agent;
 import com.typesafe.config.Config;
 import com.typesafe.config.ConfigFactory;
 import com.typesafe.config.ConfigValueFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -36,7 +38,6 @@ import org.pgsteward.agent.ops.ClusterQueries;
 import org.pgsteward.agent.ops.Monitor;
 import org.pgsteward.agent.ops.NodeOperations;
 import org.pgsteward.agent.postgres.PgSnapshot;
-import org.pgsteward.agent.postgres.StopMode;
 import org.pgsteward.protocol.ExitCode;
 import org.pgsteward.supervisor.Supervisor;
 import org.pgsteward.supervisor.SupervisorGuard;
@@ -49,7 +50,9 @@ import org.slf4j.LoggerFactory;
  * Assembles one agent: a Pekko Cluster member hosting the local NodeAgent, the cluster link
  * (reports, lease, fencing), a share of the supervisor singleton and the HTTP API; runs until
  * the actor system terminates (SIGTERM/SIGINT, or this member being downed). PostgreSQL is left
- * running, except that a downed member fences a primary it runs.
+ * running, except that a downed member fences a primary it runs; and the fence guard it starts (a process of its
+ * own, {@link org.pgsteward.agent.guard.FenceGuard}) fences the primary once this agent stopped renewing its lease,
+ * however it stopped.
  */
 public final class AgentRuntime {
 
@@ -79,6 +82,24 @@ public final class AgentRuntime {
         } catch (RuntimeException e) {
             throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, config.source() + ": pgsteward.agent.state-dir: "
                     + e.getMessage(), e);
+        }
+        // the fence that does not need this JVM (F1): one guard process per state directory, outliving the agent
+        org.pgsteward.agent.guard.GuardLink guard = org.pgsteward.agent.guard.GuardLink.none();
+        if (!node.witness()) {
+            Path guardDir = config.agent().stateDir();
+            String how;
+            try {
+                how = org.pgsteward.agent.guard.GuardLink.ensureGuard(guardDir, node.dataDir());
+            } catch (RuntimeException e) {
+                throw new AgentStartException(ExitCode.ERR_OPERATION_FAILED, "cannot start the fence guard in " + guardDir
+                        + ": " + e.getMessage(), e);
+            }
+            if (how.startsWith("FAILED")) {
+                log.error("fence guard for {}: {}: a primary here is fenced only while this agent runs", node.dataDir(), how);
+            } else {
+                log.info("fence guard for {}: {}", node.dataDir(), how);
+            }
+            guard = new org.pgsteward.agent.guard.GuardLink(guardDir, config.failover().lease());
         }
         var metrics = new AgentMetrics(config.cluster(), config.node().id(), config.node().name());
         metrics.epoch(epochs.current());
@@ -115,21 +136,21 @@ public final class AgentRuntime {
                 cycle, blocking, config.agent().monitorInterval())), "node-agent",
                 org.apache.pekko.actor.typed.Props.empty());
         ActorRef<ClusterLink.Command> link = system.systemActorOf(restartingOnFailure(ClusterLink.create(
-                linkSettings(config, node, primaryProbe, leaseStatus), epochs, records, history, agent, supervisor,
-                () -> fence(node),
-                blocking)), "cluster-link", org.apache.pekko.actor.typed.Props.empty());
+                linkSettings(config, node, primaryProbe, leaseStatus, guard), epochs, records, history, agent, supervisor,
+                () -> fence(node), blocking, fenceExecutor())), "cluster-link", org.apache.pekko.actor.typed.Props.empty());
 
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
         shutdown.addTask(CoordinatedShutdown.PhaseClusterExiting(), "pgsteward-fence-when-downed", () -> {
             if (shutdown.getShutdownReason().filter(r -> r instanceof CoordinatedShutdown.ClusterDowningReason$).isPresent()
-                    && !node.witness() && node.probeLocal().isPrimary()) {
+                    && !node.witness() && node.postmaster().mayServeWrites()) {
                 log.warn("this member was downed (minority side or unreachable): fencing the local primary");
                 log.warn("fence: {}", fence(node));
             }
             return CompletableFuture.completedFuture(Done.getInstance());
         });
         shutdown.addTask(CoordinatedShutdown.PhaseBeforeActorSystemTerminate(), "pgsteward-log-stop", () -> {
-            log.info("agent stopped; PostgreSQL left as it was");
+            log.info("agent stopped; PostgreSQL left as it was{}", node.witness() ? ""
+                    : " (a primary of automatic failover is fenced by the guard once its lease runs out)");
             return CompletableFuture.completedFuture(Done.getInstance());
         });
 
@@ -155,15 +176,25 @@ public final class AgentRuntime {
     }
 
     /**
-     * Stops writes on the local primary now: immediate stop, SIGKILL of the postmaster and its children when
-     * that has not finished within a third of the fence lead, so the fence is complete before the lease runs out
-     * even with a hung server (an immediate stop is a crash anyway; a kill is no worse).
+     * Stops writes on the local primary now: SIGQUIT (immediate shutdown) to the postmaster, SIGKILL of the
+     * postmaster and its children when it has not exited within a third of the fence lead (a millisecond deadline,
+     * not pg_ctl's whole seconds), so the fence is complete before the lease runs out even with a hung server (an
+     * immediate stop is a crash anyway; a kill is no worse).
      */
     static String fence(LocalNode node) {
         if (node.witness()) {
             return "witness: nothing to fence";
         }
-        return node.pgCtl().stopOrKill(StopMode.IMMEDIATE, fenceKillAfter(node.config().failover().lease()));
+        return node.postmaster().stop(fenceKillAfter(node.config().failover().lease())).describe();
+    }
+
+    /** The fence's own thread (daemon), so it never queues behind HTTP requests or monitor cycles. */
+    static java.util.concurrent.ExecutorService fenceExecutor() {
+        return java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "pgsteward-fence");
+            t.setDaemon(true);
+            return t;
+        });
     }
 
     /**
@@ -181,7 +212,8 @@ public final class AgentRuntime {
     }
 
     static ClusterLinkSettings linkSettings(NodeConfig config, LocalNode node, PrimaryProbe probe,
-                                           org.pgsteward.agent.cluster.LeaseStatus leaseStatus) {
+                                           org.pgsteward.agent.cluster.LeaseStatus leaseStatus,
+                                           org.pgsteward.agent.guard.GuardLink guard) {
         Duration lease = config.failover().lease();
         Duration renew = renewInterval(config);
         return new ClusterLinkSettings(config.node().id(), config.node().name(), config.node().priority(), node.witness(),
@@ -191,7 +223,8 @@ public final class AgentRuntime {
                 Duration.ofSeconds(20), probe, node::standbyDataDir,
                 () -> org.pgsteward.agent.postgres.PgBinaries.dataDirMajorVersion(node.dataDir()).isPresent(),
                 node::configuredUpstream,
-                config.agent().seedNodes().size(), leaseStatus, reportStaleAfter(config));
+                config.agent().seedNodes().size(), leaseStatus, reportStaleAfter(config),
+                () -> !node.witness() && node.postmaster().mayServeWrites(), guard);
     }
 
     /**

@@ -99,6 +99,11 @@ public final class LocalNode {
         return pgCtl;
     }
 
+    /** The postmaster as its data directory shows it, without SQL (fencing decisions and the fence itself). */
+    public org.pgsteward.agent.postgres.Postmaster postmaster() {
+        return new org.pgsteward.agent.postgres.Postmaster(dataDir, java.util.OptionalInt.of(binariesMajorVersion), runner);
+    }
+
     public Probe probe() {
         return probe;
     }
@@ -109,12 +114,7 @@ public final class LocalNode {
 
     /** Whether the data directory is set up as a standby (standby.signal, or recovery.conf before 12). */
     public boolean standbyDataDir() {
-        try {
-            return org.pgsteward.agent.postgres.RecoveryConfig.read(dataDir, binariesMajorVersion).isPresent();
-        } catch (RuntimeException e) {
-            return java.nio.file.Files.exists(dataDir.resolve("standby.signal"))
-                    || java.nio.file.Files.exists(dataDir.resolve("recovery.conf"));
-        }
+        return org.pgsteward.agent.postgres.Postmaster.standbyConfigured(dataDir, binariesMajorVersion);
     }
 
     /**

@@ -74,6 +74,8 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private final ActorRef<Supervisor.Command> supervisor;
     private final FenceAction fence;
     private final Executor blocking;
+    /** A thread of its own: the fence never queues behind HTTP or monitor work (F4). */
+    private final Executor fenceExecutor;
     private final ActorRef<AgentCommand> supervisorInbox;
     private final ActorRef<LeaseMessage> peerInbox;
     private final String incarnation = UUID.randomUUID().toString();
@@ -114,16 +116,19 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
 
     public static Behavior<Command> create(ClusterLinkSettings settings, EpochStore epochs, RecordStore records,
                                            HistoryLog history, ActorRef<NodeAgent.Command> nodeAgent,
-                                           ActorRef<Supervisor.Command> supervisor, FenceAction fence, Executor blocking) {
+                                           ActorRef<Supervisor.Command> supervisor, FenceAction fence, Executor blocking,
+                                           Executor fenceExecutor) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-                new ClusterLink(ctx, timers, settings, epochs, records, history, nodeAgent, supervisor, fence, blocking)));
+                new ClusterLink(ctx, timers, settings, epochs, records, history, nodeAgent, supervisor, fence, blocking,
+                        fenceExecutor)));
     }
 
     private ClusterLink(ActorContext<Command> ctx, TimerScheduler<Command> timers, ClusterLinkSettings settings,
                         EpochStore epochs, RecordStore records, HistoryLog history, ActorRef<NodeAgent.Command> nodeAgent,
                         ActorRef<Supervisor.Command> supervisor,
-                        FenceAction fence, Executor blocking) {
+                        FenceAction fence, Executor blocking, Executor fenceExecutor) {
         super(ctx);
+        this.fenceExecutor = fenceExecutor;
         this.ctx = ctx;
         this.timers = timers;
         this.settings = settings;
@@ -196,9 +201,13 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         return latest.map(s -> s.isReachable() && !s.inRecovery()).orElse(false);
     }
 
-    /** Whether the local PostgreSQL may be serving writes: what fencing decides on. */
+    /**
+     * Whether the local PostgreSQL may be serving writes: what fencing decides on (F3): the SQL probe's view, or a live
+     * postmaster in a data directory without standby configuration (no new SQL session needed: a server that refuses
+     * new sessions still serves the ones it has).
+     */
     private boolean mayServeWrites() {
-        return runningAsPrimary();
+        return runningAsPrimary() || settings.mayServeWrites().getAsBoolean();
     }
 
     /**
@@ -650,6 +659,12 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         notePrimaryEpoch(now);
         settings.leaseStatus().set(epochs.primaryOfCurrentEpoch().isEmpty()
                 || (primaryOfEpoch() && (!settings.automatic() || lease.held(now, members()))));
+        // the guard outside this JVM fences if this agent stops renewing (F1)
+        if (primaryOfEpoch() && settings.automatic()) {
+            settings.guard().primaryUntil(Math.max(lease.heldUntil(members()), Long.MIN_VALUE / 2) - settings.fenceLead().toNanos() / 2);
+        } else {
+            settings.guard().notPrimary();
+        }
         boolean asPrimary = mayServeWrites();
         // a node that is not the primary of the accepted epoch never serves writes
         if (asPrimary && epochs.primaryOfCurrentEpoch().isPresent() && !primaryOfEpoch() && !fencing
@@ -712,7 +727,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         fencing = true;
         ctx.getLog().warn("FENCING local PostgreSQL: {}", reason);
         long t0 = System.nanoTime();
-        CompletableFuture.supplyAsync(fence::fence, blocking).whenComplete((how, err) ->
+        CompletableFuture.supplyAsync(fence::fence, fenceExecutor).whenComplete((how, err) ->
                 ctx.getSelf().tell(new FenceDone(err == null ? how : "failed: " + err.getMessage(),
                         (System.nanoTime() - t0) / 1_000_000)));
     }

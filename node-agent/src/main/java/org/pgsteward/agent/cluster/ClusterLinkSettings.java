@@ -16,6 +16,9 @@ import java.util.function.Supplier;
  * @param renewInterval   how often the lease is renewed and a report sent
  * @param standbyDataDir  whether the local data directory is configured as a standby (standby.signal / recovery.conf)
  * @param configuredUpstream "host=H port=P" of the primary_conninfo in the local standby configuration, if any
+ * @param mayServeWrites  whether a postmaster that may serve writes runs in the local data directory, from files and
+ *                        processes only (no SQL session: a server out of connection slots still commits)
+ * @param guard           tells the fence guard outside this JVM until when this node may be a writable primary
  * @param expectedMembers the configured seed nodes: a majority is never counted of fewer members than this, so a
  *                        member that started alone cannot form a "majority" of one
  * @param reportStaleAfter how long the supervisor waits for a report before it counts an agent as failed; a standby
@@ -26,4 +29,5 @@ public record ClusterLinkSettings(int nodeId, String nodeName, int priority, boo
                                   Duration fenceLead, Duration renewInterval, int restartAttempts, Duration restartBackoff,
                                   Duration rejoinBackoff, PrimaryProbe primaryProbe, BooleanSupplier standbyDataDir,
                                   BooleanSupplier hasData, Supplier<Optional<String>> configuredUpstream,
-                                  int expectedMembers, LeaseStatus leaseStatus, Duration reportStaleAfter) {}
+                                  int expectedMembers, LeaseStatus leaseStatus, Duration reportStaleAfter,
+                                  BooleanSupplier mayServeWrites, org.pgsteward.agent.guard.GuardLink guard) {}

@@ -155,7 +155,7 @@ public final class PgCtl {
      */
     public boolean killPostmaster() {
         Optional<ProcessHandle> pm = postmasterPid().flatMap(ProcessHandle::of).filter(ProcessHandle::isAlive)
-                .filter(PgCtl::looksLikePostgres);
+                .filter(Postmaster::looksLikePostgres);
         if (pm.isEmpty()) {
             return false;
         }
@@ -224,10 +224,6 @@ public final class PgCtl {
     /** The last few KB of the server log, for error messages. */
     public String serverLogTail() {
         return tail(logFile, LOG_TAIL_CHARS);
-    }
-
-    private static boolean looksLikePostgres(ProcessHandle p) {
-        return p.info().command().map(c -> c.endsWith("postgres") || c.endsWith("postmaster")).orElse(true);
     }
 
     private String pgCtl() {

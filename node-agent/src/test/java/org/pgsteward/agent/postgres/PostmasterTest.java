@@ -1,0 +1,135 @@
+package org.pgsteward.agent.postgres;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Files;
+import java.sql.Connection;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Properties;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+import org.pgsteward.agent.exec.CommandRunner;
+import org.pgsteward.agent.testing.PgTestInstance;
+import org.pgsteward.agent.testing.PostgresExtension;
+
+class PostmasterTest {
+
+    @RegisterExtension
+    static final PostgresExtension pg = new PostgresExtension();
+
+    private final List<Long> stopped = new ArrayList<>();
+
+    @AfterEach
+    void resumeFrozen() throws Exception {
+        for (long pid : stopped) { // a SIGSTOPped process that survived a failed test must not block cleanup
+            new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
+        }
+    }
+
+    private static Postmaster postmaster(PgTestInstance node) {
+        return new Postmaster(node.dataDir(), java.util.OptionalInt.of(node.majorVersion()), new CommandRunner());
+    }
+
+    @Test
+    void givenRunningPrimary_whenFenced_thenStoppedBySigquit() {
+        PgTestInstance node = pg.primary("pm-stop");
+        Postmaster pm = postmaster(node);
+        assertTrue(pm.running());
+
+        Postmaster.StopResult r = pm.stop(Duration.ofMillis(2000));
+
+        System.out.println("fence of a running primary: " + r.describe());
+        assertEquals(Postmaster.StopOutcome.STOPPED_BY_SIGQUIT, r.outcome(), r.describe());
+        assertFalse(pm.running());
+        assertFalse(pm.mayServeWrites());
+        assertEquals(ServerStatus.STOPPED, node.pgCtl().status());
+    }
+
+    @Test
+    void givenFrozenPostmasterAndChildren_whenFenced_thenEscalatedToSigkill() throws Exception {
+        PgTestInstance node = pg.primary("pm-frozen");
+        Postmaster pm = postmaster(node);
+        ProcessHandle p = pm.live().orElseThrow();
+        List<ProcessHandle> family = new ArrayList<>(p.descendants().toList());
+        family.add(p);
+        for (ProcessHandle h : family) {
+            new ProcessBuilder("kill", "-STOP", Long.toString(h.pid())).start().waitFor();
+            stopped.add(h.pid());
+        }
+
+        Postmaster.StopResult r = pm.stop(Duration.ofMillis(150));
+
+        System.out.println("fence of a frozen primary (kill after 150 ms): " + r.describe());
+        assertEquals(Postmaster.StopOutcome.KILLED, r.outcome(), r.describe());
+        assertTrue(r.escalated());
+        assertFalse(pm.running(), "the postmaster is dead (or a zombie)");
+        assertTrue(family.stream().noneMatch(h -> h.isAlive() && !PgCtl.isZombie(h.pid())), "all its processes are dead");
+        assertEquals(ServerStatus.STOPPED, node.pgCtl().status());
+    }
+
+    @Test
+    void givenStoppedServer_whenFenced_thenNotRunning() {
+        PgTestInstance node = pg.primary("pm-down");
+        node.pgCtl().stop(StopMode.FAST);
+        Postmaster pm = postmaster(node);
+
+        assertFalse(pm.mayServeWrites());
+        assertEquals(Postmaster.StopOutcome.NOT_RUNNING, pm.stop(Duration.ofMillis(100)).outcome());
+    }
+
+    @Test
+    void givenPrimaryAndStandby_thenOnlyThePrimaryMayServeWrites() {
+        PgTestInstance primary = pg.primary("pm-primary");
+        PgTestInstance standby = pg.standbyOf(primary, "pm_standby");
+
+        assertTrue(postmaster(primary).mayServeWrites());
+        assertTrue(postmaster(standby).running());
+        assertFalse(postmaster(standby).mayServeWrites());
+        assertTrue(postmaster(standby).standbyConfigured());
+        assertFalse(Postmaster.of(standby.dataDir(), new CommandRunner()).mayServeWrites(), "version from PG_VERSION");
+    }
+
+    /**
+     * F3: a primary that refuses new sessions (here pg_hba rejects the agent's user; connection-slot exhaustion
+     * looks the same to a probe) still commits on the sessions it has. The SQL probe, today's basis for "am I a
+     * primary to fence", says no; the postmaster check says yes.
+     */
+    @Test
+    void givenPrimaryRefusingNewSessions_whenChecked_thenSqlProbeSaysNotPrimaryButPostmasterMayServeWrites() throws Exception {
+        PgTestInstance node = pg.primary("pm-refusing");
+        try (Connection app = node.connect(); Statement st = app.createStatement()) {
+            st.execute("CREATE TABLE t (i int)");
+            String hba = Files.readString(node.dataDir().resolve("pg_hba.conf"));
+            Files.writeString(node.dataDir().resolve("pg_hba.conf"), "host all all 0.0.0.0/0 reject\nlocal all all reject\n" + hba);
+            node.pgCtl().reload();
+            Probe probe = new Probe(ProbeTimeouts.defaults());
+            var props = new Properties();
+            props.setProperty("user", PgTestInstance.SUPERUSER);
+            PgSnapshot snapshot = awaitRefused(probe, node, props);
+
+            st.execute("INSERT INTO t VALUES (1)"); // the existing session still writes
+
+            // the old path (ClusterLink.runningAsPrimary, AgentRuntime's downed-member fence): "not a primary", so no fence
+            assertFalse(snapshot.isReachable() && !snapshot.inRecovery(),
+                    "documents F3: the SQL probe cannot tell a writable primary that refuses sessions: " + snapshot);
+            assertTrue(postmaster(node).mayServeWrites(), "the postmaster check sees a primary that may serve writes");
+        }
+    }
+
+    /** Waits until the reload took effect (bounded): the probe fails. */
+    private static PgSnapshot awaitRefused(Probe probe, PgTestInstance node, Properties props) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+        PgSnapshot s = probe.probe(node.jdbcUrl(), props);
+        while (s.isReachable() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+            s = probe.probe(node.jdbcUrl(), props);
+        }
+        return s;
+    }
+}
