@@ -29,25 +29,9 @@ class AutomaticFailoverTest {
         TestNode node1 = c.node(1);
         Wait.until("a synchronous standby", Duration.ofSeconds(60), () ->
                 !node1.pg().query("SELECT application_name FROM pg_stat_replication WHERE sync_state = 'sync'").isEmpty());
-        AtomicInteger maxWritable = new AtomicInteger();
         try (Writer writer = new Writer(c.nodes, 1_000_000).start()) {
-            Wait.until("the writer commits on node1", Duration.ofSeconds(30), () -> writer.acknowledgedCount() > 50);
-
-            node1.agent().kill9();
-            HaCluster.killPostgres(node1);
-
-            Wait.until("a new primary and the other standby following it", Duration.ofSeconds(60), () -> {
-                List<TestNode> w = c.writable();
-                maxWritable.accumulateAndGet(w.size(), Math::max);
-                return w.size() == 1 && c.nodes.stream().filter(n -> n != node1 && n != w.get(0))
-                        .allMatch(n -> HaCluster.streamsFrom(n, w.get(0)));
-            });
-            TestNode primary = c.onlyWritable().orElseThrow();
-            long before = writer.acknowledgedCount();
-            Wait.until("the writer commits on the new primary", Duration.ofSeconds(30),
-                    () -> writer.acknowledgedCount() > before + 20);
+            TestNode primary = loseThePrimaryUnderTheWriter(c, node1, writer);
             writer.close();
-            assertEquals(1, maxWritable.get(), "never two writable primaries");
             Set<Long> onPrimary = new HashSet<>();
             primary.pg().query("SELECT id FROM ha").forEach(id -> onPrimary.add(Long.parseLong(id)));
             Set<Long> lost = new HashSet<>(writer.acknowledged());
@@ -75,24 +59,8 @@ class AutomaticFailoverTest {
             throws Exception {
         HaCluster c = HaCluster.start(pg, agents, false, "", 1);
         TestNode node1 = c.node(1);
-        AtomicInteger maxWritable = new AtomicInteger();
         try (Writer writer = new Writer(c.nodes, 1_000_000).start()) {
-            Wait.until("the writer commits on node1", Duration.ofSeconds(30), () -> writer.acknowledgedCount() > 50);
-
-            node1.agent().kill9();
-            HaCluster.killPostgres(node1);
-
-            Wait.until("a new primary and the other standby following it", Duration.ofSeconds(60), () -> {
-                List<TestNode> w = c.writable();
-                maxWritable.accumulateAndGet(w.size(), Math::max);
-                return w.size() == 1 && c.nodes.stream().filter(n -> n != node1 && n != w.get(0))
-                        .allMatch(n -> HaCluster.streamsFrom(n, w.get(0)));
-            });
-            TestNode primary = c.onlyWritable().orElseThrow();
-            long before = writer.acknowledgedCount();
-            Wait.until("the writer commits on the new primary", Duration.ofSeconds(30),
-                    () -> writer.acknowledgedCount() > before + 20);
-            assertEquals(1, maxWritable.get(), "never two writable primaries");
+            TestNode primary = loseThePrimaryUnderTheWriter(c, node1, writer);
             String events = ok(primary.console("cluster", "event")).stdout();
             assertTrue(events.contains("primary in epoch 1") && events.contains("promote"),
                     "the registration (decided on the lost host) and the failover: " + events);
@@ -149,5 +117,28 @@ class AutomaticFailoverTest {
                 HaCluster.streamsFrom(c.node(2), node1) && HaCluster.streamsFrom(c.node(3), node1));
         String events = ok(node1.console("cluster", "event")).stdout();
         assertTrue(!events.contains("epoch 2"), "no new epoch: " + events);
+    }
+
+    /**
+     * The writer commits on {@code node1}; its agent and PostgreSQL are SIGKILLed; waits for a new primary that the
+     * other standby follows and the writer commits on, never seeing two writable primaries; returns the new primary.
+     */
+    private static TestNode loseThePrimaryUnderTheWriter(HaCluster c, TestNode node1, Writer writer) {
+        AtomicInteger maxWritable = new AtomicInteger();
+        Wait.until("the writer commits on node1", Duration.ofSeconds(30), () -> writer.acknowledgedCount() > 50);
+        node1.agent().kill9();
+        HaCluster.killPostgres(node1);
+        Wait.until("a new primary and the other standby following it", Duration.ofSeconds(60), () -> {
+            List<TestNode> w = c.writable();
+            maxWritable.accumulateAndGet(w.size(), Math::max);
+            return w.size() == 1 && c.nodes.stream().filter(n -> n != node1 && n != w.get(0))
+                    .allMatch(n -> HaCluster.streamsFrom(n, w.get(0)));
+        });
+        TestNode primary = c.onlyWritable().orElseThrow();
+        long before = writer.acknowledgedCount();
+        Wait.until("the writer commits on the new primary", Duration.ofSeconds(30),
+                () -> writer.acknowledgedCount() > before + 20);
+        assertEquals(1, maxWritable.get(), "never two writable primaries");
+        return primary;
     }
 }
