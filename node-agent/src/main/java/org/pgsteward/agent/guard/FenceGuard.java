@@ -28,7 +28,8 @@ import org.pgsteward.agent.postgres.Postmaster;
  *
  * <p>One guard per state directory: it holds an exclusive lock on {@code guard.lock} (which holds its pid) while it
  * runs; a second one
- * exits with {@link #EXIT_ALREADY_RUNNING}. It exits when the state or data directory is gone, or on SIGTERM. It
+ * exits with {@link #EXIT_ALREADY_RUNNING}. It exits when the state directory is gone, or on SIGTERM (a missing data directory, before a clone or
+ * during a re-clone, is watched on). It
  * logs each fence and each start and stop, one line each, to {@code guard.log} in the state directory and to
  * stderr. The Linux watchdog device is not used (yet): a guard that is frozen with the agent does not fence.
  *
@@ -124,9 +125,8 @@ public final class FenceGuard {
             if (!Files.isDirectory(stateDir)) {
                 return "state directory " + stateDir + " is gone";
             }
-            if (!Files.isDirectory(dataDir)) {
-                return "data directory " + dataDir + " is gone";
-            }
+            // a data directory that does not exist yet (a node waiting for `standby clone`) or is being replaced by
+            // a re-clone is watched on: the guard must be there once a server runs in it
             check(System.nanoTime());
             try {
                 Thread.sleep(POLL.toMillis());

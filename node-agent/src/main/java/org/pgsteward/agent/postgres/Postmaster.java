@@ -89,13 +89,15 @@ public final class Postmaster {
         return major.map(v -> standbyConfigured(dataDir, v)).orElse(false);
     }
 
-    /** As {@link #standbyConfigured()}, for a known server version (also the agent's LocalNode.standbyDataDir). */
+    /**
+     * As {@link #standbyConfigured()}, for a known server version (also the agent's LocalNode.standbyDataDir): the
+     * files that keep the server in recovery, whatever else they say (a standby whose primary_conninfo is empty, or
+     * a targeted recovery, does not accept writes): standby.signal or recovery.signal from 12, recovery.conf before.
+     */
     public static boolean standbyConfigured(Path dataDir, int majorVersion) {
-        try {
-            return RecoveryConfig.read(dataDir, majorVersion).isPresent();
-        } catch (RuntimeException e) {
-            return Files.exists(dataDir.resolve(majorVersion >= 12 ? RecoveryConfig.STANDBY_SIGNAL : RecoveryConfig.RECOVERY_CONF));
-        }
+        return majorVersion >= 12
+                ? Files.exists(dataDir.resolve(RecoveryConfig.STANDBY_SIGNAL)) || Files.exists(dataDir.resolve("recovery.signal"))
+                : Files.exists(dataDir.resolve(RecoveryConfig.RECOVERY_CONF));
     }
 
     /**

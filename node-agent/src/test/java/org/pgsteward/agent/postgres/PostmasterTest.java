@@ -132,4 +132,19 @@ class PostmasterTest {
         }
         return s;
     }
+
+    @Test
+    void givenStandbyWhosePrimaryConninfoIsEmpty_thenItIsStillConfiguredAsAStandby(@org.junit.jupiter.api.io.TempDir
+                                                                                    java.nio.file.Path dir)
+            throws java.io.IOException {
+        // found by the walkthrough's diverged-standby test: `ALTER SYSTEM SET primary_conninfo = ''` on a standby made
+        // the standby check (which read the recovery settings) say "no standby", and the fence stopped a standby
+        Files.writeString(dir.resolve("postgresql.auto.conf"), "primary_conninfo = ''\n");
+        assertFalse(Postmaster.standbyConfigured(dir, 15));
+        Files.createFile(dir.resolve("standby.signal"));
+        assertTrue(Postmaster.standbyConfigured(dir, 15));
+        assertFalse(Postmaster.standbyConfigured(dir, 11), "before 12 only recovery.conf counts");
+        Files.writeString(dir.resolve("recovery.conf"), "standby_mode = 'on'\n");
+        assertTrue(Postmaster.standbyConfigured(dir, 11));
+    }
 }
