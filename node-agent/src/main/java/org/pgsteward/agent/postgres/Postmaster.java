@@ -162,7 +162,9 @@ public final class Postmaster {
         all.addAll(family.values());
         all.forEach(ProcessHandle::destroyForcibly);
         long killDeadline = System.nanoTime() + AFTER_KILL_WAIT.toNanos();
-        while (running(p) && System.nanoTime() < killDeadline && pause()) {
+        // the fence is complete when every process of the server is gone (a backend could still commit): wait for
+        // the postmaster and each child to die (or to be a zombie, which PID 1 reaps later)
+        while (all.stream().anyMatch(Postmaster::running) && System.nanoTime() < killDeadline && pause()) {
             // waiting for the kernel
         }
         if (running(p)) {
