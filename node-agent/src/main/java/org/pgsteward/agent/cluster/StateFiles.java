@@ -11,15 +11,15 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Set;
 
 /**
- * Durable, private writes of the agent's own state files (epoch, cluster record): a temp file created 0600,
+ * Durable, private writes of the agent's own state files (epoch, cluster record, cluster-id): a temp file created 0600,
  * fsync, atomic rename over the target, fsync of the directory. After a crash a reader sees the old or the new
  * content, never a torn file, and no other local user can read or change it.
  */
-final class StateFiles {
+public final class StateFiles {
 
     private StateFiles() {}
 
-    static void writeDurably(Path target, byte[] content) throws IOException {
+    public static void writeDurably(Path target, byte[] content) throws IOException {
         Path dir = target.toAbsolutePath().getParent();
         Path tmp = dir.resolve(target.getFileName() + ".tmp");
         try {
