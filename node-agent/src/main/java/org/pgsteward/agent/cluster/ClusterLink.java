@@ -202,12 +202,13 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     }
 
     /**
-     * Whether the local PostgreSQL may be serving writes: what fencing decides on (F3): the SQL probe's view, or a live
-     * postmaster in a data directory without standby configuration (no new SQL session needed: a server that refuses
-     * new sessions still serves the ones it has).
+     * Whether the local PostgreSQL may be serving writes: what fencing and the old primary's vote decide on (F3): a
+     * live postmaster in a data directory without standby configuration, read from the files and processes now. Not
+     * the last SQL probe, which can be a monitor interval old (seen: a primary stopped cleanly for a switchover still
+     * looked "primary" and answered every vote for its successor with "fencing the old primary first").
      */
     private boolean mayServeWrites() {
-        return runningAsPrimary() || settings.mayServeWrites().getAsBoolean();
+        return settings.mayServeWrites().getAsBoolean();
     }
 
     /**
