@@ -66,4 +66,39 @@ class AgentRuntimeTest {
             });
         });
     }
+
+    @Test
+    void givenAnIncarnationEnded_whenTheNextJoinIsChosen_thenDownedRejoinsThroughOthersAndOnlyAStopStops() {
+        var downed = java.util.Optional.<org.apache.pekko.actor.CoordinatedShutdown.Reason>of(
+                org.apache.pekko.actor.CoordinatedShutdown.ClusterDowningReason$.MODULE$);
+        var joinFailed = java.util.Optional.<org.apache.pekko.actor.CoordinatedShutdown.Reason>of(
+                org.apache.pekko.actor.CoordinatedShutdown.ClusterJoinUnsuccessfulReason$.MODULE$);
+        var island = java.util.Optional.<org.apache.pekko.actor.CoordinatedShutdown.Reason>of(
+                AgentRuntime.IslandReason.INSTANCE);
+        var sigterm = java.util.Optional.<org.apache.pekko.actor.CoordinatedShutdown.Reason>of(
+                org.apache.pekko.actor.CoordinatedShutdown.JvmExitReason$.MODULE$);
+        assertEquals(java.util.Optional.of(AgentRuntime.Join.REJOIN), AgentRuntime.nextJoin(downed, true));
+        assertEquals(java.util.Optional.of(AgentRuntime.Join.FALLBACK), AgentRuntime.nextJoin(joinFailed, true));
+        assertEquals(java.util.Optional.of(AgentRuntime.Join.REJOIN), AgentRuntime.nextJoin(island, true));
+        assertEquals(java.util.Optional.of(AgentRuntime.Join.FIRST), AgentRuntime.nextJoin(downed, false),
+                "a single seed has no one else to join through");
+        assertEquals(java.util.Optional.empty(), AgentRuntime.nextJoin(sigterm, true));
+        assertEquals(java.util.Optional.empty(), AgentRuntime.nextJoin(java.util.Optional.empty(), true));
+    }
+
+    @Test
+    void givenARejoin_whenTheClusterConfigIsMade_thenThisMemberIsNoSeedAndGivesUpAfterTheRejoinTimeout(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        java.nio.file.Path file = dir.resolve("t.conf");
+        java.nio.file.Files.writeString(file, "pgsteward { cluster = t, node { id = 1, conninfo = \"host=127.0.0.1\" },"
+                + " agent { cluster-address = \"127.0.0.1:2551\", seed-nodes = [\"127.0.0.1:2551\", \"127.0.0.1:2552\"] } }");
+        var config = org.pgsteward.agent.config.ConfigLoader.load(file);
+        var first = AgentRuntime.pekkoConfig(config, false, AgentRuntime.Join.FIRST);
+        var rejoin = AgentRuntime.pekkoConfig(config, false, AgentRuntime.Join.REJOIN);
+        assertEquals(java.util.List.of("pekko://pgsteward@127.0.0.1:2551", "pekko://pgsteward@127.0.0.1:2552"),
+                first.getStringList("pekko.cluster.seed-nodes"));
+        assertEquals(java.util.List.of("pekko://pgsteward@127.0.0.1:2552"), rejoin.getStringList("pekko.cluster.seed-nodes"));
+        assertEquals(AgentRuntime.REJOIN_TIMEOUT,
+                rejoin.getDuration("pekko.cluster.shutdown-after-unsuccessful-join-seed-nodes"));
+    }
 }

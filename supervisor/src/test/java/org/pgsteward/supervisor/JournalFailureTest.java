@@ -100,20 +100,26 @@ class JournalFailureTest {
 
     @Test
     void givenJournalThatCannotBeWritten_whenAPersistFails_thenTheSupervisorRestarts_andPersistsOnceItWorks() {
-        ActorRef<Supervisor.Command> sup = testKit.spawn(asTheAgentRunsIt(settings()));
+        ActorRef<Supervisor.Command> sup = testKit.spawn(asTheAgentRunsIt(settings(1)));
         TestProbe<View> views = testKit.createTestProbe();
         awaitView(sup, views, v -> v.warnings().isEmpty() && (v.lastDecision().startsWith("starting") || v.lastDecision().startsWith("learning")));
         FailingJournal.failWrites = true;
-        // an agent's first report makes the supervisor persist that it saw the member
-        TestProbe<org.pgsteward.protocol.cluster.AgentCommand> agent = testKit.createTestProbe();
+        // an agent's first report, once the (empty) cluster record is read, makes the supervisor persist that it saw
+        // the member
+        ActorRef<org.pgsteward.protocol.cluster.AgentCommand> agent = testKit.spawn(answeringTheRecord());
         TestProbe<org.pgsteward.protocol.cluster.LeaseMessage> lease = testKit.createTestProbe();
         Supervisor.Report report = new Supervisor.Report(new org.pgsteward.protocol.cluster.NodeReport(1, "node1", 1, "inc-1",
                 0, 0, false, 100, "host=10.0.0.1", org.pgsteward.protocol.cluster.PgState.STANDBY,
                 org.pgsteward.protocol.cluster.LocalRecovery.NONE, java.util.Optional.empty(), java.util.Optional.empty(),
                 java.util.Optional.empty(), java.util.Optional.empty(), java.util.Optional.empty(), java.util.Optional.empty(),
-                0, java.util.List.of(), false, "", 0, 0), agent.ref(), lease.ref());
-        sup.tell(report);
-        awaitView(sup, views, v -> v.warnings().stream().anyMatch(w -> w.contains(FailingJournal.error)));
+                0, java.util.List.of(), false, "", 0, 0), agent, lease.ref());
+        views.awaitAssert(WAIT, Duration.ofMillis(100), () -> {
+            sup.tell(report);
+            sup.tell(new Supervisor.GetView(views.ref()));
+            View v = views.receiveMessage(Duration.ofMillis(500));
+            assertTrue(v.warnings().stream().anyMatch(w -> w.contains(FailingJournal.error)), v.toString());
+            return v;
+        });
 
         FailingJournal.heal();
         View seen = views.awaitAssert(WAIT, Duration.ofMillis(100), () -> {
@@ -141,8 +147,24 @@ class JournalFailureTest {
     }
 
     private static SupervisorSettings settings() {
+        return settings(3);
+    }
+
+    private static SupervisorSettings settings(int expectedMembers) {
         return new SupervisorSettings("journal-test-" + CLUSTERS.incrementAndGet(), PolicyConfig.defaults(),
-                Duration.ofMillis(20), Duration.ofSeconds(5), Duration.ofSeconds(5), 3);
+                Duration.ofMillis(20), Duration.ofSeconds(5), Duration.ofSeconds(5), expectedMembers);
+    }
+
+    /** An agent that holds no cluster record yet and promises every prepare's term; ignores everything else. */
+    private static Behavior<org.pgsteward.protocol.cluster.AgentCommand> answeringTheRecord() {
+        return org.apache.pekko.actor.typed.javadsl.Behaviors.receive(org.pgsteward.protocol.cluster.AgentCommand.class)
+                .onMessage(org.pgsteward.protocol.cluster.AgentCommand.RecordPrepare.class, p -> {
+                    p.replyTo().tell(new org.pgsteward.protocol.cluster.RecordReply(1, p.term(), 0, true, p.term(),
+                            java.util.Optional.empty(), ""));
+                    return org.apache.pekko.actor.typed.javadsl.Behaviors.same();
+                })
+                .onAnyMessage(m -> org.apache.pekko.actor.typed.javadsl.Behaviors.same())
+                .build();
     }
 
     private static View awaitView(ActorRef<Supervisor.Command> sup, TestProbe<View> probe, Predicate<View> check) {

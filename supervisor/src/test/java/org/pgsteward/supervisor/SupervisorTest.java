@@ -142,7 +142,9 @@ class SupervisorTest {
 
         View before = view(sup);
         assertFalse(before.stateKnown());
-        assertTrue(before.lastDecision().startsWith("starting"), before.lastDecision());
+        // "starting", or after a first tick (a loaded machine may run one before the view is asked) "0 of 3 reported"
+        assertTrue(before.lastDecision().startsWith("starting")
+                || before.lastDecision().equals("learning the cluster state: 0 of 3 agents reported"), before.lastDecision());
 
         sup.tell(n1.standby(0, 0, "0/3000000", Optional.empty()));
         View minority = view(sup);

@@ -193,6 +193,31 @@ public final class AgentProcess implements AutoCloseable {
         return request;
     }
 
+    /** Sends the agent's JVM a signal ("STOP", "CONT", ...), from an argument list. */
+    public void signal(String sig) {
+        try {
+            Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(pid())).redirectErrorStream(true).start();
+            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
+                p.destroyForcibly();
+                throw new IllegalStateException("kill -" + sig + " " + pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Whether the agent's whole log (not only its tail) contains {@code text}. */
+    public boolean logContains(String text) {
+        try {
+            return Files.readString(logFile).contains(text);
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
     public String logTail() {
         try {
             String s = Files.readString(logFile);

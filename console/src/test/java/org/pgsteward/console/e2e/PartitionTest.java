@@ -43,7 +43,7 @@ class PartitionTest {
     final AgentFixture agents = new AgentFixture();
 
     @Test
-    void givenPrimaryHostCutOff_whenPartitioned_thenItFencesBeforeAStandbyIsPromotedAndRejoinsAfterHealing() {
+    void givenPrimaryHostCutOff_whenPartitioned_thenItFencesBeforeAStandbyIsPromotedAndRejoinsByItselfAfterHealing() {
         Optional<String> why = NetworkLab.unavailable();
         Assumptions.assumeTrue(why.isEmpty() && PgTestEnvironment.osUser().isPresent(), () -> why.orElse("not root"));
         lab = NetworkLab.create();
@@ -77,15 +77,18 @@ class PartitionTest {
         TestNode sibling = newPrimary == c.node(2) ? c.node(3) : c.node(2);
         Wait.until("the other standby follows " + newPrimary, Duration.ofSeconds(60), () ->
                 HaCluster.streamsFrom(sibling, newPrimary));
-        // alone on its side, node1's agent is downed by the split-brain resolver and exits (a service manager
-        // restarts it)
-        Wait.until("node1's agent leaves (downed: minority side)", Duration.ofSeconds(60), () -> !node1.agent().isAlive());
-        assertFalse(writableOnItsHost(node1), "node1 stays fenced after its agent is gone");
+        // alone on its side, node1's member is downed by the split-brain resolver: the agent process stays and starts
+        // a new cluster incarnation, which joins the others by itself once the link is back
+        long pid = node1.agent().pid();
+        Wait.until("node1's member downed (minority side) and a new incarnation started", Duration.ofSeconds(60), () ->
+                node1.agent().logContains("cluster incarnation ended"));
+        assertFalse(writableOnItsHost(node1), "node1 stays fenced while its member is out of the cluster");
 
         lab.heal("node1");
-        node1.agent().start();
-        Wait.until("node1 rejoins as a standby of " + newPrimary, Duration.ofSeconds(120), () ->
+        Wait.until("node1 rejoins as a standby of " + newPrimary + " by itself", Duration.ofSeconds(120), () ->
                 HaCluster.streamsFrom(node1, newPrimary));
+        assertTrue(node1.agent().isAlive());
+        assertEquals(pid, node1.agent().pid(), "the same agent process, not a restarted one");
         assertEquals(List.of(newPrimary), c.writable());
         String events = newPrimary.agent().httpGet("/api/v1/events?limit=500");
         assertTrue(events.contains("promot"), events);

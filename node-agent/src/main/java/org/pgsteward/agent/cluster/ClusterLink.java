@@ -65,6 +65,9 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
 
     private enum Check implements Command { INSTANCE }
 
+    /** A member was removed: the supervisor may be moving to another member, which should hear this agent at once. */
+    private enum MemberGone implements Command { INSTANCE }
+
     private final ActorContext<Command> ctx;
     private final ClusterLinkSettings settings;
     private final EpochStore epochs;
@@ -115,16 +118,17 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private String detail = "starting";
 
     public static Behavior<Command> create(ClusterLinkSettings settings, EpochStore epochs, RecordStore records,
-                                           HistoryLog history, ActorRef<NodeAgent.Command> nodeAgent,
+                                           HistoryLog history, LinkMemory memory, ActorRef<NodeAgent.Command> nodeAgent,
                                            ActorRef<Supervisor.Command> supervisor, FenceAction fence, Executor blocking,
                                            Executor fenceExecutor) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
-                new ClusterLink(ctx, timers, settings, epochs, records, history, nodeAgent, supervisor, fence, blocking,
-                        fenceExecutor)));
+                new ClusterLink(ctx, timers, settings, epochs, records, history, memory, nodeAgent, supervisor, fence,
+                        blocking, fenceExecutor)));
     }
 
     private ClusterLink(ActorContext<Command> ctx, TimerScheduler<Command> timers, ClusterLinkSettings settings,
-                        EpochStore epochs, RecordStore records, HistoryLog history, ActorRef<NodeAgent.Command> nodeAgent,
+                        EpochStore epochs, RecordStore records, HistoryLog history, LinkMemory memory,
+                        ActorRef<NodeAgent.Command> nodeAgent,
                         ActorRef<Supervisor.Command> supervisor,
                         FenceAction fence, Executor blocking, Executor fenceExecutor) {
         super(ctx);
@@ -139,9 +143,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         this.supervisor = supervisor;
         this.fence = fence;
         this.blocking = blocking;
-        this.lease = new LeaseState(settings.lease().toNanos(), settings.leaseMargin().toNanos());
+        // kept across restarts of this actor and cluster incarnations of this process: the promises given and held
+        this.lease = memory.lease();
         this.failureClock = new FailureClock(settings.reportStaleAfter().toNanos(), startedNanos);
-        this.voter = new Voter(settings.nodeId(), epochs, lease, settings.leaseMargin().toNanos(), startedNanos);
+        this.voter = new Voter(settings.nodeId(), epochs, lease, settings.leaseMargin().toNanos(), memory.sinceNanos());
         this.supervisorInbox = ctx.messageAdapter(AgentCommand.class, FromSupervisor::new);
         // a child, not a message adapter: the receptionist must not watch one ref both as service and as subscriber
         ActorRef<Command> self = ctx.getSelf();
@@ -154,6 +159,11 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 l -> new Peers(l.getServiceInstances(AGENTS)));
         ctx.getSystem().receptionist().tell(Receptionist.subscribe(AGENTS, listing));
         nodeAgent.tell(new NodeAgent.Listen(ctx.messageAdapter(NodeAgent.Observed.class, Observed::new)));
+        // a new supervisor incarnation decides only once it heard a majority: report at once when a member leaves (the
+        // singleton proxy holds the report until it found the new one), not up to a renew interval later
+        Cluster.get(ctx.getSystem()).subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(
+                ctx.messageAdapter(org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class, e -> MemberGone.INSTANCE),
+                org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class));
         timers.startTimerWithFixedDelay(Renew.INSTANCE, settings.renewInterval());
         timers.startTimerWithFixedDelay(Check.INSTANCE, Duration.ofMillis(100));
         ctx.getLog().info("cluster link up: node {} epoch {} (primary {}), mode {}, lease {} ms", settings.nodeId(),
@@ -188,6 +198,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 .onMessage(Submitted.class, m -> this)
                 .onMessageEquals(Renew.INSTANCE, this::onRenew)
                 .onMessageEquals(Check.INSTANCE, this::onCheck)
+                .onMessageEquals(MemberGone.INSTANCE, () -> {
+                    supervisor.tell(new Supervisor.Report(report(), supervisorInbox, peerInbox));
+                    return this;
+                })
                 .build();
     }
 

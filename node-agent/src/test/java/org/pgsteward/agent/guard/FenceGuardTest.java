@@ -54,8 +54,10 @@ class FenceGuardTest {
         PgTestInstance node = pg.primary("guarded");
         Postmaster pm = postmaster(node);
         var link = new GuardLink(stateDir, Duration.ofSeconds(3));
-        link.primaryUntil(System.nanoTime() + Duration.ofSeconds(1).toNanos());
+        // a deadline well beyond the guard's start (a JVM: over a second on a loaded machine), then a short one
+        link.primaryUntil(System.nanoTime() + Duration.ofSeconds(30).toNanos());
         assertTrue(GuardLink.ensureGuard(stateDir, node.dataDir()).startsWith("started"), log());
+        link.primaryUntil(System.nanoTime() + Duration.ofSeconds(1).toNanos());
 
         // renewed for two seconds, past the first deadline: the server stays up (each renewal good for 3 s, so a
         // test thread starved for a second on a busy machine is not taken for a dead agent)
