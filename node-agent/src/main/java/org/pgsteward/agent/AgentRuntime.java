@@ -30,6 +30,7 @@ import org.pgsteward.agent.cluster.ClusterLinkSettings;
 import org.pgsteward.agent.cluster.EpochStore;
 import org.pgsteward.agent.cluster.PrimaryProbe;
 import org.pgsteward.agent.cluster.SupervisorClient;
+import org.pgsteward.agent.config.BadConfigException;
 import org.pgsteward.agent.config.NodeConfig;
 import org.pgsteward.agent.exec.CommandRunner;
 import org.pgsteward.agent.http.HttpListeners;
@@ -38,6 +39,7 @@ import org.pgsteward.agent.ops.ClusterQueries;
 import org.pgsteward.agent.ops.Monitor;
 import org.pgsteward.agent.ops.NodeOperations;
 import org.pgsteward.agent.postgres.PgSnapshot;
+import org.pgsteward.agent.tls.TlsFiles;
 import org.pgsteward.protocol.ExitCode;
 import org.pgsteward.supervisor.Supervisor;
 import org.pgsteward.supervisor.SupervisorGuard;
@@ -101,6 +103,12 @@ public final class AgentRuntime {
             }
             guard = new org.pgsteward.agent.guard.GuardLink(guardDir, config.failover().lease());
         }
+        Optional<TlsFiles> tls;
+        try {
+            tls = config.agent().tls().map(t -> TlsFiles.load(config.source(), t));
+        } catch (BadConfigException e) {
+            throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, e.getMessage(), e);
+        }
         var metrics = new AgentMetrics(config.cluster(), config.node().id(), config.node().name());
         metrics.epoch(epochs.current());
         var queries = new ClusterQueries(node);
@@ -116,6 +124,14 @@ public final class AgentRuntime {
             throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, config.source()
                     + ": pgsteward.agent.cluster-address: cannot start the cluster member at " + config.agent().clusterAddress()
                     + ": " + e.getMessage(), e);
+        }
+        if (tls.isEmpty()) {
+            log.warn("cluster traffic is not authenticated: pgsteward.agent.tls is not set, so any process that reaches"
+                    + " {} (or another agent's cluster port) can join the cluster, vote and make the primary fence"
+                    + " itself; set agent.tls (certificates from scripts/make-certs) on every agent", config.agent().clusterAddress());
+        } else {
+            log.info("cluster traffic: mutual TLS (peers need a certificate issued by {} that shares a subject name"
+                    + " with {})", config.agent().tls().get().ca(), tls.get().subjectNames());
         }
         prepareJournal(system, config);
 
@@ -157,7 +173,7 @@ public final class AgentRuntime {
         try {
             var facade = new AgentServices(system, agent, node, queries, metrics, supervisorClient, history);
             var http = config.agent().http();
-            HttpListeners.bind(system, config, facade, leaseStatus::mayWrite, BIND_TIMEOUT);
+            HttpListeners.bind(system, config, tls, facade, leaseStatus::mayWrite, BIND_TIMEOUT);
             log.info("agent {} (id {}) of cluster {} up: HTTP at {}, cluster member at {} (seeds {}), {}, failover {}",
                     config.node().name(), config.node().id(), config.cluster(), http, config.agent().clusterAddress(),
                     config.agent().seedNodes(), node.witness() ? "witness (no PostgreSQL)" : "PostgreSQL " + node.majorVersion()
@@ -369,6 +385,12 @@ public final class AgentRuntime {
                 "  actor.provider = cluster",
                 "  remote.artery.canonical.hostname = \"" + a.clusterAddress().host() + "\"",
                 "  remote.artery.canonical.port = " + a.clusterAddress().port(),
+                // agent.tls: TLS with mutual authentication; the provider re-reads the PEM files every 5 minutes (so
+                // renewed certificates are picked up) and accepts a peer whose certificate the CA issued and that
+                // shares a subject name (CN or DNS subjectAltName) with this agent's; no host name verification
+                "  remote.artery.transport = " + (a.tls().isPresent() ? "tls-tcp" : "tcp"),
+                a.tls().isPresent() ? "  remote.artery.ssl.ssl-engine-provider = "
+                        + "\"org.apache.pekko.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider\"" : "",
                 "  cluster {",
                 "    seed-nodes = [" + seeds + "]",
                 // seed-node-timeout stays at Pekko's 5 s: measured with 2 s, a restarted first seed agent did not
@@ -419,7 +441,14 @@ public final class AgentRuntime {
                 "  thread-pool-executor.fixed-pool-size = 8",
                 "  throughput = 1",
                 "}");
-        Config c = ConfigFactory.parseString(generated)
+        Config c = ConfigFactory.parseString(generated);
+        if (a.tls().isPresent()) {
+            String engine = "pekko.remote.artery.ssl.rotating-keys-engine.";
+            c = c.withValue(engine + "key-file", ConfigValueFactory.fromAnyRef(a.tls().get().privateKey().toString()))
+                    .withValue(engine + "cert-file", ConfigValueFactory.fromAnyRef(a.tls().get().certificate().toString()))
+                    .withValue(engine + "ca-cert-file", ConfigValueFactory.fromAnyRef(a.tls().get().ca().toString()));
+        }
+        c = c
                 .withValue("pekko-persistence-jdbc.shared-databases.slick.db.url", ConfigValueFactory.fromAnyRef(url))
                 .withValue("pekko-persistence-jdbc.shared-databases.slick.db.user",
                         ConfigValueFactory.fromAnyRef(config.supervisor().journalUser().orElse(postgres ? "" : "sa")))
