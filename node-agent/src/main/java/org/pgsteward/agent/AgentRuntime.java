@@ -69,6 +69,13 @@ public final class AgentRuntime {
     }
 
     public static AgentRuntime start(NodeConfig config, boolean verbose) {
+        // first, before anything is started or written: a wrong file stops the start naming its key
+        Optional<TlsFiles> tls;
+        try {
+            tls = config.agent().tls().map(t -> TlsFiles.load(config.source(), t));
+        } catch (BadConfigException e) {
+            throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, e.getMessage(), e);
+        }
         var runner = new CommandRunner();
         LocalNode node = LocalNode.create(config, runner);
         EpochStore epochs;
@@ -103,12 +110,6 @@ public final class AgentRuntime {
             }
             guard = new org.pgsteward.agent.guard.GuardLink(guardDir, config.failover().lease());
         }
-        Optional<TlsFiles> tls;
-        try {
-            tls = config.agent().tls().map(t -> TlsFiles.load(config.source(), t));
-        } catch (BadConfigException e) {
-            throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, e.getMessage(), e);
-        }
         var metrics = new AgentMetrics(config.cluster(), config.node().id(), config.node().name());
         metrics.epoch(epochs.current());
         var queries = new ClusterQueries(node);
@@ -128,7 +129,8 @@ public final class AgentRuntime {
         if (tls.isEmpty()) {
             log.warn("cluster traffic is not authenticated: pgsteward.agent.tls is not set, so any process that reaches"
                     + " {} (or another agent's cluster port) can join the cluster, vote and make the primary fence"
-                    + " itself; set agent.tls (certificates from scripts/make-certs) on every agent", config.agent().clusterAddress());
+                    + " itself; set agent.tls (certificates from scripts/make-certs) on every agent",
+                    config.agent().clusterAddress());
         } else {
             log.info("cluster traffic: mutual TLS (peers need a certificate issued by {} that shares a subject name"
                     + " with {})", config.agent().tls().get().ca(), tls.get().subjectNames());
