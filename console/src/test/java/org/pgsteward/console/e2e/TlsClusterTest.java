@@ -10,6 +10,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -48,13 +49,17 @@ class TlsClusterTest {
         node1.appendConfig("pgsteward.agent.health-http = \"127.0.0.1:" + healthPort + "\"");
         TestNode stranger = witness(agents.outsider("test", 3, pg.empty("stranger"), Optional.of(otherCa)));
         TestNode plain = witness(agents.outsider("test", 4, pg.empty("plain"), Optional.empty()));
+        for (TestNode outsider : List.of(stranger, plain)) {
+            // an outsider is free to retry as fast as it likes: every second instead of Pekko's 5 s
+            outsider.appendConfig("pekko.cluster.seed-node-timeout = 1s");
+        }
 
         AgentProcess.startAll(List.of(node1.agent(), stranger.agent(), plain.agent()));
         Wait.until("node1 is an Up member", Duration.ofSeconds(60), () -> upMembers(node1).equals(Set.of(address(node1))));
-        // both outsiders try the seed nodes until they give up a round (Pekko retries every seed-node-timeout, 5 s)
-        Wait.until("the stranger and the plain agent fail to join twice", Duration.ofSeconds(60), () ->
-                stranger.agent().logTail().contains("Couldn't join seed nodes after [2] attempts")
-                        && plain.agent().logTail().contains("Couldn't join seed nodes after [2] attempts"));
+        // both outsiders try the seed node again and again (every seed-node-timeout)
+        Wait.until("the stranger and the plain agent fail to join three times", Duration.ofSeconds(60), () ->
+                stranger.agent().logTail().contains("Couldn't join seed nodes after [3] attempts")
+                        && plain.agent().logTail().contains("Couldn't join seed nodes after [3] attempts"));
         assertTrue(stranger.agent().logTail().contains("SSLHandshakeException"), "refused in the TLS handshake");
 
         ClusterView view = clusterJson(node1);
@@ -104,6 +109,21 @@ class TlsClusterTest {
         assertTrue(events.contains("primary in epoch 2"), events);
         Wait.until("/primary answers 200 on the new primary over HTTPS", Duration.ofSeconds(30), () ->
                 primary.agent().httpStatus("/primary") == 200);
+    }
+
+    @Test
+    void givenTheKeyOfAnotherHost_whenTheAgentStarts_thenItExits1NamingTheKeyAndStartsNothing() throws IOException {
+        Path tls = Certificates.make(agents.workDir().resolve("tls"), "node1", "node2");
+        TestNode node1 = witness(agents.tls(Optional.of(tls)).node("test", 1, pg.empty("node1"), List.of()));
+        String key = tls.resolve("node1.key").toString();
+        Path config = Path.of(node1.config());
+        Files.writeString(config, Files.readString(config).replace(key, tls.resolve("node2.key").toString()));
+
+        assertEquals(1, node1.agent().runToExit(Duration.ofSeconds(60)));
+        String log = node1.agent().logTail();
+        assertTrue(log.contains(node1.config() + ": pgsteward.agent.tls.private-key: " + tls.resolve("node2.key")
+                + " is not the key of " + tls.resolve("node1.crt")), log);
+        assertFalse(log.contains("Cluster Node"), "no cluster member was started: " + log);
     }
 
     private static TestNode witness(TestNode n) {
