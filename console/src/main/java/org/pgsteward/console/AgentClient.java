@@ -11,6 +11,9 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Optional;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.SSLException;
+import org.pgsteward.agent.config.NodeConfig;
 import org.pgsteward.protocol.ExitCode;
 import org.pgsteward.protocol.Json;
 import org.pgsteward.protocol.api.ErrorView;
@@ -28,14 +31,39 @@ final class AgentClient {
     private final String tokenFile;
 
     /**
+     * How the console reaches an agent whose {@code agent.tls} is set.
+     *
+     * @param context trusts only the cluster's CA (host names are verified as usual: make-certs puts the host's name and
+     *                the loopback addresses in each certificate)
+     * @param caFile  named in errors
+     */
+    record Https(SSLContext context, String caFile) {}
+
+    private final Optional<Https> https;
+
+    /**
+     * @param address   the agent's {@code agent.http}; a wildcard address (0.0.0.0, ::) is reached at loopback
+     * @param https     set: HTTPS only, trusting the cluster's CA; empty: plain HTTP
      * @param token     the agent's API token, as read from {@code tokenFile}; empty when it cannot be read (the agent
      *                  then answers 401, and the error names the file)
      */
-    AgentClient(String hostPort, Optional<String> token, String tokenFile) {
+    AgentClient(NodeConfig.HostPort address, Optional<Https> https, Optional<String> token, String tokenFile) {
         this.token = token;
         this.tokenFile = tokenFile;
-        this.base = URI.create("http://" + hostPort);
-        this.http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).version(HttpClient.Version.HTTP_1_1).build();
+        this.https = https;
+        this.base = URI.create((https.isPresent() ? "https://" : "http://") + reachable(address));
+        var builder = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).version(HttpClient.Version.HTTP_1_1);
+        https.ifPresent(h -> builder.sslContext(h.context()));
+        this.http = builder.build();
+    }
+
+    /** The address to connect to: an agent listening on every address is reached on loopback. */
+    static NodeConfig.HostPort reachable(NodeConfig.HostPort address) {
+        return switch (address.host()) {
+            case "0.0.0.0" -> new NodeConfig.HostPort("127.0.0.1", address.port());
+            case "::", "0:0:0:0:0:0:0:0" -> new NodeConfig.HostPort("::1", address.port());
+            default -> address;
+        };
     }
 
     URI base() {
@@ -72,6 +100,10 @@ final class AgentClient {
             response = http.send(request.timeout(REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofByteArray());
         } catch (ConnectException e) {
             throw unreachable("connection refused");
+        } catch (SSLException e) {
+            throw unreachable("TLS handshake failed: " + rootMessage(e) + " (pgsteward.agent.tls.ca is "
+                    + https.map(Https::caFile).orElse("not set") + ": it must be the CA that issued the agent's"
+                    + " certificate, and the certificate must name the host of pgsteward.agent.http)");
         } catch (HttpTimeoutException e) {
             throw unreachable("no answer within " + REQUEST_TIMEOUT.toSeconds() + " s");
         } catch (IOException e) {
@@ -97,6 +129,14 @@ final class AgentClient {
             throw new ConsoleException(ExitCode.ERR_OPERATION_FAILED, "agent at " + base + " answered HTTP " + status
                     + " with a body the console cannot read: " + new String(response.body(), java.nio.charset.StandardCharsets.UTF_8));
         }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.toString() : t.getMessage();
     }
 
     private ConsoleException unreachable(String why) {

@@ -235,6 +235,10 @@ final class Commands {
             for (String w : view.warnings()) {
                 out().println("WARNING: " + w);
             }
+            if (!view.clusterTrafficAuthenticated()) {
+                out().println("WARNING: cluster traffic is not authenticated (pgsteward.agent.tls is not set): any process"
+                        + " that reaches an agent's cluster port can join the cluster");
+            }
             return 0;
         }
     }

@@ -133,9 +133,12 @@ public final class Main {
         return ConfigLoader.load(file, dataDir);
     }
 
+    /** The agent of -f FILE at agent.http: over HTTPS trusting agent.tls.ca when agent.tls is set. */
     AgentClient agent() {
         NodeConfig config = config();
-        return new AgentClient(config.agent().http().toString(), org.pgsteward.agent.http.ApiToken.read(config),
+        var https = config.agent().tls().map(t -> new AgentClient.Https(
+                org.pgsteward.agent.tls.TlsFiles.trusting(config.source(), t.ca()), t.ca().toString()));
+        return new AgentClient(config.agent().http(), https, org.pgsteward.agent.http.ApiToken.read(config),
                 org.pgsteward.agent.http.ApiToken.file(config).toString());
     }
 

@@ -30,6 +30,7 @@ import org.pgsteward.agent.cluster.ClusterLinkSettings;
 import org.pgsteward.agent.cluster.EpochStore;
 import org.pgsteward.agent.cluster.PrimaryProbe;
 import org.pgsteward.agent.cluster.SupervisorClient;
+import org.pgsteward.agent.config.BadConfigException;
 import org.pgsteward.agent.config.NodeConfig;
 import org.pgsteward.agent.exec.CommandRunner;
 import org.pgsteward.agent.http.HttpListeners;
@@ -38,6 +39,7 @@ import org.pgsteward.agent.ops.ClusterQueries;
 import org.pgsteward.agent.ops.Monitor;
 import org.pgsteward.agent.ops.NodeOperations;
 import org.pgsteward.agent.postgres.PgSnapshot;
+import org.pgsteward.agent.tls.TlsFiles;
 import org.pgsteward.protocol.ExitCode;
 import org.pgsteward.supervisor.Supervisor;
 import org.pgsteward.supervisor.SupervisorGuard;
@@ -101,14 +103,24 @@ public final class AgentRuntime {
         }
     }
 
-    private AgentRuntime(NodeConfig config, boolean verbose, Host host) {
+    private final Optional<TlsFiles> tls;
+
+    private AgentRuntime(NodeConfig config, boolean verbose, Host host, Optional<TlsFiles> tls) {
         this.config = config;
         this.verbose = verbose;
         this.host = host;
+        this.tls = tls;
     }
 
     public static AgentRuntime start(NodeConfig config, boolean verbose) {
-        var runtime = new AgentRuntime(config, verbose, openHost(config));
+        // first, before anything is started or written: a wrong file stops the start naming its key
+        Optional<TlsFiles> tls;
+        try {
+            tls = config.agent().tls().map(t -> TlsFiles.load(config.source(), t));
+        } catch (BadConfigException e) {
+            throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, e.getMessage(), e);
+        }
+        var runtime = new AgentRuntime(config, verbose, openHost(config), tls);
         runtime.join = Join.FIRST;
         runtime.system = runtime.incarnation(Join.FIRST);
         return runtime;
@@ -178,6 +190,9 @@ public final class AgentRuntime {
                     + ": pgsteward.agent.cluster-address: cannot start the cluster member at " + config.agent().clusterAddress()
                     + ": " + e.getMessage(), e);
         }
+        if (how == Join.FIRST) { // said once, not at every incarnation
+            logClusterTrafficSecurity();
+        }
         prepareJournal(system, config);
         // so that a supervisor moving here after a host loss reads its journal on a warm JVM
         system.systemActorOf(org.pgsteward.supervisor.JournalWarmup.behavior(supervisorSettings(config)),
@@ -226,7 +241,7 @@ public final class AgentRuntime {
         try {
             var facade = new AgentServices(system, agent, node, h.queries(), h.metrics(), supervisorClient, h.history());
             var http = config.agent().http();
-            HttpListeners.bind(system, config, facade, h.leaseStatus()::mayWrite, BIND_TIMEOUT);
+            HttpListeners.bind(system, config, tls, facade, h.leaseStatus()::mayWrite, BIND_TIMEOUT);
             log.info("agent {} (id {}) of cluster {} up: HTTP at {}, cluster member at {} (seeds {}{}), {}, failover {}",
                     config.node().name(), config.node().id(), config.cluster(), http, config.agent().clusterAddress(),
                     config.agent().seedNodes(), how == Join.FIRST ? "" : ", joining again: " + how.name().toLowerCase(),
@@ -243,6 +258,18 @@ public final class AgentRuntime {
         }
         log.debug("cluster link {}", link);
         return system;
+    }
+
+    private void logClusterTrafficSecurity() {
+        if (tls.isEmpty()) {
+            log.warn("cluster traffic is not authenticated: pgsteward.agent.tls is not set, so any process that reaches"
+                    + " {} (or another agent's cluster port) can join the cluster, vote and make the primary fence"
+                    + " itself; set agent.tls (certificates from scripts/make-certs) on every agent",
+                    config.agent().clusterAddress());
+        } else {
+            log.info("cluster traffic: mutual TLS (peers need a certificate issued by {} that shares a subject name"
+                    + " with {})", config.agent().tls().get().ca(), tls.get().subjectNames());
+        }
     }
 
     private static boolean downed(CoordinatedShutdown shutdown) {
@@ -545,6 +572,12 @@ public final class AgentRuntime {
                 // a stopping or downed member flushes what it still has to send for 300 ms, not 1 s: a downed member's
                 // next incarnation starts that much sooner
                 "  remote.artery.advanced.shutdown-flush-timeout = 300ms",
+                // agent.tls: TLS with mutual authentication; the provider re-reads the PEM files every 5 minutes (so
+                // renewed certificates are picked up) and accepts a peer whose certificate the CA issued and that
+                // shares a subject name (CN or DNS subjectAltName) with this agent's; no host name verification
+                "  remote.artery.transport = " + (a.tls().isPresent() ? "tls-tcp" : "tcp"),
+                a.tls().isPresent() ? "  remote.artery.ssl.ssl-engine-provider = "
+                        + "\"org.apache.pekko.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider\"" : "",
                 "  cluster {",
                 "    seed-nodes = [" + seeds + "]",
                 rejoin ? "    shutdown-after-unsuccessful-join-seed-nodes = " + REJOIN_TIMEOUT.toMillis() + "ms" : "",
@@ -600,7 +633,14 @@ public final class AgentRuntime {
                 "  thread-pool-executor.fixed-pool-size = 8",
                 "  throughput = 1",
                 "}");
-        Config c = ConfigFactory.parseString(generated)
+        Config c = ConfigFactory.parseString(generated);
+        if (a.tls().isPresent()) {
+            String engine = "pekko.remote.artery.ssl.rotating-keys-engine.";
+            c = c.withValue(engine + "key-file", ConfigValueFactory.fromAnyRef(a.tls().get().privateKey().toString()))
+                    .withValue(engine + "cert-file", ConfigValueFactory.fromAnyRef(a.tls().get().certificate().toString()))
+                    .withValue(engine + "ca-cert-file", ConfigValueFactory.fromAnyRef(a.tls().get().ca().toString()));
+        }
+        c = c
                 .withValue("pekko-persistence-jdbc.shared-databases.slick.db.url", ConfigValueFactory.fromAnyRef(url))
                 .withValue("pekko-persistence-jdbc.shared-databases.slick.db.user",
                         ConfigValueFactory.fromAnyRef(config.supervisor().journalUser().orElse(postgres ? "" : "sa")))

@@ -86,13 +86,7 @@ final class AgentServices implements AgentFacade {
     public CompletionStage<ClusterView> cluster() {
         return CompletableFuture.supplyAsync(() -> {
             ClusterView view = queries.clusterView(supervisorView());
-            List<String> membership = membershipWarnings();
-            if (membership.isEmpty()) {
-                return view;
-            }
-            List<String> warnings = new ArrayList<>(view.warnings());
-            warnings.addAll(membership);
-            return new ClusterView(view.cluster(), view.primaryId(), view.epoch(), view.paused(), view.nodes(), warnings);
+            return view.withMembership(membershipWarnings(), members());
         }, queryPool);
     }
 
@@ -124,6 +118,18 @@ final class AgentServices implements AgentFacade {
                 out.add("seed agent at " + hp + " is not a member of this cluster: its agent is down, or it started a"
                         + " cluster of its own (then restart that agent so it joins this one)");
             }
+        }
+        return out;
+    }
+
+    /** Every member of the agents' cluster this agent knows of, with its status and reachability. */
+    private List<ClusterView.ClusterMember> members() {
+        var state = Cluster.get(system).state();
+        var unreachable = new HashSet<Member>();
+        state.getUnreachable().forEach(unreachable::add);
+        List<ClusterView.ClusterMember> out = new ArrayList<>();
+        for (Member m : state.getMembers()) {
+            out.add(new ClusterView.ClusterMember(hostPort(m), m.status().toString(), !unreachable.contains(m)));
         }
         return out;
     }

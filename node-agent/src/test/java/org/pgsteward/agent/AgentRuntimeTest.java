@@ -2,7 +2,10 @@ package org.pgsteward.agent;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.pekko.actor.testkit.typed.annotations.JUnit5TestKit;
 import org.apache.pekko.actor.testkit.typed.javadsl.ActorTestKit;
@@ -15,6 +18,8 @@ import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.pgsteward.agent.config.NodeConfig;
+import org.pgsteward.agent.postgres.Conninfo;
 
 @ExtendWith({TestKitJUnit5Extension.class, LogCapturingExtension.class})
 class AgentRuntimeTest {
@@ -36,6 +41,33 @@ class AgentRuntimeTest {
         assertEquals("jdbc:h2:file:/var/lib/x;USER=sa;PASSWORD=***;WRITE_DELAY=0",
                 AgentRuntime.redacted("jdbc:h2:file:/var/lib/x;USER=sa;PASSWORD=pw;WRITE_DELAY=0"));
         assertEquals("jdbc:h2:file:/var/lib/x;WRITE_DELAY=0", AgentRuntime.redacted("jdbc:h2:file:/var/lib/x;WRITE_DELAY=0"));
+    }
+
+    @Test
+    void givenAgentTls_whenThePekkoConfigIsGenerated_thenArteryIsTlsTcpOnThePemFiles_elsePlainTcp() {
+        var agent = new NodeConfig.Agent(new NodeConfig.HostPort("127.0.0.1", 8701),
+                new NodeConfig.HostPort("127.0.0.1", 2551), List.of(), Path.of("/tmp/state"), Duration.ofSeconds(1));
+        var tls = new NodeConfig.Tls(Path.of("/tls/a b.crt"), Path.of("/tls/a b.key"), Path.of("/tls/ca.crt"));
+        var plain = config(agent);
+        var secure = config(new NodeConfig.Agent(agent.http(), agent.clusterAddress(), agent.seedNodes(),
+                agent.stateDir(), agent.monitorInterval(), Optional.empty(), Optional.empty(), Optional.of(tls)));
+
+        assertEquals("tcp", AgentRuntime.pekkoConfig(plain, false).getString("pekko.remote.artery.transport"));
+        var c = AgentRuntime.pekkoConfig(secure, false);
+        assertEquals("tls-tcp", c.getString("pekko.remote.artery.transport"));
+        assertEquals("org.apache.pekko.remote.artery.tcp.ssl.RotatingKeysSSLEngineProvider",
+                c.getString("pekko.remote.artery.ssl.ssl-engine-provider"));
+        assertEquals("/tls/a b.key", c.getString("pekko.remote.artery.ssl.rotating-keys-engine.key-file"));
+        assertEquals("/tls/a b.crt", c.getString("pekko.remote.artery.ssl.rotating-keys-engine.cert-file"));
+        assertEquals("/tls/ca.crt", c.getString("pekko.remote.artery.ssl.rotating-keys-engine.ca-cert-file"));
+    }
+
+    private static NodeConfig config(NodeConfig.Agent agent) {
+        return new NodeConfig(Path.of("/etc/node1.conf"), "test", new NodeConfig.Node(1, "node1",
+                Conninfo.parse("host=127.0.0.1"), Optional.empty(), 100, NodeConfig.Role.WITNESS),
+                new NodeConfig.Postgres(Optional.empty(), Optional.empty(), Optional.empty()), agent,
+                new NodeConfig.Failover(NodeConfig.FailoverMode.MANUAL, true, Optional.empty()),
+                new NodeConfig.Replication(false), new NodeConfig.Clone(List.of(), Duration.ofHours(1)));
     }
 
     /** As the cluster link on ENOSPC from the epoch file: it throws, and must run again rather than stop for good. */

@@ -91,6 +91,9 @@ class AdminApiTest {
         String ops = "http://" + n.agent().httpAddress() + "/api/v1/operations";
         String started = p.queryOne("SELECT pg_postmaster_start_time()::text");
         DirSnapshot confBefore = DirSnapshot.of(p.dataDir().resolve("global"));
+        // the supervisor confirms the registration's epoch asynchronously, after the command returned
+        Wait.until("the supervisor saw node 1 run as primary", Duration.ofSeconds(30), () ->
+                n.agent().httpGet("/api/v1/events").contains("runs as primary in epoch 1"));
         String events = n.agent().httpGet("/api/v1/events");
 
         List<String> bodies = JsonFuzz.invalidBodies(7L, 150);

@@ -25,6 +25,7 @@ public final class AgentFixture implements AfterEachCallback, TestExecutionExcep
     private List<String> hosts = List.of();
     private String mode = "manual";
     private String extra = "";
+    private java.util.Optional<Path> tlsDir = java.util.Optional.empty();
 
     /**
      * The next {@code count} nodes form one cluster (each lists all as seed nodes), with this
@@ -64,6 +65,15 @@ public final class AgentFixture implements AfterEachCallback, TestExecutionExcep
         return this;
     }
 
+    /**
+     * Every node created from now on has agent.tls with its own certificate from {@code dir} (made there by
+     * {@link Certificates#make} for the node's name), or none when empty.
+     */
+    public synchronized AgentFixture tls(java.util.Optional<Path> dir) {
+        tlsDir = dir;
+        return this;
+    }
+
     /** A standalone agent (a cluster of its own), manual failover. */
     public synchronized TestNode node(String cluster, int id, PgTestInstance pg, List<String> sshOptions) {
         return node(cluster, id, pg, sshOptions, "user=postgres");
@@ -74,10 +84,23 @@ public final class AgentFixture implements AfterEachCallback, TestExecutionExcep
         TestNode.Options o;
         int index = nodes.size();
         if (index < nodePorts.size()) {
-            o = new TestNode.Options(sshOptions, credentials, mode, nodePorts.get(index), seeds, extra, hosts.get(index));
+            o = new TestNode.Options(sshOptions, credentials, mode, nodePorts.get(index), seeds, extra, hosts.get(index),
+                    tlsDir);
         } else {
-            o = TestNode.Options.standalone(sshOptions).withCredentials(credentials);
+            o = TestNode.Options.standalone(sshOptions).withCredentials(credentials).withTls(tlsDir);
         }
+        TestNode n = TestNode.create(cluster, id, pg, workDir(), o);
+        nodes.add(n);
+        return n;
+    }
+
+    /**
+     * An agent pointed at the seed nodes of the last {@link #cluster} from a cluster port of its own (not a seed
+     * itself), with agent.tls from {@code tlsDir} or none: a would-be member from outside.
+     */
+    public synchronized TestNode outsider(String cluster, int id, PgTestInstance pg, java.util.Optional<Path> tls) {
+        var o = new TestNode.Options(List.of(), "user=postgres", mode, org.pgsteward.agent.testing.TestPorts.freePort(),
+                seeds, extra, "127.0.0.1", tls);
         TestNode n = TestNode.create(cluster, id, pg, workDir(), o);
         nodes.add(n);
         return n;

@@ -145,8 +145,8 @@ public final class AgentProcess implements AutoCloseable {
     /** HTTP status of GET path on this agent, or -1 when it does not answer. */
     public int httpStatus(String path) {
         try {
-            HttpResponse<String> r = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build()
-                    .send(authorized(HttpRequest.newBuilder(URI.create("http://" + httpAddress + path))).timeout(Duration.ofSeconds(5))
+            HttpResponse<String> r = client(Duration.ofSeconds(2))
+                    .send(authorized(HttpRequest.newBuilder(uri(path))).timeout(Duration.ofSeconds(5))
                             .GET().build(), HttpResponse.BodyHandlers.ofString());
             return r.statusCode();
         } catch (IOException e) {
@@ -159,7 +159,7 @@ public final class AgentProcess implements AutoCloseable {
 
     public String httpGet(String path) {
         try {
-            return HttpClient.newHttpClient().send(authorized(HttpRequest.newBuilder(URI.create("http://" + httpAddress + path)))
+            return client(Duration.ofSeconds(10)).send(authorized(HttpRequest.newBuilder(uri(path)))
                     .timeout(Duration.ofSeconds(10)).GET().build(), HttpResponse.BodyHandlers.ofString()).body();
         } catch (IOException e) {
             throw new IllegalStateException(e);
@@ -171,7 +171,7 @@ public final class AgentProcess implements AutoCloseable {
 
     public String httpPost(String path, String json) {
         try {
-            return HttpClient.newHttpClient().send(authorized(HttpRequest.newBuilder(URI.create("http://" + httpAddress + path)))
+            return client(Duration.ofSeconds(10)).send(authorized(HttpRequest.newBuilder(uri(path)))
                     .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/json")
                     .POST(HttpRequest.BodyPublishers.ofString(json)).build(), HttpResponse.BodyHandlers.ofString()).body();
         } catch (IOException e) {
@@ -180,6 +180,23 @@ public final class AgentProcess implements AutoCloseable {
             Thread.currentThread().interrupt();
             throw new IllegalStateException(e);
         }
+    }
+
+    /** The agent's agent.http URL for {@code path}: https when its config sets agent.tls, as the console does. */
+    public URI uri(String path) {
+        return URI.create((tlsCa().isPresent() ? "https://" : "http://") + httpAddress + path);
+    }
+
+    /** agent.tls.ca of this agent's config, if set. */
+    public java.util.Optional<Path> tlsCa() {
+        return org.pgsteward.agent.config.ConfigLoader.load(configFile).agent().tls().map(t -> t.ca());
+    }
+
+    /** A client for agent.http: trusting only the cluster's CA when agent.tls is set. */
+    private HttpClient client(Duration connectTimeout) {
+        var b = HttpClient.newBuilder().connectTimeout(connectTimeout);
+        tlsCa().ifPresent(ca -> b.sslContext(org.pgsteward.agent.tls.TlsFiles.trusting(configFile, ca)));
+        return b.build();
     }
 
     /** The agent's API token, found from its config file the way the console finds it; empty before its first start. */

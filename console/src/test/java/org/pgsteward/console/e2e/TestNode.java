@@ -18,9 +18,12 @@ public final class TestNode implements AutoCloseable {
     private final Path configFile;
     private final AgentProcess agent;
     private final String host;
+    private final String clusterAddress;
 
-    private TestNode(String name, int id, PgTestInstance pg, Path configFile, AgentProcess agent, String host) {
+    private TestNode(String name, int id, PgTestInstance pg, Path configFile, AgentProcess agent, String host,
+                     String clusterAddress) {
         this.host = host;
+        this.clusterAddress = clusterAddress;
         this.name = name;
         this.id = id;
         this.pg = pg;
@@ -42,16 +45,23 @@ public final class TestNode implements AutoCloseable {
      * @param seeds       the cluster's seed nodes (host:port)
      * @param extra       more HOCON inside pgsteward { }
      * @param host        the address this node's PostgreSQL, HTTP API and cluster port are reached at
+     * @param tlsDir      set: agent.tls with {@code <dir>/<name>.crt}, {@code <name>.key} and {@code ca.crt} (made by
+     *                    {@link Certificates#make})
      */
     public record Options(List<String> sshOptions, String credentials, String mode, int arteryPort, List<String> seeds,
-                          String extra, String host) {
+                          String extra, String host, java.util.Optional<Path> tlsDir) {
         public static Options standalone(List<String> sshOptions) {
             int port = TestPorts.freePort();
-            return new Options(sshOptions, "user=postgres", "manual", port, List.of("127.0.0.1:" + port), "", "127.0.0.1");
+            return new Options(sshOptions, "user=postgres", "manual", port, List.of("127.0.0.1:" + port), "", "127.0.0.1",
+                    java.util.Optional.empty());
         }
 
         public Options withCredentials(String c) {
-            return new Options(sshOptions, c, mode, arteryPort, seeds, extra, host);
+            return new Options(sshOptions, c, mode, arteryPort, seeds, extra, host, tlsDir);
+        }
+
+        public Options withTls(java.util.Optional<Path> dir) {
+            return new Options(sshOptions, credentials, mode, arteryPort, seeds, extra, host, dir);
         }
     }
 
@@ -87,6 +97,11 @@ public final class TestNode implements AutoCloseable {
                 + "    state-dir = \"" + stateDir + "\"\n"
                 + "    monitor-interval = 500ms\n"
                 + "    seed-nodes = [" + seeds + "]\n"
+                + o.tlsDir().map(dir -> "    tls {\n"
+                        + "      certificate = \"" + dir.resolve(name + ".crt") + "\"\n"
+                        + "      private-key = \"" + dir.resolve(name + ".key") + "\"\n"
+                        + "      ca = \"" + dir.resolve("ca.crt") + "\"\n"
+                        + "    }\n").orElse("")
                 + "  }\n"
                 + "  failover {\n"
                 + "    mode = \"" + o.mode() + "\"\n"
@@ -103,7 +118,7 @@ public final class TestNode implements AutoCloseable {
             throw new IllegalStateException(e);
         }
         var agent = new AgentProcess(name, config, workDir.resolve(name + "-agent.log"), host + ":" + http);
-        return new TestNode(name, id, pg, config, agent, host);
+        return new TestNode(name, id, pg, config, agent, host, host + ":" + artery);
     }
 
     public String name() {
@@ -129,6 +144,15 @@ public final class TestNode implements AutoCloseable {
         try {
             String text = Files.readString(configFile).replaceAll("(?m)^    priority = \\d+$", "    priority = " + priority);
             Files.writeString(configFile, text);
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Appends HOCON to this node's config (objects merge: {@code pgsteward.agent.health-http = ...}); restart to apply. */
+    public void appendConfig(String hocon) {
+        try {
+            Files.writeString(configFile, "\n" + hocon + "\n", java.nio.file.StandardOpenOption.APPEND);
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }
@@ -161,6 +185,11 @@ public final class TestNode implements AutoCloseable {
 
     public int port() {
         return pg.port();
+    }
+
+    /** This agent's agent.cluster-address (host:port). */
+    public String clusterAddress() {
+        return clusterAddress;
     }
 
     /** The address this node's PostgreSQL and agent are reached at. */

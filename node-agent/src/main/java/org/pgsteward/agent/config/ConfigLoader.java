@@ -145,9 +145,18 @@ public final class ConfigLoader {
                 throw unknown(file, full);
             }
             requireObject(file, full, e.getValue());
-            for (String leaf : ((ConfigObject) e.getValue()).keySet()) {
-                if (!leaves.contains(leaf)) {
-                    throw unknown(file, full + "." + leaf);
+            for (Map.Entry<String, ConfigValue> leaf : ((ConfigObject) e.getValue()).entrySet()) {
+                if (!leaves.contains(leaf.getKey())) {
+                    throw unknown(file, full + "." + leaf.getKey());
+                }
+                Set<String> nested = NodeConfigValidator.NESTED.get(key + "." + leaf.getKey());
+                if (nested != null && leaf.getValue().valueType() != ConfigValueType.NULL) {
+                    requireObject(file, full + "." + leaf.getKey(), leaf.getValue());
+                    for (String inner : ((ConfigObject) leaf.getValue()).keySet()) {
+                        if (!nested.contains(inner)) {
+                            throw unknown(file, full + "." + leaf.getKey() + "." + inner);
+                        }
+                    }
                 }
             }
         }

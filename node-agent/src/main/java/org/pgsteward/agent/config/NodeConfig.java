@@ -71,19 +71,32 @@ public record NodeConfig(
      * @param monitorInterval how often the node is probed and its state reported
      * @param healthHttp      a second listener with only the health endpoints and metrics (no credentials, read-only)
      * @param apiTokenFile    the bearer token for {@code /api/v1}; empty: {@code <stateDir>/api.token}, created at start
+     * @param tls             set: Artery mutual TLS between agents and HTTPS on {@code http}; empty: plain TCP and HTTP
      */
     public record Agent(HostPort http, HostPort clusterAddress, List<HostPort> seedNodes, Path stateDir,
-                        Duration monitorInterval, Optional<HostPort> healthHttp, Optional<Path> apiTokenFile) {
+                        Duration monitorInterval, Optional<HostPort> healthHttp, Optional<Path> apiTokenFile,
+                        Optional<Tls> tls) {
         public Agent {
             seedNodes = List.copyOf(seedNodes);
         }
 
-        /** Without a health listener, the token in the state dir. */
+        /** Without a health listener and TLS, the token in the state dir. */
         public Agent(HostPort http, HostPort clusterAddress, List<HostPort> seedNodes, Path stateDir,
                      Duration monitorInterval) {
-            this(http, clusterAddress, seedNodes, stateDir, monitorInterval, Optional.empty(), Optional.empty());
+            this(http, clusterAddress, seedNodes, stateDir, monitorInterval, Optional.empty(), Optional.empty(),
+                    Optional.empty());
         }
     }
+
+    /**
+     * {@code agent.tls}: PEM files (see scripts/make-certs). The validator checks that all three are set and exist; the
+     * agent reads and checks their content at start ({@link org.pgsteward.agent.tls.TlsFiles}).
+     *
+     * @param certificate this node's certificate, issued directly by {@code ca}
+     * @param privateKey  its unencrypted RSA key (PKCS#1 or PKCS#8), readable by the agent's user only
+     * @param ca          the cluster's CA certificate: the only issuer whose certificates are accepted
+     */
+    public record Tls(Path certificate, Path privateKey, Path ca) {}
 
     /**
      * @param maxLagBytes a standby further behind than this is not a failover candidate

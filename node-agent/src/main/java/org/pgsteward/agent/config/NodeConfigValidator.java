@@ -5,6 +5,7 @@ import com.typesafe.config.ConfigException;
 import com.typesafe.config.ConfigRenderOptions;
 import com.typesafe.config.ConfigValue;
 import com.typesafe.config.ConfigValueType;
+import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -32,6 +33,8 @@ final class NodeConfigValidator {
     /** Sections under {@code pgsteward} and their keys; {@code cluster} is the only top-level leaf. */
     static final Map<String, Set<String>> SECTIONS = sections();
     static final Set<String> TOP_LEVEL_KEYS = Set.of("cluster");
+    /** Keys of a section that are objects themselves ({@code agent.tls { ... }}), and their keys. */
+    static final Map<String, Set<String>> NESTED = Map.of("agent.tls", ordered("certificate", "private-key", "ca"));
 
     /** How errors spell a key (HOCON path or repmgr.conf key) and where it was written. */
     interface Naming {
@@ -66,6 +69,7 @@ final class NodeConfigValidator {
         Set<String> out = new LinkedHashSet<>();
         TOP_LEVEL_KEYS.forEach(k -> out.add("pgsteward." + k));
         SECTIONS.forEach((section, keys) -> keys.forEach(k -> out.add("pgsteward." + section + "." + k)));
+        NESTED.forEach((object, keys) -> keys.forEach(k -> out.add("pgsteward." + object + "." + k)));
         return out;
     }
 
@@ -124,6 +128,7 @@ final class NodeConfigValidator {
                     : "agent.cluster-address") + " (both " + healthHttp.get() + ")");
         }
         Optional<Path> apiTokenFile = path("agent.api-token-file");
+        Optional<NodeConfig.Tls> tls = tls();
 
         NodeConfig.FailoverMode mode = choice("failover.mode", Map.of("automatic", NodeConfig.FailoverMode.AUTOMATIC,
                 "manual", NodeConfig.FailoverMode.MANUAL)).orElse(NodeConfig.FailoverMode.AUTOMATIC);
@@ -155,12 +160,47 @@ final class NodeConfigValidator {
         return new NodeConfig(file, cluster,
                 new NodeConfig.Node(id, name, conninfo, dataDir, priority, role),
                 new NodeConfig.Postgres(binDir, osUser, logFile),
-                new NodeConfig.Agent(http, clusterAddress, seedNodes, stateDir, monitorInterval, healthHttp, apiTokenFile),
+                new NodeConfig.Agent(http, clusterAddress, seedNodes, stateDir, monitorInterval, healthHttp, apiTokenFile,
+                        tls),
                 new NodeConfig.Failover(mode, autoRejoin, maxLag, lease, failoverTimeout),
                 new NodeConfig.Replication(synchronous),
                 new NodeConfig.Clone(sshOptions, cloneTimeout),
                 supervisor,
                 pekkoOverrides);
+    }
+
+    /**
+     * {@code agent.tls}: all three files or none. Checked here: that they are set, absolute, and not missing or a
+     * directory, and that the CA (which the console needs too) is readable. The certificate and the key are read by
+     * the agent at start (the console, run by another user, may not be allowed to read the key).
+     */
+    private Optional<NodeConfig.Tls> tls() {
+        List<String> keys = List.of("agent.tls.certificate", "agent.tls.private-key", "agent.tls.ca");
+        if (!pg.hasPath("agent.tls") && keys.stream().noneMatch(pg::hasPath)) {
+            return Optional.empty();
+        }
+        for (String key : keys) {
+            if (!pg.hasPath(key)) {
+                throw fail(key, "required key is missing: TLS needs all of " + String.join(", ",
+                        keys.stream().map(naming::key).toList()) + " (PEM files, see scripts/make-certs), or none of them");
+            }
+        }
+        return Optional.of(new NodeConfig.Tls(pemFile(keys.get(0), false), pemFile(keys.get(1), false),
+                pemFile(keys.get(2), true)));
+    }
+
+    private Path pemFile(String key, boolean mustBeReadable) {
+        Path p = path(key).orElseThrow();
+        if (Files.notExists(p)) {
+            throw fail(key, "no such file " + quote(p.toString()));
+        }
+        if (Files.isDirectory(p)) {
+            throw fail(key, quote(p.toString()) + " is a directory, not a PEM file");
+        }
+        if (mustBeReadable && !Files.isReadable(p)) {
+            throw fail(key, "cannot read " + quote(p.toString()) + " (permission denied)");
+        }
+        return p;
     }
 
     // ------------------------------------------------------------------ typed accessors
@@ -411,7 +451,7 @@ final class NodeConfigValidator {
         m.put("node", ordered("id", "name", "conninfo", "data-dir", "priority", "role"));
         m.put("postgres", ordered("bin-dir", "os-user", "log-file"));
         m.put("agent", ordered("http", "cluster-address", "seed-nodes", "state-dir", "monitor-interval",
-                "health-http", "api-token-file"));
+                "health-http", "api-token-file", "tls"));
         m.put("failover", ordered("mode", "auto-rejoin", "max-lag", "lease", "timeout"));
         m.put("replication", ordered("synchronous"));
         m.put("clone", ordered("ssh-options", "timeout"));

@@ -178,6 +178,9 @@ final class RepmgrConf {
         m.put("monitor_interval", new Key("agent.monitor-interval", Shape.SCALAR));
         m.put("health_http", new Key("agent.health-http", Shape.SCALAR));
         m.put("api_token_file", new Key("agent.api-token-file", Shape.SCALAR));
+        m.put("tls_certificate", new Key("agent.tls.certificate", Shape.SCALAR));
+        m.put("tls_private_key", new Key("agent.tls.private-key", Shape.SCALAR));
+        m.put("tls_ca", new Key("agent.tls.ca", Shape.SCALAR));
         m.put("auto_rejoin", new Key("failover.auto-rejoin", Shape.SCALAR));
         m.put("max_lag", new Key("failover.max-lag", Shape.SCALAR));
         m.put("synchronous", new Key("replication.synchronous", Shape.SCALAR));

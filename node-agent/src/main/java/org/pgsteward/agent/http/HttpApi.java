@@ -60,7 +60,17 @@ public final class HttpApi extends AllDirectives {
 
     /** The admin listener ({@code agent.http}): health endpoints, metrics and the authenticated /api/v1. */
     public CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port) {
-        return Http.get(system).newServerAt(host, port).bind(routes());
+        return bind(system, host, port, java.util.Optional.empty());
+    }
+
+    /** As {@link #bind(ActorSystem, String, int)}; with {@code https}, HTTPS only (a plain HTTP request gets no answer). */
+    public CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port,
+                                               java.util.Optional<javax.net.ssl.SSLContext> https) {
+        var server = Http.get(system).newServerAt(host, port);
+        if (https.isPresent()) {
+            server = server.enableHttps(org.apache.pekko.http.javadsl.ConnectionContext.httpsServer(https.get()));
+        }
+        return server.bind(routes());
     }
 
     /** The health listener ({@code agent.health-http}): only what load balancers and Prometheus read. */

@@ -1,6 +1,7 @@
 package org.pgsteward.agent.http;
 
 import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -8,12 +9,14 @@ import java.util.function.BooleanSupplier;
 import org.apache.pekko.actor.typed.ActorSystem;
 import org.pgsteward.agent.AgentStartException;
 import org.pgsteward.agent.config.NodeConfig;
+import org.pgsteward.agent.tls.TlsFiles;
 import org.pgsteward.protocol.ExitCode;
 
 /**
- * The agent's listeners: {@code agent.http} (admin API with the bearer token, plus the health endpoints) and, where
- * set, {@code agent.health-http} (health endpoints only). A problem with either, or with the token, stops the start
- * naming the key.
+ * The agent's listeners: {@code agent.http} (admin API with the bearer token, plus the health endpoints; HTTPS only
+ * when {@code agent.tls} is set, with this node's certificate) and, where set, {@code agent.health-http} (health
+ * endpoints only, always plain HTTP: load balancers check it without certificates, and it carries no secret). A
+ * problem with either, or with the token, stops the start naming the key.
  */
 public final class HttpListeners {
 
@@ -22,8 +25,8 @@ public final class HttpListeners {
     private HttpListeners() {}
 
     /** Binds both listeners and waits until they listen. */
-    public static void bind(ActorSystem<?> system, NodeConfig config, AgentFacade facade, BooleanSupplier mayWrite,
-                            Duration timeout) throws InterruptedException {
+    public static void bind(ActorSystem<?> system, NodeConfig config, Optional<TlsFiles> tls, AgentFacade facade,
+                            BooleanSupplier mayWrite, Duration timeout) throws InterruptedException {
         ApiToken token;
         try {
             token = ApiToken.loadOrCreate(config);
@@ -33,9 +36,10 @@ public final class HttpListeners {
         }
         var api = new HttpApi(facade, mayWrite, token);
         var http = config.agent().http();
-        await(api.bind(system, http.host(), http.port()).toCompletableFuture(), config, "pgsteward.agent.http", http,
-                timeout);
-        log.info("admin API at {}: /api/v1 needs the bearer token in {}", http, ApiToken.file(config));
+        await(api.bind(system, http.host(), http.port(), tls.map(TlsFiles::serverContext)).toCompletableFuture(), config,
+                "pgsteward.agent.http", http, timeout);
+        log.info("admin API at {}://{}: /api/v1 needs the bearer token in {}", tls.isPresent() ? "https" : "http", http,
+                ApiToken.file(config));
         var health = config.agent().healthHttp();
         if (health.isPresent()) {
             await(api.bindHealth(system, health.get().host(), health.get().port()).toCompletableFuture(), config,

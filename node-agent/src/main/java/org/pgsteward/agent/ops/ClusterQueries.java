@@ -155,7 +155,7 @@ public final class ClusterQueries {
             warnings.add("no nodes registered in cluster " + node.config().cluster()
                     + " (or this node's database cannot be reached): run `primary register` on the primary");
             return new ClusterView(node.config().cluster(), Optional.empty(), 0, false,
-                    List.of(localRow(Optional.of(node.probeLocal()))), warnings);
+                    List.of(localRow(Optional.of(node.probeLocal()))), warnings, trafficAuthenticated(), List.of());
         }
         Map<Integer, PgSnapshot> snaps = probeAll(nodes);
         List<RegisteredNode> primaries = runningPrimaries(nodes, snaps);
@@ -178,7 +178,13 @@ public final class ClusterQueries {
         for (RegisteredNode n : nodes) {
             rows.add(row(n, snaps.get(n.id()), primaryLsn, byAddress, epochPrimary));
         }
-        return new ClusterView(node.config().cluster(), primary.map(RegisteredNode::id), epoch, paused, rows, warnings);
+        return new ClusterView(node.config().cluster(), primary.map(RegisteredNode::id), epoch, paused, rows, warnings,
+                trafficAuthenticated(), List.of());
+    }
+
+    /** An agent with agent.tls speaks mutual TLS only, so its cluster's members all do: this agent's setting is the cluster's. */
+    private boolean trafficAuthenticated() {
+        return node.config().agent().tls().isPresent();
     }
 
     private NodeRow row(RegisteredNode n, PgSnapshot s, Optional<Lsn> primaryLsn, Map<String, RegisteredNode> byAddress,

@@ -25,6 +25,8 @@ public final class Connections {
     /**
      * A registered node's conninfo (stored without a password) completed with this node's user
      * and password when the user is the same: libpq would take them from .pgpass the same way.
+     * This node's {@code passfile}, if any, is added whatever the user: a password file only answers for the
+     * host, port, database and user its lines name.
      */
     public Conninfo withCredentials(Conninfo target) {
         Conninfo c = target;
@@ -33,6 +35,9 @@ public final class Connections {
         }
         if (c.password().isEmpty() && own.password().isPresent() && c.user().equals(own.user())) {
             c = c.with("password", own.password().get());
+        }
+        if (c.get("passfile").isEmpty() && own.get("passfile").filter(f -> !f.isEmpty()).isPresent()) {
+            c = c.with("passfile", own.get("passfile").get());
         }
         if (c.dbname().isEmpty() && own.dbname().isPresent()) {
             c = c.with("dbname", own.dbname().get());

@@ -225,8 +225,10 @@ public final class NodeOperations implements OperationRunner {
                     .orElseThrow(() -> new OperationFailure(ExitCode.ERR_DB_CON,
                             "no running primary known to rejoin: give HOST (and -p)"));
         }
-        CommandArgs withTarget = new CommandArgs(Optional.of(primary.toConnString()), args.host(), args.port(),
-                args.username(), args.dbname(), args.dataDir(), args.remoteUser(), args.walKeepSegments(),
+        // without the password: the rejoin adds this node's credentials again (Connections.withCredentials), so the
+        // secret does not travel in the internal command's arguments
+        CommandArgs withTarget = new CommandArgs(Optional.of(primary.without("password").toConnString()), args.host(),
+                args.port(), args.username(), args.dbname(), args.dataDir(), args.remoteUser(), args.walKeepSegments(),
                 args.ignoreRsyncWarning(), args.force(), args.verbose(), args.method(), args.noStart());
         return clusterOps.run(org.pgsteward.agent.cluster.InternalCommands.REJOIN, withTarget, progress);
     }

@@ -195,10 +195,20 @@ public final class Conninfo {
      * {@code sslmode→sslmode}, {@code sslcert→sslcert}, {@code sslrootcert→sslrootcert},
      * {@code application_name→ApplicationName}, {@code connect_timeout→connectTimeout} (seconds in both),
      * {@code options→options}. ({@code sslkey} is not mapped: pgjdbc wants PKCS#8/PKCS#12, libpq PEM.)
+     * Without a {@code password}, a {@code passfile} is read here as libpq would read it ({@link PgPassFile}: pgjdbc
+     * does not know the keyword); without either, pgjdbc itself reads {@code PGPASSFILE} or {@code ~/.pgpass} of the
+     * agent's OS user.
      */
     public Properties toJdbcProperties() {
         Properties props = new Properties();
         JDBC_PROPERTIES.forEach((libpq, jdbc) -> nonEmpty(libpq).ifPresent(v -> props.setProperty(jdbc, v)));
+        if (password().isEmpty()) {
+            nonEmpty("passfile").flatMap(f -> {
+                String user = user().orElse(System.getProperty("user.name", ""));
+                String host = splitList(host()).get(0);
+                return PgPassFile.password(java.nio.file.Path.of(f), host, port(), dbname().orElse(user), user);
+            }).ifPresent(pw -> props.setProperty("password", pw));
+        }
         return props;
     }
 

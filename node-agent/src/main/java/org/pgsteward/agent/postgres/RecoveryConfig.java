@@ -3,6 +3,7 @@ package org.pgsteward.agent.postgres;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.Set;
@@ -18,7 +19,8 @@ import java.util.Set;
  * </ul>
  *
  * <p>{@code primary_conninfo} is formatted with {@link Conninfo#toConnString()} and then quoted as a
- * postgresql.conf string ({@link PgConfSyntax#quote}), i.e. two quoting layers, as pg_basebackup -R does.
+ * postgresql.conf string ({@link PgConfSyntax#quote}), i.e. two quoting layers, as pg_basebackup -R does. Its password,
+ * from PostgreSQL 10 on, is not written there but into {@link #PASSFILE} (see {@link #stored}).
  * All file replacements are atomic (temp file, fsync, rename, fsync directory). I/O errors surface as
  * {@link java.io.UncheckedIOException} naming the file; unparsable files as {@link MalformedConfigException}.
  *
@@ -38,6 +40,12 @@ public final class RecoveryConfig {
     static final String RECOVERY_TARGET_TIMELINE = "recovery_target_timeline";
     static final String STANDBY_MODE = "standby_mode";
 
+    /**
+     * The password file of {@code primary_conninfo} in the data directory (0600, owned by the data directory's owner,
+     * who runs the WAL receiver): one line {@code *:*:*:*:<password>}, named by {@code passfile=}.
+     */
+    public static final String PASSFILE = "pgsteward.pgpass";
+
     private static final String RECOVERY_CONF_HEADER = "# Written by pgsteward; manual changes will be overwritten.\n";
     private static final Set<String> TRUE_WORDS = Set.of("on", "true", "yes", "1");
 
@@ -49,8 +57,10 @@ public final class RecoveryConfig {
      * For &ge; 12, {@code postgresql.auto.conf} is written before {@code standby.signal} so a crash in
      * between never leaves a signalled standby without its conninfo.
      */
-    public static void write(Path dataDir, int serverMajorVersion, RecoverySettings s) {
+    public static void write(Path dataDir, int serverMajorVersion, RecoverySettings settings) {
         checkVersion(serverMajorVersion);
+        RecoverySettings s = new RecoverySettings(stored(dataDir, serverMajorVersion, settings.primaryConninfo()),
+                settings.primarySlotName(), settings.recoveryTargetTimeline());
         if (serverMajorVersion <= 11) {
             AtomicFiles.replace(dataDir.resolve(RECOVERY_CONF), renderRecoveryConf(s).getBytes(StandardCharsets.UTF_8));
             return;
@@ -65,6 +75,33 @@ public final class RecoveryConfig {
                 : conf.remove(PRIMARY_SLOT_NAME);
         conf.writeTo(autoConf);
         AtomicFiles.createEmptyIfAbsent(dataDir.resolve(STANDBY_SIGNAL));
+    }
+
+    /**
+     * {@code primary_conninfo} as it is written. PostgreSQL logs the whole new value of a reloaded setting ({@code
+     * parameter "primary_conninfo" changed to "... password=..."}) and any base backup copies the file, so a password
+     * goes into {@link #PASSFILE} instead, referenced by {@code passfile=} (a keyword of libpq since PostgreSQL 10);
+     * before 10, or for a password libpq's file cannot hold (a line break), it stays inline. A password file of an
+     * earlier upstream that this conninfo no longer uses is removed.
+     */
+    static Conninfo stored(Path dataDir, int serverMajorVersion, Conninfo c) {
+        Path file = dataDir.toAbsolutePath().resolve(PASSFILE);
+        Optional<String> password = c.password();
+        if (serverMajorVersion < 10 || password.isEmpty() || password.get().contains("\n")
+                || password.get().contains("\r")) {
+            if (!c.get("passfile").map(file.toString()::equals).orElse(false)) {
+                AtomicFiles.deleteIfExists(file);
+            }
+            return c;
+        }
+        String escaped = password.get().replace("\\", "\\\\").replace(":", "\\:");
+        AtomicFiles.replace(file, ("*:*:*:*:" + escaped + "\n").getBytes(StandardCharsets.UTF_8));
+        try {
+            Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------")); // libpq ignores it otherwise
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException("cannot make " + file + " private (0600): " + e, e);
+        }
+        return c.without("password").with("passfile", file.toString());
     }
 
     /**

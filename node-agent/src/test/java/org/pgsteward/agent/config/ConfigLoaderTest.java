@@ -176,6 +176,50 @@ class ConfigLoaderTest {
     }
 
     @Test
+    void givenTlsFiles_whenLoadedFromEitherForm_thenAllThreeAreRead() throws IOException {
+        Path crt = write("node1.crt", "x");
+        Path key = write("node1.key", "x");
+        Path ca = write("ca.crt", "x");
+        NodeConfig c = ConfigLoader.load(write("tls.conf", MINIMAL_HOCON + "pgsteward.agent.tls {\n  certificate = \"" + crt
+                + "\"\n  private-key = \"" + key + "\"\n  ca = \"" + ca + "\"\n}\n"));
+        assertEquals(Optional.of(new NodeConfig.Tls(crt, key, ca)), c.agent().tls());
+        NodeConfig r = ConfigLoader.load(write("tls.repmgr", SEED_REPMGR_CONF + "tls_certificate=" + crt + "\ntls_private_key="
+                + key + "\ntls_ca=" + ca + "\n"));
+        assertEquals(Optional.of(new NodeConfig.Tls(crt, key, ca)), r.agent().tls());
+        assertEquals(Optional.empty(), ConfigLoader.load(write("none.conf", MINIMAL_HOCON)).agent().tls());
+        assertEquals(Optional.empty(), ConfigLoader.load(write("null.conf", MINIMAL_HOCON + "pgsteward.agent.tls = null\n"))
+                .agent().tls());
+    }
+
+    @Test
+    void givenIncompleteOrWrongTls_whenLoaded_thenTheKeyIsNamed() throws IOException {
+        Path crt = write("n.crt", "x");
+        Path ca = write("c.crt", "x");
+        Files.createDirectories(dir.resolve("adir"));
+        String both = "pgsteward.agent.tls.certificate = \"" + crt + "\"\npgsteward.agent.tls.ca = \"" + ca + "\"\n";
+        assertBad(MINIMAL_HOCON + both, "pgsteward.agent.tls.private-key", "required key is missing: TLS needs all of"
+                + " pgsteward.agent.tls.certificate, pgsteward.agent.tls.private-key, pgsteward.agent.tls.ca");
+        assertBad(MINIMAL_HOCON + both + "pgsteward.agent.tls.private-key = \"" + dir.resolve("gone.key") + "\"\n",
+                "pgsteward.agent.tls.private-key", "no such file");
+        assertBad(MINIMAL_HOCON + both + "pgsteward.agent.tls.private-key = \"" + dir.resolve("adir") + "\"\n",
+                "pgsteward.agent.tls.private-key", "is a directory");
+        assertBad(MINIMAL_HOCON + both + "pgsteward.agent.tls.private-key = key.pem\n", "pgsteward.agent.tls.private-key",
+                "must be an absolute path");
+        assertBad(MINIMAL_HOCON + "pgsteward.agent.tls { }\n", "pgsteward.agent.tls.certificate", "required key is missing");
+        assertBad(MINIMAL_HOCON + "pgsteward.agent.tls = \"on\"\n", "pgsteward.agent.tls", "must be an object");
+        assertBad(MINIMAL_HOCON + both + "pgsteward.agent.tls.key = \"/k\"\n", "pgsteward.agent.tls.key",
+                "did you mean pgsteward.agent.tls.ca");
+        assertBad(SEED_REPMGR_CONF + "tls_ca=" + ca + "\n", "tls_certificate", "required key is missing");
+    }
+
+    private void assertBad(String content, String key, String expected) throws IOException {
+        Path f = write("bad-" + System.nanoTime() + (content.startsWith("pgsteward") ? ".conf" : ".repmgr"), content);
+        BadConfigException e = assertThrows(BadConfigException.class, () -> ConfigLoader.load(f));
+        assertEquals(Optional.of(key), e.key(), e.getMessage());
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+    }
+
+    @Test
     void seedRepmgrConfLoads() throws IOException {
         assertEquals(ConfigLoader.Form.REPMGR_CONF, ConfigLoader.detect(SEED_REPMGR_CONF));
         NodeConfig c = ConfigLoader.load(write("repmgr.conf", SEED_REPMGR_CONF));

@@ -270,7 +270,7 @@ class HttpApiTest {
 
         @Override
         public CompletionStage<ClusterView> cluster() {
-            return held(new ClusterView("test", Optional.empty(), 1, false, List.of(), List.of()));
+            return held(new ClusterView("test", Optional.empty(), 1, false, List.of(), List.of(), true, List.of()));
         }
 
         @Override

@@ -23,10 +23,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 class RecoveryConfigTest {
 
     /** Values with a quote, a backslash, a space and '=' exercise both quoting layers. */
-    private static final String PASSWORD = "pa'ss\\word =x";
+    private static final String NASTY = "pa'ss\\word =x";
 
+    /** No password: a password goes to a password file of its own (see the passfile tests below). */
     private static final Conninfo PRIMARY = Conninfo.parse("host=pg-primary.example port=5433 user=replicator")
-            .with("password", PASSWORD)
+            .with("options", NASTY)
             .with("application_name", "node 2")
             .with("sslmode", "prefer");
 
@@ -64,7 +65,7 @@ class RecoveryConfigTest {
         assertBytes(golden("recovery-11.conf"), dataDir.resolve("recovery.conf"));
         assertEquals(List.of("recovery.conf"), listing(), "no standby.signal, no temp files");
         assertEquals(Optional.of(WITH_SLOT), RecoveryConfig.read(dataDir, 11));
-        assertEquals(Optional.of(PASSWORD), RecoveryConfig.read(dataDir, 11).orElseThrow().primaryConninfo().password());
+        assertEquals(Optional.of(NASTY), RecoveryConfig.read(dataDir, 11).orElseThrow().primaryConninfo().get("options"));
     }
 
     @Test
@@ -134,7 +135,7 @@ class RecoveryConfigTest {
     void pg12CreatesAutoConfWhenMissing() throws IOException {
         RecoveryConfig.write(dataDir, 12, WITH_SLOT);
         String expected = "primary_conninfo = 'host=pg-primary.example port=5433 user=replicator "
-                + "password=''pa\\\\''ss\\\\\\\\word =x'' application_name=''node 2'' sslmode=prefer'\n"
+                + "options=''pa\\\\''ss\\\\\\\\word =x'' application_name=''node 2'' sslmode=prefer'\n"
                 + "recovery_target_timeline = 'latest'\n"
                 + "primary_slot_name = 'node_2'\n";
         assertEquals(expected, Files.readString(dataDir.resolve("postgresql.auto.conf")));
@@ -161,10 +162,48 @@ class RecoveryConfigTest {
     @ValueSource(ints = {9, 11, 12, 15, 17})
     void roundTripsNastyConninfoValues(int major) {
         for (String v : ConninfoTest.nastyValues()) {
-            RecoverySettings s = RecoverySettings.of(PRIMARY.with("password", v).with("application_name", v)).withSlot("s");
+            RecoverySettings s = RecoverySettings.of(PRIMARY.with("options", v).with("application_name", v)).withSlot("s");
             RecoveryConfig.write(dataDir, major, s);
             assertEquals(Optional.of(s), RecoveryConfig.read(dataDir, major), () -> "value [" + v + "]");
         }
+    }
+
+    // ------------------------------------------------------------------ the password in a password file
+
+    /**
+     * PostgreSQL logs a reloaded primary_conninfo whole ("parameter "primary_conninfo" changed to ..."): from 10 on the
+     * password goes into the data directory's pgsteward.pgpass (0600), which libpq reads as it would ~/.pgpass.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {10, 11, 12, 15, 17})
+    void givenAPassword_whenWritten_thenItIsInThePassfileOnlyAndLibpqWouldReadItBack(int major) throws IOException {
+        Path passfile = dataDir.resolve(RecoveryConfig.PASSFILE);
+        for (String nasty : ConninfoTest.nastyValues()) {
+            if (nasty.contains("\n") || nasty.contains("\r")) {
+                continue;
+            }
+            String v = "S3CR3T" + nasty;
+            RecoveryConfig.write(dataDir, major, RecoverySettings.of(PRIMARY.with("password", v)).withSlot("s"));
+            Conninfo back = RecoveryConfig.read(dataDir, major).orElseThrow().primaryConninfo();
+            assertEquals(PRIMARY.with("passfile", passfile.toString()), back, () -> "value [" + v + "]");
+            assertEquals(Optional.of(v), PgPassFile.password(passfile, "pg-primary.example", 5433, "replication",
+                    "replicator"), () -> "value [" + v + "]");
+            String conf = Files.readString(dataDir.resolve(major <= 11 ? "recovery.conf" : "postgresql.auto.conf"));
+            assertFalse(conf.contains("S3CR3T"), conf);
+        }
+        assertEquals("rw-------", java.nio.file.attribute.PosixFilePermissions.toString(
+                Files.getPosixFilePermissions(passfile)));
+        RecoveryConfig.write(dataDir, major, NO_SLOT);
+        assertFalse(Files.exists(passfile), "no password any more: the file of the earlier upstream is gone");
+    }
+
+    @Test
+    void givenAPasswordBefore10OrWithALineBreak_whenWritten_thenItStaysInline() {
+        RecoveryConfig.write(dataDir, 9, RecoverySettings.of(PRIMARY.with("password", "pw")));
+        assertEquals(Optional.of("pw"), RecoveryConfig.read(dataDir, 9).orElseThrow().primaryConninfo().password());
+        RecoveryConfig.write(dataDir, 15, RecoverySettings.of(PRIMARY.with("password", "line\nbreak")));
+        assertEquals(Optional.of("line\nbreak"), RecoveryConfig.read(dataDir, 15).orElseThrow().primaryConninfo().password());
+        assertFalse(Files.exists(dataDir.resolve(RecoveryConfig.PASSFILE)));
     }
 
     // ------------------------------------------------------------------ remove
