@@ -720,10 +720,14 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         return new ServerLiveness.Limits(settings.failoverTimeout().toNanos(), settings.restartBudget().toNanos());
     }
 
-    /** The verdict on the local server now; a change is logged with its reason. */
+    /**
+     * The verdict on the local server now; a change is logged with its reason (not while an operation stops, starts
+     * or rewinds the server: it does not answer then by design).
+     */
     private ServerLiveness.Verdict judgeLiveness() {
         ServerLiveness.Verdict v = ServerLiveness.judge(liveness, livenessLimits());
-        if (v.getClass() != livenessVerdict.getClass() && !settings.witness()) {
+        if (v.getClass() != livenessVerdict.getClass() && !settings.witness()
+                && running.filter(ClusterLink::disturbsPostgres).isEmpty()) {
             if (v instanceof ServerLiveness.Verdict.Hung h) {
                 ctx.getLog().warn("local PostgreSQL is HUNG: {}; {}", h.why(), settings.automatic() && primaryOfEpoch()
                         ? "as the primary it is fenced and replaced once that has lasted failover.timeout "
@@ -828,6 +832,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         if (fenced && d.releaseLease() && primaryOfEpoch()) {
             releaseLease();
             ctx.getLog().warn("hung primary fenced: lease of epoch {} released, the cluster may fail over", epochs.current());
+            onRenew(); // the supervisor hears FENCED now rather than at the next renewal
         }
         return this;
     }
