@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.pgsteward.agent.testing.PostgresExtension;
@@ -118,13 +119,14 @@ class AutomaticFailoverTest {
     void givenPrimaryPostgresFrozen_whenItsAgentIsAlive_thenItIsFencedAndAStandbyPromoted() {
         HaCluster c = HaCluster.start(pg, agents, false, "", 1);
         TestNode node1 = c.node(1);
-        ServerProcesses frozen = ServerProcesses.of(node1);
+        AtomicReference<ServerProcesses> thaw = new AtomicReference<>(ServerProcesses.none());
         AtomicInteger maxWritable = new AtomicInteger();
         AtomicBoolean promotedBeforeFenced = new AtomicBoolean();
         try (Writer writer = new Writer(c.nodes, 1_000_000).start()) {
             Wait.until("the writer commits on node1", Duration.ofSeconds(30), () -> writer.acknowledgedCount() > 50);
 
-            frozen.signal("STOP");
+            ServerProcesses frozen = ServerProcesses.freeze(node1); // the writer's backend too
+            thaw.set(frozen);
 
             Wait.until("a standby is promoted", Duration.ofSeconds(60), () -> {
                 List<TestNode> w = c.writable();
@@ -154,7 +156,7 @@ class AutomaticFailoverTest {
             String events = ok(primary.console("cluster", "event")).stdout();
             assertTrue(events.contains("hung"), "the failover says why: " + events);
         } finally {
-            frozen.signal("CONT");
+            thaw.get().signal("CONT");
         }
     }
 

@@ -22,13 +22,25 @@ final class ServerProcesses {
         this.processes = List.copyOf(processes);
     }
 
-    static ServerProcesses of(TestNode n) {
+    static ServerProcesses none() {
+        return new ServerProcesses(List.of());
+    }
+
+    /**
+     * SIGSTOPs {@code n}'s postmaster, then every descendant it has: once the postmaster is stopped it forks no
+     * other (a backend forked between a look at the descendants and the signals would keep serving its session).
+     */
+    static ServerProcesses freeze(TestNode n) {
         long pid = n.pg().pgCtl().postmasterPid().orElseThrow();
         ProcessHandle pm = ProcessHandle.of(pid).orElseThrow();
+        ServerProcesses postmaster = new ServerProcesses(List.of(pm));
+        postmaster.signal("STOP");
         List<ProcessHandle> all = new ArrayList<>();
         all.add(pm);
         pm.descendants().forEach(all::add);
-        return new ServerProcesses(all);
+        ServerProcesses server = new ServerProcesses(all);
+        server.signal("STOP");
+        return server;
     }
 
     int size() {
