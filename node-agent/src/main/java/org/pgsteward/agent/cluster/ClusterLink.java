@@ -617,6 +617,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         }
         long now = System.nanoTime();
         long ago = Math.max(0, Duration.between(s.probedAt(), java.time.Instant.now()).toNanos());
+        if (!settings.witness()) {
+            // a fresh look, not the last check's: a postmaster killed since then must not look alive and slow
+            liveness = liveness.sampled(settings.postmasterSample().get(), now);
+        }
         liveness = liveness.probed(s.reachability(), now - ago, now);
         // down: no postmaster alive (crashed, stopped): restart it; one that lives but does not answer is hung or slow
         boolean down = judgeLiveness() instanceof ServerLiveness.Verdict.Down;
