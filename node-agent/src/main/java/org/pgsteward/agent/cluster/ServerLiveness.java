@@ -26,11 +26,12 @@ import org.pgsteward.agent.postgres.Reachability;
  *   <li>{@link Verdict.Slow}: no answer, but its postmaster ran after the probe began to wait (it accepted; its
  *       backends are slow): a loaded server, never fenced or replaced for not answering. A stall shorter than
  *       failover.timeout is reported as slow too (a blip);
- *   <li>{@link Verdict.Hung}: no answer, and its postmaster has not run at all since a probe began to wait for it,
- *       for failover.timeout or longer (stopped by SIGSTOP or a tracer, or stuck in the kernel). Once that has
- *       lasted failover.timeout plus the restart budget the verdict is {@code spent}: a primary's agent fences the
- *       server and gives up, so that a standby replaces it. A hung server is not restarted in place: it cannot be
- *       stopped without being killed, and killing it is the fence.
+ *   <li>{@link Verdict.Hung}: no answer, and its postmaster has not run at all since a probe began to wait for it
+ *       or, when it is stopped (state T or t: SIGSTOP, a tracer), since it was first seen stopped (a stopped
+ *       postmaster is no loaded one, even if it accepted the probe just before), for failover.timeout or longer.
+ *       Once that has lasted failover.timeout plus the restart budget the verdict is {@code spent}: a primary's
+ *       agent fences the server and gives up, so that a standby replaces it. A hung server is not restarted in
+ *       place: it cannot be stopped without being killed, and killing it is the fence.
  * </ul>
  * Not told apart (left to an operator rather than replace a primary that may only be loaded): a postmaster that
  * runs while every backend is stuck (storage that never answers), and one that spins without accepting.
@@ -56,21 +57,26 @@ final class ServerLiveness {
      *                     agent started: nothing before it is known
      * @param waitingSince when the earliest unanswered probe began to wait that the postmaster has not run since
      *                     (empty: it answered, or its postmaster ran after the probe began)
+     * @param stoppedSince the first look of the current run of looks that found the postmaster stopped (state T or
+     *                     t) and not run since (empty: not stopped)
      */
     record Evidence(Optional<Reachability> lastProbe, Optional<Long> probedAt, Optional<ProcessSample> postmaster,
-                    Optional<Long> sampledAt, long ranAt, Optional<Long> waitingSince) {
+                    Optional<Long> sampledAt, long ranAt, Optional<Long> waitingSince, Optional<Long> stoppedSince) {
 
         static Evidence start(long nowNanos) {
             return new Evidence(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), nowNanos,
-                    Optional.empty());
+                    Optional.empty(), Optional.empty());
         }
 
         /** A look at the postmaster at {@code nowNanos} (empty: none alive). */
         Evidence sampled(Optional<ProcessSample> now, long nowNanos) {
             boolean ran = sampledAt.isEmpty() || postmaster.isPresent() != now.isPresent()
                     || now.isPresent() && now.get().ranSince(postmaster.get());
+            boolean stopped = now.isPresent() && now.get().stopped();
+            Optional<Long> stoppedFrom = !stopped ? Optional.empty()
+                    : ran || stoppedSince.isEmpty() ? Optional.of(nowNanos) : stoppedSince;
             return new Evidence(lastProbe, probedAt, now, Optional.of(nowNanos), ran ? nowNanos : ranAt,
-                    ran ? Optional.empty() : waitingSince);
+                    ran ? Optional.empty() : waitingSince, stoppedFrom);
         }
 
         /**
@@ -88,7 +94,8 @@ final class ServerLiveness {
                 waiting = waitingSince.isPresent() ? waitingSince
                         : started - ranAt > 0 ? Optional.of(started) : Optional.empty();
             }
-            return new Evidence(Optional.of(r), Optional.of(nowNanos), postmaster, sampledAt, ranAt, waiting);
+            return new Evidence(Optional.of(r), Optional.of(nowNanos), postmaster, sampledAt, ranAt, waiting,
+                    stoppedSince);
         }
     }
 
@@ -123,11 +130,16 @@ final class ServerLiveness {
             return new Verdict.Answers(); // an error from the server (too many clients, starting up...): it is up
         }
         ProcessSample pm = e.postmaster().get();
-        if (e.waitingSince().isEmpty()) {
+        // stopped while a probe it had accepted was still logging in: hung from the stop, not from the next probe;
+        // of the two proofs (a probe waited, it has been stopped) the earlier counts
+        Optional<Long> stalled = e.waitingSince().isEmpty() ? e.stoppedSince() : e.stoppedSince().isEmpty()
+                ? e.waitingSince() : Optional.of(e.stoppedSince().get() - e.waitingSince().get() < 0
+                ? e.stoppedSince().get() : e.waitingSince().get());
+        if (stalled.isEmpty()) {
             return new Verdict.Slow("does not answer in time, but its postmaster (pid " + pm.pid()
                     + ") ran since the probe began to wait: it accepts connections, slowly (loaded, not hung)");
         }
-        long since = e.waitingSince().get();
+        long since = stalled.get();
         long forNanos = Math.max(0, e.sampledAt().get() - since);
         String stall = "does not answer and its postmaster (pid " + pm.pid() + ", " + pm.describeState()
                 + ") has not run for " + fmt(forNanos) + " while a connection waits for it";

@@ -74,6 +74,8 @@ class ServerLivenessTest {
     }
 
     static final PostmasterAt GONE = t -> Optional.empty();
+    /** Stuck in the kernel (state D) from the start: nothing moves, but it is not stopped. */
+    static final PostmasterAt STUCK = t -> Optional.of(new ProcessSample(PM, 77, 'D', 10, 100, true));
     static final PostmasterAt UNREADABLE = t -> Optional.of(ProcessSample.unknown(PM));
 
     static Probe probe(long startMs, long atMs, Reachability r) {
@@ -121,21 +123,31 @@ class ServerLivenessTest {
                 row("SIGSTOP: postmaster stopped, the probe's login timed out after 3 s: hung, given its time",
                         Verdict.Hung.class, "state T (stopped)",
                         looks(0, 4_500, stoppedAt(1_000, 500)), probe(1_500, 4_500, NO_ANSWER)),
-                row("SIGSTOP, 5.4 s since the probe began to wait: still given its time", Verdict.Hung.class,
-                        "has not run for 5.4 s", looks(0, 6_900, stoppedAt(1_000, 500)),
+                row("SIGSTOP, 5.4 s since it was first seen stopped: still given its time", Verdict.Hung.class,
+                        "has not run for 5.4 s", looks(0, 6_400, stoppedAt(1_000, 500)),
                         probe(1_500, 4_500, NO_ANSWER)),
-                spent(row("SIGSTOP, failover.timeout + restart budget since the probe began to wait: spent",
-                        Verdict.Hung.class, "has not run for 5.5 s", looks(0, 7_000, stoppedAt(1_000, 500)),
+                spent(row("SIGSTOP, failover.timeout + restart budget since it was first seen stopped: spent",
+                        Verdict.Hung.class, "has not run for 5.5 s", looks(0, 6_500, stoppedAt(1_000, 500)),
                         probe(1_500, 4_500, NO_ANSWER), probe(5_500, 8_500, NO_ANSWER))),
-                spent(row("stuck in the kernel (state D, nothing moves): hung like a stopped one", Verdict.Hung.class,
-                        "state D", looks(0, 7_500, t -> Optional.of(new ProcessSample(PM, 77, 'D', 10, 100, true))),
-                        probe(1_500, 4_500, NO_ANSWER))),
-                spent(row("stopped right after it accepted a probe: hung from the next probe on", Verdict.Hung.class,
-                        "state T", looks(0, 11_000, stoppedAt(1_700, 1_600)),
-                        probe(1_500, 4_500, NO_ANSWER), probe(5_500, 8_500, NO_ANSWER))),
-                row("answered before: the stall counts from the first unanswered probe, not from the stop", Verdict.Hung.class,
-                        "has not run for 3.0 s", looks(0, 4_500, stoppedAt(1_000, 500)),
-                        probe(1_000, 1_010, OK), probe(1_500, 4_500, NO_ANSWER)),
+                row("stuck in the kernel (state D, nothing moves): counted from when the probe began to wait",
+                        Verdict.Hung.class, "has not run for 5.4 s", looks(0, 6_900, STUCK),
+                        probe(1_500, 4_500, NO_ANSWER)),
+                spent(row("stuck in the kernel, failover.timeout + restart budget since the probe began: spent",
+                        Verdict.Hung.class, "state D", looks(0, 7_000, STUCK), probe(1_500, 4_500, NO_ANSWER))),
+                row("stopped while a probe it had accepted logged in: hung from the stop (a stopped one is not loaded)",
+                        Verdict.Hung.class, "has not run for 2.8 s", looks(0, 4_500, stoppedAt(1_700, 1_600)),
+                        probe(1_500, 4_500, NO_ANSWER)),
+                spent(row("stopped while a probe it had accepted logged in, 5.5 s later: spent", Verdict.Hung.class,
+                        "state T", looks(0, 7_200, stoppedAt(1_700, 1_600)), probe(1_500, 4_500, NO_ANSWER))),
+                spent(row("stopped, then a later probe waited too: the earlier proof (the stop) counts",
+                        Verdict.Hung.class, "has not run for 5.5 s", looks(0, 7_200, stoppedAt(1_700, 1_600)),
+                        probe(1_500, 4_500, NO_ANSWER), probe(5_500, 7_150, NO_ANSWER))),
+                row("stopped after an answered probe, no probe unanswered yet: it answers (nothing asked it since)",
+                        Verdict.Answers.class, "", looks(0, 4_000, stoppedAt(1_700, 1_600)),
+                        probe(1_500, 1_600, OK)),
+                row("stopped after an answered probe, then a probe waits: hung since it was first seen stopped",
+                        Verdict.Hung.class, "has not run for 3.5 s", looks(0, 5_500, stoppedAt(2_000, 500, 1_005)),
+                        probe(1_000, 1_010, OK), probe(2_500, 5_500, NO_ANSWER)),
 
                 // --- slow: no answer in time, but its postmaster runs
                 row("loaded: the postmaster accepted the probe (ran after it began), the backend's login timed out",
@@ -146,7 +158,7 @@ class ServerLivenessTest {
                         probe(1_500, 4_500, NO_ANSWER), probe(5_500, 8_500, NO_ANSWER),
                         probe(9_500, 12_500, NO_ANSWER), probe(13_500, 16_500, NO_ANSWER)),
                 row("a stall shorter than failover.timeout is a blip", Verdict.Slow.class,
-                        "less than failover.timeout", looks(0, 2_500, stoppedAt(1_000, 500)),
+                        "less than failover.timeout", looks(0, 2_400, stoppedAt(1_000, 500)),
                         probe(1_500, 1_510, NO_ANSWER)),
                 row("hung, then continued (SIGCONT): it runs again, so it is slow until it answers", Verdict.Slow.class,
                         "ran since", looks(0, 5_100, t -> t < 5_100 ? stoppedAt(1_000, 500).at(t)
@@ -164,10 +176,10 @@ class ServerLivenessTest {
 
                 // --- the probe's start comes from the wall clock: bounded by the results around it
                 row("a probe start after its result (wall clock stepped back) counts from the result",
-                        Verdict.Slow.class, "less than failover.timeout", looks(0, 5_000, stoppedAt(1_000, 500)),
+                        Verdict.Slow.class, "less than failover.timeout", looks(0, 5_000, STUCK),
                         probe(9_000, 4_500, NO_ANSWER)),
                 row("a probe start before the previous result (wall clock stepped forward) counts from that result",
-                        Verdict.Hung.class, "has not run for 3.0 s", looks(0, 4_500, stoppedAt(1_000, 500)),
+                        Verdict.Hung.class, "has not run for 3.0 s", looks(0, 4_500, STUCK),
                         probe(1_450, 1_500, OK), probe(0, 4_500, NO_ANSWER)));
     }
 
