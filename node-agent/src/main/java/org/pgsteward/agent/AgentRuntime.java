@@ -393,7 +393,8 @@ public final class AgentRuntime {
                 () -> org.pgsteward.agent.postgres.PgBinaries.dataDirMajorVersion(node.dataDir()).isPresent(),
                 node::configuredUpstream,
                 config.agent().seedNodes().size(), leaseStatus, reportStaleAfter(config),
-                () -> !node.witness() && node.postmaster().mayServeWrites(), guard);
+                () -> !node.witness() && node.postmaster().mayServeWrites(), guard, config.failover().timeout(),
+                () -> node.witness() ? Optional.empty() : node.postmaster().sample());
     }
 
     /**

@@ -16,8 +16,9 @@ import org.pgsteward.console.e2e.BenchSupport;
 
 /**
  * scripts/bench-failover: N times, 3 nodes with default settings under a writer; at T0 the
- * primary's PostgreSQL and agent are SIGKILLed; measures the first successful INSERT on the new
- * primary and when the other standby streams from it. Not part of the test suite (tag "bench").
+ * primary's PostgreSQL and agent are SIGKILLed (or, bench.fault=sigstop, its postmaster and children are
+ * SIGSTOPped while its agent runs); measures the first successful INSERT on the new primary and when the other
+ * standby streams from it. Not part of the test suite (tag "bench").
  */
 @Tag("bench")
 class FailoverBench {
@@ -34,13 +35,15 @@ class FailoverBench {
         boolean supervisorOnPrimary = Boolean.getBoolean("bench.supervisorOnPrimary");
         boolean synchronous = Boolean.getBoolean("bench.synchronous");
         String extra = System.getProperty("bench.hocon", "");
+        BenchSupport.Fault fault = BenchSupport.Fault.valueOf(System.getProperty("bench.fault", "kill")
+                .toUpperCase(Locale.ROOT));
         Path out = Path.of(System.getProperty("bench.out", "target/bench-failover.txt"));
         Files.deleteIfExists(out);
         List<Double> writes = new ArrayList<>();
         List<Double> follows = new ArrayList<>();
         long lostTotal = 0;
         for (int run = 1; run <= runs; run++) {
-            BenchSupport.Result r = BenchSupport.failoverOnce(pg, agents, supervisorOnPrimary, synchronous, extra);
+            BenchSupport.Result r = BenchSupport.failoverOnce(pg, agents, supervisorOnPrimary, synchronous, extra, fault);
             writes.add(r.tWriteSeconds());
             follows.add(r.tFollowSeconds());
             lostTotal += r.lostRows();
@@ -50,8 +53,8 @@ class FailoverBench {
             pg.afterEach(null);
         }
         line(out, String.format(Locale.ROOT, "failover median t_write_s=%.2f t_follow_s=%.2f lost_rows_total=%d runs=%d "
-                        + "supervisor_on_primary=%s synchronous=%s", median(writes), median(follows), lostTotal, runs,
-                supervisorOnPrimary, synchronous));
+                        + "supervisor_on_primary=%s synchronous=%s fault=%s", median(writes), median(follows), lostTotal, runs,
+                supervisorOnPrimary, synchronous, fault.name().toLowerCase(Locale.ROOT)));
     }
 
     static double median(List<Double> xs) {

@@ -1,6 +1,7 @@
 package org.pgsteward.console.e2e;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.pgsteward.console.e2e.E2eSupport.ok;
 
@@ -8,7 +9,9 @@ import java.time.Duration;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.pgsteward.agent.testing.PostgresExtension;
@@ -103,6 +106,58 @@ class AutomaticFailoverTest {
         node1.agent().start();
         Wait.until("node1 streams from the new primary", Duration.ofSeconds(120), () -> HaCluster.streamsFrom(node1, primary));
         assertEquals(List.of(primary), c.writable());
+    }
+
+    /**
+     * Issue 8 point 5, a hung primary: its postmaster and every child SIGSTOPped while its agent runs. Measured before
+     * the fix: no writable primary for as long as it stayed stopped, and no failover (the agent's local "restart" found
+     * pg_ctl status running and counted that as done, so it never gave up). Its agent must see a server that does not
+     * answer and makes no progress, fence it (SIGKILL: a stopped process acts on no other signal) and give up, so that
+     * a standby is promoted, the fence complete before the promotion; thawed, nothing of the old server runs again.
+     */
+    @Test
+    void givenPrimaryPostgresFrozen_whenItsAgentIsAlive_thenItIsFencedAndAStandbyPromoted() {
+        HaCluster c = HaCluster.start(pg, agents, false, "", 1);
+        TestNode node1 = c.node(1);
+        AtomicReference<ServerProcesses> thaw = new AtomicReference<>(ServerProcesses.none());
+        AtomicInteger maxWritable = new AtomicInteger();
+        AtomicBoolean promotedBeforeFenced = new AtomicBoolean();
+        try (Writer writer = new Writer(c.nodes, 1_000_000).start()) {
+            Wait.until("the writer commits on node1", Duration.ofSeconds(30), () -> writer.acknowledgedCount() > 50);
+
+            ServerProcesses frozen = ServerProcesses.freeze(node1); // the writer's backend too
+            thaw.set(frozen);
+
+            Wait.until("a standby is promoted", Duration.ofSeconds(60), () -> {
+                List<TestNode> w = c.writable();
+                maxWritable.accumulateAndGet(w.size(), Math::max);
+                boolean promoted = w.size() == 1 && w.get(0) != node1;
+                // writable first, then the frozen processes: both seen means both held at once
+                if (promoted && !frozen.allGone()) {
+                    promotedBeforeFenced.set(true);
+                }
+                return promoted;
+            });
+            assertFalse(promotedBeforeFenced.get(), "a standby was writable while the frozen primary's processes lived");
+            assertTrue(frozen.allGone(), "the frozen processes were killed while stopped; still running: " + frozen.running());
+            frozen.signal("CONT"); // nothing is left to thaw
+            TestNode primary = c.onlyWritable().orElseThrow();
+            long before = writer.acknowledgedCount();
+            Wait.until("the writer commits on the new primary", Duration.ofSeconds(30),
+                    () -> writer.acknowledgedCount() > before + 20);
+
+            // the old primary rejoins as a standby of the new one, never writable again
+            Wait.until("node1 streams from the new primary", Duration.ofSeconds(120), () -> {
+                maxWritable.accumulateAndGet(c.writable().size(), Math::max);
+                return HaCluster.streamsFrom(node1, primary);
+            });
+            assertEquals(List.of(primary), c.writable());
+            assertEquals(1, maxWritable.get(), "never two writable primaries");
+            String events = ok(primary.console("cluster", "event")).stdout();
+            assertTrue(events.contains("hung"), "the failover says why: " + events);
+        } finally {
+            thaw.get().signal("CONT");
+        }
     }
 
     @Test

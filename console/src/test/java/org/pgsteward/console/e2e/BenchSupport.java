@@ -13,12 +13,26 @@ public final class BenchSupport {
 
     public record Result(double tWriteSeconds, double tFollowSeconds, long lostRows) {}
 
+    /** What happens to the primary at T0. */
+    public enum Fault {
+        /** its PostgreSQL and its agent are SIGKILLed (a lost host) */
+        KILL,
+        /** its postmaster and every child are SIGSTOPped, its agent runs on (a hung server, issue 8 point 5) */
+        SIGSTOP
+    }
+
     /**
      * Sets up 3 nodes (default settings but {@code extraHocon}), runs a writer, SIGKILLs the primary's
      * PostgreSQL and agent at T0, and measures.
      */
     public static Result failoverOnce(PostgresExtension pg, AgentFixture agents, boolean supervisorOnPrimary,
                                       boolean synchronous, String extraHocon) {
+        return failoverOnce(pg, agents, supervisorOnPrimary, synchronous, extraHocon, Fault.KILL);
+    }
+
+    /** As {@link #failoverOnce(PostgresExtension, AgentFixture, boolean, boolean, String)}, with {@code fault} at T0. */
+    public static Result failoverOnce(PostgresExtension pg, AgentFixture agents, boolean supervisorOnPrimary,
+                                      boolean synchronous, String extraHocon, Fault fault) {
         String hocon = "agent { monitor-interval = 1s }\n" + (synchronous ? "replication { synchronous = \"on\" }\n" : "")
                 + extraHocon;
         HaCluster c = HaCluster.start(pg, agents, false, hocon, supervisorOnPrimary ? 0 : 1);
@@ -27,11 +41,16 @@ public final class BenchSupport {
             Wait.until("a synchronous standby", Duration.ofSeconds(60), () ->
                     !old.pg().query("SELECT 1 FROM pg_stat_replication WHERE sync_state = 'sync'").isEmpty());
         }
+        ServerProcesses frozen = ServerProcesses.none();
         try (Writer writer = new Writer(c.nodes, 10_000_000).start()) {
             Wait.until("writes on node1", Duration.ofSeconds(30), () -> writer.acknowledgedCount() > 100);
             long t0 = System.nanoTime();
-            old.agent().kill9();
-            HaCluster.killPostgres(old);
+            if (fault == Fault.SIGSTOP) {
+                frozen = ServerProcesses.freeze(old);
+            } else {
+                old.agent().kill9();
+                HaCluster.killPostgres(old);
+            }
             long[] followAt = new long[1];
             TestNode[] primary = new TestNode[1];
             Wait.until("new primary followed", Duration.ofSeconds(120), () -> {
@@ -56,6 +75,8 @@ public final class BenchSupport {
             Set<Long> lost = new HashSet<>(writer.acknowledged());
             lost.removeAll(on);
             return new Result((writeAt - t0) / 1e9, (followAt[0] - t0) / 1e9, lost.size());
+        } finally {
+            frozen.signal("CONT"); // whatever the fence left (nothing, when it worked)
         }
     }
 

@@ -163,6 +163,8 @@ final class HaCluster {
         var props = new Properties();
         props.setProperty("user", "postgres");
         props.setProperty("connectTimeout", Integer.toString(timeoutSeconds));
+        // the login too: a frozen server accepts the TCP connection (the kernel does) but never answers it
+        props.setProperty("loginTimeout", Integer.toString(timeoutSeconds));
         props.setProperty("socketTimeout", "10");
         return DriverManager.getConnection("jdbc:postgresql://" + n.host() + ":" + n.port() + "/postgres", props);
     }

@@ -34,8 +34,9 @@ import org.pgsteward.supervisor.Supervisor;
 /**
  * This agent's part in the cluster: reports to the supervisor, keeps the primary lease (as
  * primary) and gives promises and votes (as any member), fences the local PostgreSQL when it
- * may no longer serve writes, restarts it after a crash, and carries out the supervisor's
- * commands through the NodeAgent (so they never overlap a console operation).
+ * may no longer serve writes, restarts it after a crash, fences a hung one and gives up on it (see
+ * {@link ServerLiveness}: hung, not slow), and carries out the supervisor's commands through the NodeAgent (so they
+ * never overlap a console operation).
  *
  * <p>States, in the terms of the safety model: {@code primary-of-epoch} (leased or not),
  * {@code standby}, {@code fenced} (stopped here because it may not write), {@code rejoining}.
@@ -59,7 +60,8 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
 
     private record NotStarted(String why, String opId, ActorRef<AgentResult> replyTo) implements Command {}
 
-    private record FenceDone(String how, long tookMillis) implements Command {}
+    /** @param releaseLease let go of the lease once fenced (a hung primary the agent gave up on) */
+    private record FenceDone(String reason, String how, long tookMillis, boolean releaseLease) implements Command {}
 
     private enum Renew implements Command { INSTANCE }
 
@@ -83,6 +85,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private final ActorRef<LeaseMessage> peerInbox;
     private final String incarnation = UUID.randomUUID().toString();
     private final long startedNanos = System.nanoTime();
+    /** The local server's answers and its postmaster's runs: whether it is hung or slow (issue 8.5). */
+    private ServerLiveness.Evidence liveness = ServerLiveness.Evidence.start(startedNanos);
+    /** The current verdict on it: each change is logged once, with its reason. */
+    private ServerLiveness.Verdict livenessVerdict = new ServerLiveness.Verdict.Answers();
     private final LeaseState lease;
     private final Voter voter;
     private final FailureClock failureClock;
@@ -272,8 +278,14 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             pg = PgState.BUSY;
         } else if (s.map(PgSnapshot::isReachable).orElse(false)) {
             pg = s.get().inRecovery() ? PgState.STANDBY : PgState.PRIMARY;
+        } else if (fenced) {
+            pg = PgState.FENCED;
+        } else if (livenessVerdict instanceof ServerLiveness.Verdict.Hung) {
+            pg = PgState.HUNG;
+        } else if (livenessVerdict instanceof ServerLiveness.Verdict.Slow) {
+            pg = PgState.SLOW;
         } else {
-            pg = fenced ? PgState.FENCED : PgState.DOWN;
+            pg = PgState.DOWN;
         }
         boolean reachable = s.map(PgSnapshot::isReachable).orElse(false);
         Optional<String> streamingFrom = s.flatMap(PgSnapshot::walReceiver).filter(w -> w.isStreaming())
@@ -291,8 +303,19 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 reachable ? s.get().receivedLsn().map(Object::toString) : Optional.empty(),
                 reachable ? s.get().replayedLsn().map(Object::toString) : Optional.empty(),
                 streamingFrom, primaryReachable, primaryUnreachableMillis(primaryReachable), sync,
-                primaryOfEpoch() && lease.held(System.nanoTime(), members()), detail, epochs.highestSeen(),
+                primaryOfEpoch() && lease.held(System.nanoTime(), members()), reportDetail(pg), epochs.highestSeen(),
                 records.promisedTerm());
+    }
+
+    /** A hung or slow server's report says why it counts as such. */
+    private String reportDetail(PgState pg) {
+        if (pg == PgState.HUNG && livenessVerdict instanceof ServerLiveness.Verdict.Hung h) {
+            return "hung: " + h.why();
+        }
+        if (pg == PgState.SLOW && livenessVerdict instanceof ServerLiveness.Verdict.Slow sl) {
+            return "slow: " + sl.why();
+        }
+        return detail;
     }
 
     private long primaryUnreachableMillis(Optional<Boolean> reachable) {
@@ -559,10 +582,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         }
         if (v.command().equals(InternalCommands.STOP_FOR_SWITCHOVER) && ok) {
             // stopped cleanly: let go of the lease at once so the successor's votes need not wait for it
-            lease.dropAll();
-            var release = new LeaseMessage.Release(epochs.current(), settings.nodeId());
-            peerInbox.tell(release);
-            peers.stream().filter(p -> !p.equals(peerInbox)).forEach(p -> p.tell(release));
+            releaseLease();
         }
         if (v.command().equals(InternalCommands.RESUME) && !ok) {
             fenced = true;
@@ -590,7 +610,9 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         latest = Optional.of(o.observed().snapshot());
         running = o.observed().runningOperation();
         PgSnapshot s = o.observed().snapshot();
-        detail = s.isReachable() ? (s.inRecovery() ? "standby" : "primary") : s.error().orElse("down");
+        if (s.isReachable() || !fenced) {
+            detail = s.isReachable() ? (s.inRecovery() ? "standby" : "primary") : s.error().orElse("down");
+        }
         if (s.isReachable() && localRecovery != LocalRecovery.NONE) {
             localRecovery = LocalRecovery.NONE;
             restartAttempts = 0;
@@ -607,10 +629,18 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 settings.primaryProbe().target(Optional.of(c));
             });
         }
-        boolean down = !s.isReachable() && s.reachability() != org.pgsteward.agent.postgres.Reachability.AUTH_FAILED;
+        long now = System.nanoTime();
+        long ago = Math.max(0, Duration.between(s.probedAt(), java.time.Instant.now()).toNanos());
+        if (!settings.witness()) {
+            // a fresh look, not the last check's: a postmaster killed since then must not look alive and slow
+            liveness = liveness.sampled(settings.postmasterSample().get(), now);
+        }
+        liveness = liveness.probed(s.reachability(), now - ago, now);
+        // down: no postmaster alive (crashed, stopped): restart it; one that lives but does not answer is hung or slow
+        boolean down = judgeLiveness() instanceof ServerLiveness.Verdict.Down;
         downObservations = down && running.isEmpty() ? downObservations + 1 : 0;
         if (!settings.witness()) {
-            localDecisions(System.nanoTime());
+            localDecisions(now);
         }
         return this;
     }
@@ -671,6 +701,8 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             return this;
         }
         long now = System.nanoTime();
+        liveness = liveness.sampled(settings.postmasterSample().get(), now);
+        ServerLiveness.Verdict verdict = judgeLiveness();
         notePrimaryEpoch(now);
         settings.leaseStatus().set(epochs.primaryOfCurrentEpoch().isEmpty()
                 || (primaryOfEpoch() && (!settings.automatic() || lease.held(now, members()))));
@@ -696,7 +728,64 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 return this;
             }
         }
+        if (verdict instanceof ServerLiveness.Verdict.Hung h && h.spent()) {
+            giveUpOnHungPrimary(h);
+        }
         return this;
+    }
+
+    private ServerLiveness.Limits livenessLimits() {
+        return new ServerLiveness.Limits(settings.failoverTimeout().toNanos(), settings.restartBudget().toNanos());
+    }
+
+    /**
+     * The verdict on the local server now; a change is logged with its reason (not while an operation stops, starts
+     * or rewinds the server: it does not answer then by design).
+     */
+    private ServerLiveness.Verdict judgeLiveness() {
+        ServerLiveness.Verdict v = ServerLiveness.judge(liveness, livenessLimits());
+        if (v.getClass() != livenessVerdict.getClass() && !settings.witness()
+                && running.filter(ClusterLink::disturbsPostgres).isEmpty()) {
+            if (v instanceof ServerLiveness.Verdict.Hung h) {
+                ctx.getLog().warn("local PostgreSQL is HUNG: {}; {}", h.why(), settings.automatic() && primaryOfEpoch()
+                        ? "as the primary it is fenced and replaced once that has lasted failover.timeout "
+                        + settings.failoverTimeout().toMillis() + " ms + restart budget " + settings.restartBudget().toMillis()
+                        + " ms, unless it answers or runs again"
+                        : "reported (a standby, or manual mode: nothing is fenced for it)");
+            } else if (v instanceof ServerLiveness.Verdict.Slow sl) {
+                ctx.getLog().warn("local PostgreSQL is slow, not hung: {}", sl.why());
+            } else if (v instanceof ServerLiveness.Verdict.Answers
+                    && !(livenessVerdict instanceof ServerLiveness.Verdict.Down)) {
+                ctx.getLog().info("local PostgreSQL answers again");
+            }
+        }
+        livenessVerdict = v;
+        return v;
+    }
+
+    /**
+     * A primary whose server has been hung for failover.timeout plus its restart budget: the agent gives up (so the
+     * supervisor may fail over), fences it (SIGQUIT, SIGKILL after the fence's deadline: a stopped process acts on
+     * nothing else; complete when every process of it is gone) and, once fenced, releases the lease so the votes
+     * for its successor need not wait for it. Automatic mode only; never while an operation works on the server.
+     */
+    private void giveUpOnHungPrimary(ServerLiveness.Verdict.Hung h) {
+        if (!settings.automatic() || !primaryOfEpoch() || fencing || fenced
+                || running.filter(ClusterLink::disturbsPostgres).isPresent()) {
+            return;
+        }
+        localRecovery = LocalRecovery.GAVE_UP;
+        startFence("PostgreSQL hung: " + h.why() + "; giving up after failover.timeout "
+                + settings.failoverTimeout().toMillis() + " ms + restart budget " + settings.restartBudget().toMillis()
+                + " ms so that a standby replaces it", true);
+    }
+
+    /** Lets go of the lease at once (this node stopped serving for good): the successor's votes need not wait. */
+    private void releaseLease() {
+        lease.dropAll();
+        var release = new LeaseMessage.Release(epochs.current(), settings.nodeId());
+        peerInbox.tell(release);
+        peers.stream().filter(p -> !p.equals(peerInbox)).forEach(p -> p.tell(release));
     }
 
     /** A rolled-back switchover's old primary waits this long for a fresh lease before it starts again. */
@@ -736,6 +825,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     }
 
     private void startFence(String reason) {
+        startFence(reason, false);
+    }
+
+    private void startFence(String reason, boolean releaseLease) {
         if (fencing) {
             return;
         }
@@ -743,14 +836,22 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         ctx.getLog().warn("FENCING local PostgreSQL: {}", reason);
         long t0 = System.nanoTime();
         CompletableFuture.supplyAsync(fence::fence, fenceExecutor).whenComplete((how, err) ->
-                ctx.getSelf().tell(new FenceDone(err == null ? how : "failed: " + err.getMessage(),
-                        (System.nanoTime() - t0) / 1_000_000)));
+                ctx.getSelf().tell(new FenceDone(reason, err == null ? how : "failed: " + err.getMessage(),
+                        (System.nanoTime() - t0) / 1_000_000, releaseLease)));
     }
 
     private Behavior<Command> onFenceDone(FenceDone d) {
         fencing = false;
         fenced = !d.how().startsWith("failed");
         ctx.getLog().warn("fence: {} in {} ms", d.how(), d.tookMillis());
+        if (fenced) {
+            detail = "fenced (" + d.how() + "): " + d.reason(); // kept while it stays fenced and down
+        }
+        if (fenced && d.releaseLease() && primaryOfEpoch()) {
+            releaseLease();
+            ctx.getLog().warn("hung primary fenced: lease of epoch {} released, the cluster may fail over", epochs.current());
+            onRenew(); // the supervisor hears FENCED now rather than at the next renewal
+        }
         return this;
     }
 

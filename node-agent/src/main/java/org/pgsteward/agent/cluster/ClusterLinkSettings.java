@@ -23,6 +23,9 @@ import java.util.function.Supplier;
  *                        member that started alone cannot form a "majority" of one
  * @param reportStaleAfter how long the supervisor waits for a report before it counts an agent as failed; a standby
  *                        counts the primary's agent as silent this long after its last lease request
+ * @param failoverTimeout failover.timeout: a local server that stalls (no answer, its postmaster does not run) for
+ *                        less is not hung; a hung primary is fenced after this plus the restart budget
+ * @param postmasterSample the live local postmaster as /proc shows it now (empty: none alive), without SQL
  */
 public record ClusterLinkSettings(int nodeId, String nodeName, int priority, boolean witness, String conninfo,
                                   boolean automatic, boolean autoRejoin, Duration lease, Duration leaseMargin,
@@ -30,4 +33,16 @@ public record ClusterLinkSettings(int nodeId, String nodeName, int priority, boo
                                   Duration rejoinBackoff, PrimaryProbe primaryProbe, BooleanSupplier standbyDataDir,
                                   BooleanSupplier hasData, Supplier<Optional<String>> configuredUpstream,
                                   int expectedMembers, LeaseStatus leaseStatus, Duration reportStaleAfter,
-                                  BooleanSupplier mayServeWrites, org.pgsteward.agent.guard.GuardLink guard) {}
+                                  BooleanSupplier mayServeWrites, org.pgsteward.agent.guard.GuardLink guard,
+                                  Duration failoverTimeout,
+                                  Supplier<Optional<org.pgsteward.agent.postgres.ProcessSample>> postmasterSample) {
+
+    /**
+     * How much longer than failover.timeout a hung server is given before its agent gives up and fences it: the span
+     * of its restart attempts (the first at once, the others restartBackoff apart: 4 s by default), as a crashed
+     * server would get. A hung server is not restarted in place (it cannot be stopped without killing it).
+     */
+    public Duration restartBudget() {
+        return restartBackoff.multipliedBy(Math.max(0, restartAttempts - 1));
+    }
+}

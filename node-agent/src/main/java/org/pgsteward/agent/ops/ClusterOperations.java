@@ -178,9 +178,21 @@ public final class ClusterOperations {
                 + (System.nanoTime() - t0) / 1_000_000 + " ms (received " + s.receivedLsn().map(Object::toString).orElse("?") + ")");
     }
 
+    /** How long a started server has to answer SQL before its restart counts as failed. */
+    static final Duration RESTART_ANSWER_WAIT = Duration.ofSeconds(10);
+
+    /**
+     * Starts the local server unless it runs; done only once it answers SQL, not when pg_ctl says it runs (issue 8
+     * point 5: a hung primary's "restart" found it running, counted that as done, and its agent never gave up).
+     */
     private OperationOutcome restart(Progress progress) {
         if (node.pgCtl().status() == ServerStatus.RUNNING) {
-            return OperationOutcome.success("already running");
+            PgSnapshot s = node.probeLocal();
+            if (s.isReachable()) {
+                return OperationOutcome.success("already running, answers SQL");
+            }
+            throw new OperationFailure(ExitCode.ERR_NO_RESTART, "running (pg_ctl status) but not answering SQL: "
+                    + s.error().orElse(s.reachability().toString()));
         }
         long t0 = System.nanoTime();
         try {
@@ -188,7 +200,31 @@ public final class ClusterOperations {
         } catch (CommandFailedException e) {
             throw new OperationFailure(ExitCode.ERR_NO_RESTART, "restart failed: " + e.getMessage(), e);
         }
-        return OperationOutcome.success("started in " + (System.nanoTime() - t0) / 1_000_000 + " ms");
+        long started = (System.nanoTime() - t0) / 1_000_000;
+        PgSnapshot s = awaitAnswer(RESTART_ANSWER_WAIT);
+        if (!s.isReachable()) {
+            throw new OperationFailure(ExitCode.ERR_NO_RESTART, "started in " + started + " ms, but it does not answer SQL"
+                    + " within " + RESTART_ANSWER_WAIT.toSeconds() + " s: " + s.error().orElse(s.reachability().toString()));
+        }
+        return OperationOutcome.success("started in " + started + " ms, answers SQL after "
+                + (System.nanoTime() - t0) / 1_000_000 + " ms");
+    }
+
+    /** Probes the local server until it answers SQL or {@code within} has passed; the last probe. */
+    private PgSnapshot awaitAnswer(Duration within) {
+        long deadline = System.nanoTime() + within.toNanos();
+        while (true) {
+            PgSnapshot s = node.probeLocal();
+            if (s.isReachable() || System.nanoTime() - deadline > 0) {
+                return s;
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return s;
+            }
+        }
     }
 
     private OperationOutcome setSync(String names, Progress progress) {

@@ -80,6 +80,15 @@ public final class Postmaster {
     }
 
     /**
+     * The live postmaster as /proc shows it now (state, CPU time, context switches): whether it runs, for telling a
+     * hung server from a slow one. Empty when no postmaster is alive; counters unknown when /proc cannot be read.
+     */
+    public Optional<ProcessSample> sample() {
+        return live().flatMap(p -> ProcessSample.read(p.pid()).or(() -> p.isAlive()
+                ? Optional.of(ProcessSample.unknown(p.pid())) : Optional.empty()));
+    }
+
+    /**
      * Whether the data directory is set up as a standby: standby.signal from 12, recovery.conf up to 11. A
      * configuration that cannot be parsed still counts by its file; an unknown version counts as no standby.
      */

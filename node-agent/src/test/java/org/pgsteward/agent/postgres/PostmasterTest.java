@@ -73,6 +73,49 @@ class PostmasterTest {
         assertEquals(ServerStatus.STOPPED, node.pgCtl().status());
     }
 
+    /**
+     * The evidence that tells a hung server from a slow one (issue 8.5): a postmaster that works runs when a
+     * connection comes (accept, fork), a SIGSTOPped one shows state T and nothing moves, however long one waits.
+     */
+    @Test
+    void givenPostmaster_whenConnectedTo_thenItRan_andWhenStopped_thenStateTAndNothingMoves() throws Exception {
+        PgTestInstance node = pg.primary("pm-sample");
+        Postmaster pm = postmaster(node);
+        ProcessSample before = pm.sample().orElseThrow();
+        assertTrue(before.known(), before.toString());
+        assertFalse(before.stopped(), before.toString());
+        try (Connection c = node.connect(); Statement st = c.createStatement()) {
+            st.execute("SELECT 1");
+        }
+        assertTrue(pm.sample().orElseThrow().ranSince(before), "the postmaster accepted a connection: it ran");
+
+        long pid = pm.live().orElseThrow().pid();
+        new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start().waitFor();
+        stopped.add(pid);
+        ProcessSample frozen = pm.sample().orElseThrow();
+        // a connection waits in the kernel's accept queue: the stopped postmaster does not run for it
+        try (var socket = new java.net.Socket("127.0.0.1", node.port())) {
+            ProcessSample later = pm.sample().orElseThrow();
+            assertTrue(frozen.stopped() && later.stopped(), later.describeState());
+            assertFalse(later.ranSince(frozen), "a stopped postmaster does not run: " + frozen + " / " + later);
+        } finally {
+            new ProcessBuilder("kill", "-CONT", Long.toString(pid)).start().waitFor();
+        }
+        assertTrue(pm.sample().isPresent());
+    }
+
+    @Test
+    void givenProcStatText_whenParsed_thenStateCountersAndStartTime() {
+        String stat = "4242 (postgres: a) b) S 1 4242 4242 0 -1 4194560 1234 0 0 0 17 5 0 0 20 0 1 0 987654 "
+                + "221184000 4096 18446744073709551615 1 1 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0";
+        String status = "Name:\tpostgres\nState:\tS (sleeping)\nvoluntary_ctxt_switches:\t300\n"
+                + "nonvoluntary_ctxt_switches:\t12\n";
+        ProcessSample s = ProcessSample.parse(4242, stat, status);
+        assertEquals(new ProcessSample(4242, 987654, 'S', 22, 312, true), s);
+        assertFalse(ProcessSample.parse(4242, "garbage", status).known());
+        assertTrue(ProcessSample.parse(4242, "garbage", status).ranSince(s), "unknown counters prove nothing");
+    }
+
     @Test
     void givenStoppedServer_whenFenced_thenNotRunning() {
         PgTestInstance node = pg.primary("pm-down");

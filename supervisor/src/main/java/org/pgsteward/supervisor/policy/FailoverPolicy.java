@@ -21,7 +21,13 @@ import org.pgsteward.protocol.cluster.PgState;
  *
  * <p>Order of checks in {@link #decide}: state known and a primary registered → the primary's own state
  * (evidence a) → nobody sees its PostgreSQL alive and a standby confirms (evidence b) → continuous for
- * the failover timeout (c) → paused → manual mode → lease surely expired (d) → best candidate.
+ * the failover timeout (c) → paused → manual mode → a hung primary fenced by its agent → lease surely expired (d)
+ * → best candidate.
+ *
+ * <p>A primary whose agent reports its PostgreSQL hung (not answering, its postmaster not running) is failed
+ * evidence (a) from that report on, so the failover timeout runs while its agent gives it failover.timeout plus
+ * its restart budget; it is promoted over only once its agent has given up and fenced it (FENCED): the fence is
+ * complete before the promotion. A slow one (not answering in time, its postmaster running) is never failed.
  */
 public final class FailoverPolicy {
 
@@ -53,6 +59,7 @@ public final class FailoverPolicy {
             return new Decision.WaitForEvidence("primary " + who + " " + notYet.why(), Optional.empty());
         }
         String failure = ((PrimaryCondition.Failed) condition).why();
+        boolean awaitsFence = ((PrimaryCondition.Failed) condition).awaitsFence();
 
         Optional<String> seenAlive = primaryPostgresSeenAliveBecause(config, snapshot, nowNanos);
         if (seenAlive.isPresent()) {
@@ -93,6 +100,10 @@ public final class FailoverPolicy {
                     ranking, evidence + "; manual mode: failover needed, "
                     + best.map(b -> "best candidate " + label(b)).orElse("no eligible candidate") + "; " + lease,
                     keep);
+        }
+        if (awaitsFence) {
+            return new Decision.WaitForEvidence(evidence + "; waiting for its agent to fence it (a hung primary is "
+                    + "replaced only once it is fenced)", keep);
         }
         if (!leaseExpired) {
             return new Decision.WaitForLease(leaseUntil, evidence + "; waiting " + fmt(leaseUntil - nowNanos)
@@ -228,7 +239,12 @@ public final class FailoverPolicy {
 
         record NotYet(String why) implements PrimaryCondition {}
 
-        record Failed(String why) implements PrimaryCondition {}
+        /** @param awaitsFence failed, but its agent has yet to fence it: no promotion before it has */
+        record Failed(String why, boolean awaitsFence) implements PrimaryCondition {
+            Failed(String why) {
+                this(why, false);
+            }
+        }
     }
 
     /** Evidence (a): what the primary's own agent says, or that it cannot say anything. */
@@ -240,7 +256,14 @@ public final class FailoverPolicy {
         NodeReport r = primary.latestReport().orElseThrow().report();
         return switch (r.pg()) {
             case PRIMARY -> new PrimaryCondition.Fine("is running");
-            case FENCED -> new PrimaryCondition.Failed("PostgreSQL fenced by its agent");
+            case FENCED -> new PrimaryCondition.Failed(r.localRecovery() == LocalRecovery.GAVE_UP
+                    ? "PostgreSQL fenced by its agent, which gave up on it (" + r.detail() + ")"
+                    : "PostgreSQL fenced by its agent");
+            case HUNG -> new PrimaryCondition.Failed("PostgreSQL hung (" + r.detail() + "); its agent "
+                    + (r.localRecovery() == LocalRecovery.GAVE_UP ? "gave up and is fencing it"
+                    : "fences it once that has lasted failover.timeout plus its restart budget"), true);
+            case SLOW -> new PrimaryCondition.NotYet("reports PostgreSQL slow (" + r.detail()
+                    + "): a loaded primary is no failure");
             case DOWN -> r.localRecovery() == LocalRecovery.GAVE_UP
                     ? new PrimaryCondition.Failed("PostgreSQL down and its agent gave up restarting it")
                     : new PrimaryCondition.NotYet("reports PostgreSQL down; its agent is "

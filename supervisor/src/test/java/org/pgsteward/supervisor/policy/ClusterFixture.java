@@ -45,6 +45,7 @@ final class ClusterFixture {
         Optional<String> streamingFrom = Optional.empty();
         Optional<Boolean> primaryReachable = Optional.empty();
         List<String> syncStandbys = List.of();
+        String detail = "";
 
         Node(int id, String name, String host) {
             this.id = id;
@@ -77,7 +78,7 @@ final class ClusterFixture {
             Optional<ObservedReport> report = reported
                     ? Optional.of(new ObservedReport(new NodeReport(id, name, 1, "inc-" + id, 7, 1, witness, priority,
                     conninfo, pg, localRecovery, Optional.of(1L), currentLsn, receivedLsn, replayedLsn,
-                    streamingFrom, primaryReachable, 0, syncStandbys, pg == PgState.PRIMARY, "", 7, 0), receivedAtNanos))
+                    streamingFrom, primaryReachable, 0, syncStandbys, pg == PgState.PRIMARY, detail, 7, 0), receivedAtNanos))
                     : Optional.empty();
             return new NodeView(member, report, memberReachable);
         }

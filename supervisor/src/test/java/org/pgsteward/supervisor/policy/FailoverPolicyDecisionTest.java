@@ -97,6 +97,36 @@ class FailoverPolicyDecisionTest {
                 row("primary never reported in this incarnation", cluster().with(1, n -> n.reported = false)
                         .standbysConfirm().failedFor(5_000), Promote.class, "no report").candidate(2),
 
+                // --- evidence (a), issue 8.5: a hung primary (its agent alive) is failed; a slow one is not
+                row("PG hung, its agent still gives it time: the timeout runs, no promotion before the fence",
+                        hung(LocalRecovery.NONE).standbysConfirm().failedFor(60_000), WaitForEvidence.class,
+                        "PostgreSQL hung (hung: does not answer", "fences it once that has lasted",
+                        "waiting for its agent to fence it"),
+                row("PG hung, before the timeout: counting down like any failure",
+                        hung(LocalRecovery.NONE).standbysConfirm().failedFor(1_000), WaitForEvidence.class,
+                        "PostgreSQL hung", "2.0 s left"),
+                row("PG hung, its agent gave up and is fencing it: still no promotion",
+                        hung(LocalRecovery.GAVE_UP).standbysConfirm().failedFor(60_000), WaitForEvidence.class,
+                        "gave up and is fencing it", "waiting for its agent to fence it"),
+                row("hung primary fenced by its agent, which gave up: promoted (the fence was complete first)",
+                        cluster().primaryPg(PgState.FENCED, LocalRecovery.GAVE_UP)
+                                .with(1, n -> n.detail = "fenced (killed (SIGKILL) postmaster 4242): PostgreSQL hung")
+                                .standbysConfirm().failedFor(5_000),
+                        Promote.class, "fenced by its agent, which gave up on it", "PostgreSQL hung").candidate(2),
+                row("PG hung, but a standby still reaches it: no failure", hung(LocalRecovery.NONE).standbysConfirm()
+                        .with(3, n -> n.primaryReachable = Optional.of(true)).failedFor(60_000),
+                        WaitForEvidence.class, "pg3 (node 3) still reaches"),
+                row("PG hung, paused: paused", hung(LocalRecovery.GAVE_UP).standbysConfirm().failedFor(60_000).paused(),
+                        Paused.class, "hung"),
+                row("PG hung, manual mode: reported (in manual mode its agent fences nothing)",
+                        hung(LocalRecovery.NONE).standbysConfirm().failedFor(60_000), ReportOnly.class, "hung",
+                        "best candidate pg2").config(CONFIG.withMode(PolicyConfig.Mode.MANUAL)).candidate(2),
+                row("PG slow (not answering in time, its postmaster runs): never a failure, however long",
+                        cluster().primaryPg(PgState.SLOW, LocalRecovery.NONE)
+                                .with(1, n -> n.detail = "slow: does not answer in time, but its postmaster ran")
+                                .standbysConfirm().failedFor(600_000),
+                        WaitForEvidence.class, "reports PostgreSQL slow", "a loaded primary is no failure"),
+
                 // --- evidence (b): a dead agent with a live PostgreSQL is no failure
                 row("agent killed, PG alive: standbys stream from it", cluster().with(1, ClusterFixture.Node::agentDead)
                         .failedFor(60_000), WaitForEvidence.class, "still reaches", "dead agent with a live"),
@@ -303,7 +333,9 @@ class FailoverPolicyDecisionTest {
     /** Failed-since is kept exactly while the evidence holds and cleared when it is absent. */
     private static void assertFailedSinceInvariant(Row row, ClusterSnapshot in, Decision d) {
         // WaitForEvidence keeps the clock only while counting down the failover timeout
-        boolean evidenceHolds = d instanceof WaitForEvidence w ? w.reason().contains(" left")
+        // (or, for a hung primary, while waiting for its agent's fence: the timeout has passed by then)
+        boolean evidenceHolds = d instanceof WaitForEvidence w
+                ? w.reason().contains(" left") || w.reason().contains("waiting for its agent to fence it")
                 : !(d instanceof Healthy || d instanceof NotReady);
         if (evidenceHolds) {
             assertEquals(Optional.of(in.primaryLooksFailedSinceNanos().orElse(NOW)), d.primaryLooksFailedSinceNanos());
@@ -323,6 +355,12 @@ class FailoverPolicyDecisionTest {
                 : List.of();
         return d.reason() + "\n" + assessments.stream().map(CandidateAssessment::toString)
                 .collect(Collectors.joining("\n"));
+    }
+
+    /** The primary's agent reports its PostgreSQL hung (the agent itself alive and reporting). */
+    private static ClusterFixture hung(LocalRecovery recovery) {
+        return cluster().primaryPg(PgState.HUNG, recovery).with(1, n -> n.detail = "hung: does not answer and its "
+                + "postmaster (pid 4242, state T (stopped)) has not run for 3.2 s while a connection waits for it");
     }
 
     private static ClusterFixture stateUnknown(ClusterFixture c) {
