@@ -77,7 +77,8 @@ final class CloneTarget {
 
     /**
      * The pid from postmaster.pid when that process is alive and is a postgres. A stale file
-     * (after a crash) does not count: PostgreSQL itself ignores it on start.
+     * (after a crash) does not count: PostgreSQL itself ignores it on start; nor does a zombie (a fenced
+     * postmaster its parent has not reaped yet: seen delaying a fenced hung primary's rejoin by 20 s).
      */
     Optional<Long> runningPostmaster() {
         List<String> lines;
@@ -93,6 +94,7 @@ final class CloneTarget {
             long pid = Long.parseLong(lines.get(0).strip());
             return ProcessHandle.of(pid)
                     .filter(ProcessHandle::isAlive)
+                    .filter(p -> !PgCtl.isZombie(pid))
                     .filter(p -> p.info().command().map(c -> c.endsWith("postgres") || c.endsWith("postmaster")).orElse(true))
                     .map(p -> pid);
         } catch (NumberFormatException e) {
