@@ -17,9 +17,7 @@ import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.ClusterEvent;
 import org.apache.pekko.cluster.typed.Cluster;
-import org.apache.pekko.cluster.typed.Subscribe;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.RecoveryFailed;
@@ -103,7 +101,6 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
 
     private enum Tick implements Command { INSTANCE }
 
-    private record MemberReachability(Address address, boolean reachable) implements Command {}
 
     private record Voted(LeaseMessage.VoteReply reply) implements Command {}
 
@@ -172,7 +169,6 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     private final Map<Integer, ObservedReport> reports = new HashMap<>();
     private final Map<Integer, ActorRef<AgentCommand>> agents = new HashMap<>();
     private final Map<Integer, ActorRef<LeaseMessage>> leaseRefs = new HashMap<>();
-    private final Set<Address> unreachable = new HashSet<>();
     /** Agent incarnations told the epoch: every new agent process hears it once, so it may act. */
     private final Set<String> announcedTo = new HashSet<>();
     private final ActorRef<LeaseMessage.VoteReply> voteAdapter;
@@ -199,14 +195,6 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         this.voteAdapter = ctx.messageAdapter(LeaseMessage.VoteReply.class, Voted::new);
         this.stepAdapter = ctx.messageAdapter(AgentResult.class, StepDone::new);
         this.recordAdapter = ctx.messageAdapter(org.pgsteward.protocol.cluster.RecordReply.class, RecordAnswer::new);
-        ActorRef<ClusterEvent.ReachabilityEvent> reach = ctx.messageAdapter(ClusterEvent.ReachabilityEvent.class,
-                e -> new MemberReachability(e.member().address(), e instanceof ClusterEvent.ReachableMember));
-        Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(reach, ClusterEvent.ReachabilityEvent.class));
-        // a restarted agent comes back at the same address as a new member: it is reachable again
-        ActorRef<ClusterEvent.MemberEvent> members = ctx.messageAdapter(ClusterEvent.MemberEvent.class,
-                e -> new MemberReachability(e.member().address(), !(e instanceof ClusterEvent.MemberRemoved)
-                        && !(e instanceof ClusterEvent.MemberDowned)));
-        Cluster.get(ctx.getSystem()).subscriptions().tell(Subscribe.create(members, ClusterEvent.MemberEvent.class));
         timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.tick());
         ctx.getLog().info("supervisor for cluster {} started (mode {}, lease {} ms, failover timeout {} ms)",
                 settings.cluster(), settings.policy().mode(), settings.policy().leaseDuration().toMillis(),
@@ -274,14 +262,6 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 .onCommand(Switchover.class, this::onSwitchover)
                 .onCommand(GetView.class, (state, get) -> {
                     get.replyTo().tell(view(state));
-                    return Effect().none();
-                })
-                .onCommand(MemberReachability.class, (state, m) -> {
-                    if (m.reachable()) {
-                        unreachable.remove(m.address());
-                    } else {
-                        unreachable.add(m.address());
-                    }
                     return Effect().none();
                 })
                 .onCommand(Tick.class, (state, t) -> onTick(state))
@@ -701,7 +681,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 // the primary a new incarnation learned from the agents but never heard from itself
                 m = new RegisteredMember(id, "node " + id, 0, false, false);
             }
-            boolean reachable = Optional.ofNullable(agents.get(id)).map(a -> !unreachable.contains(a.path().address()))
+            boolean reachable = Optional.ofNullable(agents.get(id)).map(a -> agentReachable(a.path().address()))
                     .orElse(false);
             views.add(new NodeView(m, Optional.ofNullable(o), reachable));
         }
@@ -724,6 +704,30 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         }
         return new ClusterSnapshot(state.epoch(), state.primaryId(), state.paused(), views, Optional.empty(),
                 longAgo, failedSinceNanos, stateKnown, state.syncStandbys());
+    }
+
+    /**
+     * Whether the agent at {@code address} is a reachable cluster member now: some incarnation of it (a restarted agent
+     * joins at the same address with a new uid, while its old incarnation may still be listed as unreachable until it
+     * is downed) is joining or up and unreachable to nobody. Read from the membership at decision time, not kept from
+     * events keyed by address, which mixed the incarnations (seen: every agent SIGKILLed and started again, the
+     * primary's old incarnation downed after its new one joined, and the primary failed over as "agent unreachable").
+     */
+    private boolean agentReachable(Address address) {
+        if (address.hasLocalScope()) {
+            return true; // this supervisor's own agent
+        }
+        var state = Cluster.get(ctx.getSystem()).state();
+        java.util.Set<org.apache.pekko.cluster.Member> unreachableMembers = state.getUnreachable();
+        for (org.apache.pekko.cluster.Member m : state.getMembers()) {
+            var st = m.status();
+            if (m.address().equals(address) && !unreachableMembers.contains(m)
+                    && (st == org.apache.pekko.cluster.MemberStatus.up() || st == org.apache.pekko.cluster.MemberStatus.joining()
+                    || st == org.apache.pekko.cluster.MemberStatus.weaklyUp())) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private Effect<SupervisorEvent, SupervisorState> startFailover(SupervisorState state, Decision.Promote p) {
