@@ -210,20 +210,10 @@ public final class AgentProcess implements AutoCloseable {
         return request;
     }
 
-    /** Sends the agent's JVM a signal ("STOP", "CONT", ...), from an argument list. */
+    /** Sends the agent's JVM a signal ("STOP", "CONT", ...) through the agent's command runner (argument list, timeout). */
     public void signal(String sig) {
-        try {
-            Process p = new ProcessBuilder("kill", "-" + sig, Long.toString(pid())).redirectErrorStream(true).start();
-            if (!p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS) || p.exitValue() != 0) {
-                p.destroyForcibly();
-                throw new IllegalStateException("kill -" + sig + " " + pid() + " failed");
-            }
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException(e);
-        }
+        PgTestEnvironment.runner().run(org.pgsteward.agent.exec.ExternalCommand.of(Duration.ofSeconds(10),
+                List.of("kill", "-" + sig, Long.toString(pid()))));
     }
 
     /** Whether the agent's whole log (not only its tail) contains {@code text}. */
