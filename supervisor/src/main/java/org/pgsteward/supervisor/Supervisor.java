@@ -8,6 +8,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
@@ -388,6 +389,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 a.tell(new AgentCommand.EpochAnnounce(s.epoch(), p, primaryConninfo(s)));
             })));
             writeRecord(s);
+            ctx.getSelf().tell(Tick.INSTANCE); // decide now, not at the next tick: a failover may be waiting
         });
     }
 
@@ -690,12 +692,16 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         long now = System.nanoTime();
         long longAgo = now - Duration.ofDays(1).toNanos();
         if (failedSinceNanos.isEmpty()) {
-            // a new incarnation (or a fresh failure): the standbys know how long they have not reached the primary
-            long confirmedFor = reports.values().stream().map(ObservedReport::report)
-                    .filter(r -> r.primaryReachable().equals(Optional.of(false)) && !r.witness())
-                    .mapToLong(NodeReport::primaryUnreachableMillis).min().orElse(0);
-            if (confirmedFor > 0) {
-                long since = now - Duration.ofMillis(confirmedFor).toNanos();
+            // a new incarnation (or a fresh failure): the standbys know how long they have not reached the primary,
+            // as of when their report arrived (not now: a report can be half a renew interval old, and one buffered
+            // by the singleton proxy while the supervisor moved older still); the latest start among the confirming
+            // standbys counts, and arrival is after sending, so this never predates the evidence
+            OptionalLong latestStart = reports.values().stream()
+                    .filter(o -> o.report().primaryReachable().equals(Optional.of(false)) && !o.report().witness())
+                    .mapToLong(o -> o.receivedAtNanos() - Duration.ofMillis(o.report().primaryUnreachableMillis()).toNanos())
+                    .reduce((a, b) -> a - b > 0 ? a : b); // the later, by difference: nanoTime may wrap
+            if (latestStart.isPresent()) {
+                long since = latestStart.getAsLong();
                 if (evidenceNotBeforeNanos.isPresent() && since - evidenceNotBeforeNanos.get() < 0) {
                     since = evidenceNotBeforeNanos.get();
                 }
