@@ -236,7 +236,11 @@ public final class AgentRuntime {
             }
             return CompletableFuture.completedFuture(Done.getInstance());
         });
-        watchForIsland(system, how == Join.FALLBACK);
+        // a first start on the state of a running cluster (the agent restarted: this member knew an epoch) is watched
+        // too: under load the other seeds may not answer the first seed's join within seed-node-timeout, and it forms
+        // a cluster of its own (seen in the chaos run at load 30: an island for good). A cluster's very first start,
+        // members started one by one, is not.
+        watchForIsland(system, how == Join.FALLBACK || (how == Join.FIRST && h.epochs().highestSeen() > 0));
 
         try {
             var facade = new AgentServices(system, agent, node, h.queries(), h.metrics(), supervisorClient, h.history());
@@ -317,7 +321,7 @@ public final class AgentRuntime {
      * picture of a partition, or formed a cluster while the others could not be reached): it ends itself, and the
      * next incarnation rejoins the others. Safe either way (an island never holds a majority for leases or votes);
      * this keeps it from staying out of the cluster for good. Not while the cluster first forms (members start one
-     * by one).
+     * by one): a first start is watched only when this member already knew an epoch.
      */
     private void watchForIsland(ActorSystem<Void> system, boolean fromTheStart) {
         int majority = config.agent().seedNodes().size() / 2 + 1;

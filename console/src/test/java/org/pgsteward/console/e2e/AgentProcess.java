@@ -225,6 +225,15 @@ public final class AgentProcess implements AutoCloseable {
         }
     }
 
+    /** The agent's whole log (empty when there is none yet). */
+    public String logText() {
+        try {
+            return Files.readString(logFile);
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
     public String logTail() {
         try {
             String s = Files.readString(logFile);

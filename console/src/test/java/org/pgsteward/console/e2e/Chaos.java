@@ -1,5 +1,9 @@
 package org.pgsteward.console.e2e;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -40,7 +44,7 @@ final class Chaos {
     }
 
     enum Fault { PARTITION, BROKEN_LINK, KILL_AGENT, KILL_POSTGRES, STOP_AGENT, STOP_POSTGRES, FLAPPING_LINK,
-        PRIMARY_THEN_ANOTHER_HOST_LOST, FROZEN_AGENT_PARTITIONED }
+        PRIMARY_THEN_ANOTHER_HOST_LOST, FROZEN_AGENT_PARTITIONED, NO_NEW_CONNECTIONS }
 
     private final HaCluster cluster;
     private final NetworkLab lab;
@@ -180,15 +184,20 @@ final class Chaos {
                 }
             }
             case PRIMARY_THEN_ANOTHER_HOST_LOST -> {
+                // the primary's host lost, then, while the failover is decided or carried out, the host the
+                // supervisor runs on by then (when the primary's host ran it, the one it moved to)
                 TestNode primary = cluster.onlyWritable().orElse(target);
-                TestNode second = otherThan(primary);
                 lab.cut(primary.name());
-                sleep(1_500 + random.nextInt(2_000)); // a failover is being decided or carried out
+                sleep(1_500 + random.nextInt(2_000));
+                Optional<TestNode> supervisor = supervisorHost(primary);
+                TestNode second = supervisor.orElseGet(() -> otherThan(primary));
                 lab.cut(second.name());
                 sleep(ms);
                 lab.heal(second.name());
                 lab.heal(primary.name());
-                return f + " " + primary.name() + " then " + second.name() + " " + ms + " ms";
+                return f + " " + primary.name() + " then " + second.name()
+                        + (supervisor.isPresent() ? " (the supervisor's host)" : " (supervisor not found: a random one)")
+                        + " " + ms + " ms";
             }
             case FROZEN_AGENT_PARTITIONED -> {
                 // safety-2026-12 F1: the agent frozen (a long GC pause, SIGSTOP), then its host cut off: its
@@ -200,9 +209,56 @@ final class Chaos {
                 lab.heal(host);
                 signal("CONT", List.of(target.agent().pid()));
             }
+            case NO_NEW_CONNECTIONS -> {
+                // PostgreSQL refuses every new session (as with its connection slots used up); open ones go on
+                Path hba = target.pg().dataDir().resolve("pg_hba.conf");
+                String before = read(hba);
+                write(hba, "host all all 0.0.0.0/0 reject\nhost all all ::/0 reject\nlocal all all reject\n" + before);
+                reload(target);
+                sleep(ms);
+                write(hba, before);
+                reload(target);
+            }
             default -> throw new IllegalStateException(f.toString());
         }
         return f + " " + host + " " + ms + " ms";
+    }
+
+    /**
+     * The surviving host whose agent runs the supervisor now: the one whose cluster singleton manager last became the
+     * oldest member (Pekko logs each of its state changes), among the hosts other than {@code lost}.
+     */
+    private Optional<TestNode> supervisorHost(TestNode lost) {
+        List<TestNode> oldest = cluster.nodes.stream().filter(n -> n != lost).filter(n -> {
+            String log = n.agent().logText();
+            int at = log.lastIndexOf("ClusterSingletonManager state change [");
+            return at >= 0 && log.substring(at, log.indexOf(']', at) + 1).endsWith("-> Oldest]");
+        }).toList();
+        return oldest.size() == 1 ? Optional.of(oldest.get(0)) : Optional.empty();
+    }
+
+    private static String read(Path p) {
+        try {
+            return Files.readString(p);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static void write(Path p, String text) {
+        try {
+            Files.writeString(p, text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private void reload(TestNode n) {
+        try {
+            n.pg().pgCtl().reload();
+        } catch (RuntimeException e) {
+            log.add("reload on " + n.name() + ": " + e.getMessage()); // not running now (fenced, rewinding)
+        }
     }
 
     private TestNode otherThan(TestNode n) {

@@ -52,4 +52,38 @@ class ReincarnationTest {
         String events = ok(node3.console("cluster", "event")).stdout();
         assertFalse(events.contains("epoch 2"), "no failover: " + events);
     }
+
+    /**
+     * Found by the chaos run (load 30): the first seed's agent restarted while the others did not answer within
+     * seed-node-timeout formed a cluster of its own and stayed there for good. A first start on the state of a running
+     * cluster now leaves such an island and joins the others.
+     */
+    @Test
+    void givenTheFirstSeedsAgentRestartedWhileTheOthersAreFrozen_whenTheyResume_thenItLeavesItsIslandAndJoinsThem() {
+        HaCluster c = HaCluster.start(pg, agents, false, "", 1);
+        TestNode node1 = c.node(1);
+        TestNode node2 = c.node(2);
+        TestNode node3 = c.node(3);
+
+        node2.agent().signal("STOP");
+        node3.agent().signal("STOP");
+        try {
+            node1.agent().kill9();
+            int restartedAt = node1.agent().logText().length();
+            node1.agent().launchOnly();
+            Wait.until("node1's restarted agent forms a cluster of its own", Duration.ofSeconds(60), () ->
+                    node1.agent().logText().substring(restartedAt).contains("forming new cluster"));
+        } finally {
+            node2.agent().signal("CONT");
+            node3.agent().signal("CONT");
+        }
+        Wait.until("node1 leaves its island", Duration.ofSeconds(90), () ->
+                node1.agent().logContains("leaving it to join the others"));
+        Wait.until("one primary, the two others streaming from it", Duration.ofSeconds(120), () -> {
+            var p = c.onlyWritable();
+            return p.isPresent() && c.nodes.stream().filter(n -> n != p.get()).allMatch(n -> HaCluster.streamsFrom(n, p.get()));
+        });
+        Wait.until("every agent sees the three members", Duration.ofSeconds(60), () ->
+                c.nodes.stream().allMatch(n -> n.agent().httpGet("/api/v1/cluster").split("\"status\":\"Up\"").length == 4));
+    }
 }
