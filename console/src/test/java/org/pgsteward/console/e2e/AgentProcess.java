@@ -95,7 +95,7 @@ public final class AgentProcess implements AutoCloseable {
     }
 
     private AgentProcess awaitReady() {
-        Wait.until("agent " + name + " answers on " + httpAddress, Duration.ofSeconds(60), () -> {
+        Wait.until("agent " + name + " answers on " + httpAddress, Duration.ofSeconds(120), () -> {
             if (!process.isAlive()) {
                 throw new IllegalStateException("agent " + name + " exited with " + process.exitValue() + ":\n" + logTail());
             }
