@@ -127,7 +127,12 @@ public final class AgentRuntime {
         }
         var runtime = new AgentRuntime(config, verbose, openHost(config), tls);
         runtime.join = Join.FIRST;
-        runtime.system = runtime.incarnation(Join.FIRST);
+        try {
+            runtime.system = runtime.incarnation(Join.FIRST);
+        } catch (RuntimeException e) {
+            runtime.lagSampler.close();
+            throw e;
+        }
         return runtime;
     }
 
@@ -475,6 +480,8 @@ public final class AgentRuntime {
             return ExitCode.ERR_OPERATION_FAILED.code();
         } catch (ExecutionException e) {
             return ExitCode.ERR_OPERATION_FAILED.code();
+        } finally {
+            lagSampler.close();
         }
     }
 

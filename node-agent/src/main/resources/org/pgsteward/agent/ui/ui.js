@@ -81,8 +81,6 @@
     interval = Math.max(1000, s.monitorIntervalMillis);
     setText('agent-name', s.nodeName + ' (id ' + s.nodeId + ')');
     setText('mode', s.failoverMode + ' (timeout ' + s.failoverTimeoutMillis + ' ms)');
-    setText('lease', s.leaseMillis + ' ms; this agent ' + (s.leaseHeldHere && view && view.primaryId === s.nodeId
-      ? 'holds the primary lease' : 'holds no primary lease'));
     setText('sync', s.synchronousReplication
       ? 'synchronous (set: ' + (s.synchronousSet.length ? s.synchronousSet.join(', ') : 'none') + ')' : 'asynchronous');
     setText('supervisor', s.supervisorAddress ? s.supervisorAddress
@@ -112,6 +110,10 @@
     }
     setText('epoch', epoch);
     setText('paused', view.paused ? 'yes: automatic failover PAUSED' : 'no');
+    if (status) {
+      setText('lease', status.leaseMillis + ' ms; this agent ' + (status.leaseHeldHere && view.primaryId === status.nodeId
+        ? 'holds the primary lease' : 'holds no primary lease'));
+    }
   }
 
   function renderWarnings() {
@@ -213,7 +215,7 @@
       if (!charts[n.nodeId]) {
         var div = el('div', 'chart');
         div.dataset.nodeId = n.nodeId;
-        div.appendChild(el('h3', null, nodeName(n.nodeId) + ' (standby ' + n.nodeId + ')'));
+        div.appendChild(el('h3'));
         box.appendChild(div);
         charts[n.nodeId] = new uPlot({
           width: 520, height: 220,
@@ -222,12 +224,14 @@
           series: [{},
             { label: 'lag (bytes)', scale: 'bytes', stroke: '#1f77b4', width: 1.5, value: function (u, v) { return v === null ? '-' : fmtBytes(v); } },
             { label: 'lag (s)', scale: 's', stroke: '#d62728', width: 1.5, value: function (u, v) { return v === null ? '-' : v.toFixed(2) + ' s'; } }],
-          axes: [{}, { scale: 'bytes', size: 70, values: function (u, vals) { return vals.map(fmtBytes); } },
-            { scale: 's', side: 1, grid: { show: false }, values: function (u, vals) { return vals.map(function (v) { return v + ' s'; }); } }]
+          axes: [{}, { scale: 'bytes', size: 90, values: function (u, vals) { return vals.map(fmtBytes); } },
+            { scale: 's', side: 1, size: 50, grid: { show: false }, values: function (u, vals) { return vals.map(function (v) { return v + ' s'; }); } }]
         }, data, div);
       } else {
         charts[n.nodeId].setData(data);
       }
+      // the name once the cluster view is known; a former standby keeps its chart (its samples of the last hour)
+      box.querySelector('[data-node-id="' + n.nodeId + '"] h3').textContent = nodeName(n.nodeId) + ' (node ' + n.nodeId + ')';
     });
     Object.keys(charts).forEach(function (id) {
       if (!seen[id]) {
