@@ -105,11 +105,16 @@ public final class AgentRuntime {
 
     private final Optional<TlsFiles> tls;
 
+    /** The web status page's lag charts: sampled for as long as the process runs, across incarnations. */
+    private final org.pgsteward.agent.ui.LagHistory lagHistory = new org.pgsteward.agent.ui.LagHistory();
+    private final org.pgsteward.agent.ui.LagSampler lagSampler;
+
     private AgentRuntime(NodeConfig config, boolean verbose, Host host, Optional<TlsFiles> tls) {
         this.config = config;
         this.verbose = verbose;
         this.host = host;
         this.tls = tls;
+        this.lagSampler = org.pgsteward.agent.ui.LagSampler.start(host.node(), host.queries(), lagHistory);
     }
 
     public static AgentRuntime start(NodeConfig config, boolean verbose) {
@@ -122,7 +127,12 @@ public final class AgentRuntime {
         }
         var runtime = new AgentRuntime(config, verbose, openHost(config), tls);
         runtime.join = Join.FIRST;
-        runtime.system = runtime.incarnation(Join.FIRST);
+        try {
+            runtime.system = runtime.incarnation(Join.FIRST);
+        } catch (RuntimeException e) {
+            runtime.lagSampler.close();
+            throw e;
+        }
         return runtime;
     }
 
@@ -245,7 +255,9 @@ public final class AgentRuntime {
         try {
             var facade = new AgentServices(system, agent, node, h.queries(), h.metrics(), supervisorClient, h.history());
             var http = config.agent().http();
-            HttpListeners.bind(system, config, tls, facade, h.leaseStatus()::mayWrite, BIND_TIMEOUT);
+            var ui = new org.pgsteward.agent.ui.AgentUiData(system, config, h.leaseStatus(), h.records(), lagHistory,
+                    lagSampler);
+            HttpListeners.bind(system, config, tls, facade, h.leaseStatus()::mayWrite, BIND_TIMEOUT, Optional.of(ui));
             log.info("agent {} (id {}) of cluster {} up: HTTP at {}, cluster member at {} (seeds {}{}), {}, failover {}",
                     config.node().name(), config.node().id(), config.cluster(), http, config.agent().clusterAddress(),
                     config.agent().seedNodes(), how == Join.FIRST ? "" : ", joining again: " + how.name().toLowerCase(),
@@ -472,6 +484,8 @@ public final class AgentRuntime {
             return ExitCode.ERR_OPERATION_FAILED.code();
         } catch (ExecutionException e) {
             return ExitCode.ERR_OPERATION_FAILED.code();
+        } finally {
+            lagSampler.close();
         }
     }
 

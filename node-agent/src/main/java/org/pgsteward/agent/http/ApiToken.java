@@ -86,6 +86,31 @@ public final class ApiToken {
         return MessageDigest.isEqual(digest, sha256(given)) && !given.isEmpty();
     }
 
+    /**
+     * What the web status page's cookie holds: a one-way digest of the token (never the token itself), so a copied
+     * cookie opens the read-only page, not {@code /api/v1}; the same across agent restarts while the token stays.
+     */
+    public String uiCookieValue() {
+        return Base64.getUrlEncoder().withoutPadding().encodeToString(uiDigest());
+    }
+
+    /** Whether a cookie value is {@link #uiCookieValue()}, compared in constant time. */
+    public boolean acceptsUiCookie(String value) {
+        return MessageDigest.isEqual(sha256(uiCookieValue()), sha256(value == null ? "" : value.strip()));
+    }
+
+    private byte[] uiDigest() {
+        byte[] tagged = java.util.Arrays.copyOf(digest, digest.length + UI_TAG.length);
+        System.arraycopy(UI_TAG, 0, tagged, digest.length, UI_TAG.length);
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(tagged);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static final byte[] UI_TAG = "pgsteward-ui-cookie".getBytes(StandardCharsets.UTF_8);
+
     private static String readText(Path file) throws IOException {
         String token = Files.readString(file, StandardCharsets.UTF_8).strip();
         if (token.length() < MIN_LENGTH || token.chars().anyMatch(c -> c <= ' ' || c > '~')) {

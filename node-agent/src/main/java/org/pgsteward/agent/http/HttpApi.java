@@ -53,10 +53,19 @@ public final class HttpApi extends AllDirectives {
      * @param token    what every /api/v1 request must carry as {@code Authorization: Bearer <token>}
      */
     public HttpApi(AgentFacade agent, java.util.function.BooleanSupplier mayWrite, ApiToken token) {
+        this(agent, mayWrite, token, java.util.Optional.empty());
+    }
+
+    /** @param ui the web status page (/ui), served beside the API when present */
+    public HttpApi(AgentFacade agent, java.util.function.BooleanSupplier mayWrite, ApiToken token,
+                   java.util.Optional<UiRoutes> ui) {
         this.agent = agent;
         this.mayWrite = mayWrite;
         this.token = token;
+        this.ui = ui;
     }
+
+    private final java.util.Optional<UiRoutes> ui;
 
     /** The admin listener ({@code agent.http}): health endpoints, metrics and the authenticated /api/v1. */
     public CompletionStage<ServerBinding> bind(ActorSystem<?> system, String host, int port) {
@@ -79,7 +88,8 @@ public final class HttpApi extends AllDirectives {
     }
 
     public Route routes() {
-        return sealed(() -> concat(health(), pathPrefix("api", () -> pathPrefix("v1", () -> authenticated(this::api)))));
+        return sealed(() -> concat(health(), ui.map(UiRoutes::routes).orElseGet(this::reject),
+                pathPrefix("api", () -> pathPrefix("v1", () -> authenticated(this::api)))));
     }
 
     public Route healthRoutes() {

@@ -27,6 +27,13 @@ public final class HttpListeners {
     /** Binds both listeners and waits until they listen. */
     public static void bind(ActorSystem<?> system, NodeConfig config, Optional<TlsFiles> tls, AgentFacade facade,
                             BooleanSupplier mayWrite, Duration timeout) throws InterruptedException {
+        bind(system, config, tls, facade, mayWrite, timeout, Optional.empty());
+    }
+
+    /** As above, with the web status page ({@code /ui}) on {@code agent.http} when {@code ui} is given. */
+    public static void bind(ActorSystem<?> system, NodeConfig config, Optional<TlsFiles> tls, AgentFacade facade,
+                            BooleanSupplier mayWrite, Duration timeout, Optional<org.pgsteward.agent.ui.UiData> ui)
+            throws InterruptedException {
         ApiToken token;
         try {
             token = ApiToken.loadOrCreate(config);
@@ -34,12 +41,17 @@ public final class HttpListeners {
             throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, config.source() + ": pgsteward.agent.api-token-file: "
                     + e.getMessage(), e);
         }
-        var api = new HttpApi(facade, mayWrite, token);
+        var api = new HttpApi(facade, mayWrite, token, ui.map(d -> new UiRoutes(facade, d, token, tls.isPresent(),
+                config.agent().monitorInterval())));
         var http = config.agent().http();
         await(api.bind(system, http.host(), http.port(), tls.map(TlsFiles::serverContext)).toCompletableFuture(), config,
                 "pgsteward.agent.http", http, timeout);
         log.info("admin API at {}://{}: /api/v1 needs the bearer token in {}", tls.isPresent() ? "https" : "http", http,
                 ApiToken.file(config));
+        if (ui.isPresent()) {
+            log.info("web status page at {}://{}/ui?token=TOKEN (the token of {})", tls.isPresent() ? "https" : "http",
+                    http, ApiToken.file(config));
+        }
         var health = config.agent().healthHttp();
         if (health.isPresent()) {
             await(api.bindHealth(system, health.get().host(), health.get().port()).toCompletableFuture(), config,
