@@ -366,8 +366,6 @@ public final class NodeOperations implements OperationRunner {
         }
         progress.report("upstream " + upstream.toConnStringRedacted() + " is a " + (up.inRecovery() ? "standby" : "primary")
                 + " running PostgreSQL " + up.serverVersion() + ", WAL at " + up.bestLsn().map(Object::toString).orElse("?"));
-        // the slot before the copy: the upstream keeps the WAL from the backup on until this standby streams
-        slots.ensureOnUpstream(upstream, progress);
         String remoteUser = args.remoteUser().or(node::osUser).orElse(System.getProperty("user.name"));
         var rsync = new RsyncClone(node.binaries(), node.runner(), node.osUser(), node.config().cloning().sshOptions(),
                 node.config().cloning().timeout());
@@ -385,10 +383,18 @@ public final class NodeOperations implements OperationRunner {
             progress.report("stopping the local PostgreSQL on " + node.dataDir() + " (-F)");
             node.pgCtl().stop(StopMode.FAST);
         }
-        if (method.equals("rsync")) {
-            rsync.clone(request, remoteUser, args.ignoreRsyncWarning(), progress::report);
-        } else {
-            basebackup.clone(request, progress::report);
+        // the slot before the copy: the upstream keeps the WAL from the backup on until this standby streams; a
+        // clone that fails (or is refused: a non-empty data directory) takes back a slot it created
+        Optional<StandbySlots.Made> slot = slots.ensure(upstream, progress);
+        try {
+            if (method.equals("rsync")) {
+                rsync.clone(request, remoteUser, args.ignoreRsyncWarning(), progress::report);
+            } else {
+                basebackup.clone(request, progress::report);
+            }
+        } catch (RuntimeException e) {
+            slots.undo(upstream, slot);
+            throw e;
         }
         progress.report("copied in " + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms");
         configureAsStandby(upstream, progress);

@@ -5,7 +5,6 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.stream.Collectors;
 import org.pgsteward.agent.LocalNode;
 import org.pgsteward.agent.metadata.NodeRegistration;
 import org.pgsteward.agent.metadata.RegisteredNode;
@@ -48,6 +47,13 @@ final class StandbySlots {
      * @throws OperationFailure ERR_BAD_CONFIG when the upstream allows no slots, ERR_DB_* when it cannot be done
      */
     Optional<String> ensureOnUpstream(Conninfo upstream, Progress progress) {
+        return ensure(upstream, progress).map(Made::name);
+    }
+
+    /** A slot ensured on an upstream: whether this call created it (and so may take it back). */
+    record Made(String name, boolean created) {}
+
+    Optional<Made> ensure(Conninfo upstream, Progress progress) {
         if (!enabled()) {
             return Optional.empty();
         }
@@ -62,9 +68,22 @@ final class StandbySlots {
             boolean created = ReplicationSlots.ensure(c, name);
             progress.report("replication slot " + name + (created ? " created" : " exists") + " on the upstream "
                     + upstream.host() + ":" + upstream.port());
-            return Optional.of(name);
+            return Optional.of(new Made(name, created));
         } catch (SQLException e) {
             throw Connections.failure("creating replication slot " + name + " on " + upstream.toConnStringRedacted(), e);
+        }
+    }
+
+    /** Takes back a slot this node just created on {@code upstream} (its clone failed): it would hold WAL for nothing. */
+    void undo(Conninfo upstream, Optional<Made> made) {
+        if (made.isEmpty() || !made.get().created()) {
+            return;
+        }
+        try (Connection c = queries.connections().open(queries.connections().withCredentials(upstream))) {
+            ReplicationSlots.drop(c, made.get().name());
+        } catch (SQLException | RuntimeException e) {
+            log.warn("could not drop replication slot {} on {} after a failed clone: {}", made.get().name(),
+                    upstream.toConnStringRedacted(), e.getMessage());
         }
     }
 
@@ -107,16 +126,14 @@ final class StandbySlots {
     }
 
     /**
-     * On this node, now a standby: drops the inactive pgsteward slots except those of registered nodes that stream
-     * from it (a former primary's slots would hold WAL here for ever). Best effort, reported.
+     * On this node, a former primary that has just rejoined as a standby: drops its inactive pgsteward slots (those
+     * it kept for its standbys as primary would hold WAL here for ever; pg_rewind leaves them in place). Active ones
+     * stay: a standby that streams from this node now. Not by the registered upstreams: after a failover the
+     * metadata may still name this node as the other standbys' upstream. Best effort, reported.
      */
     void dropStale(Progress progress) {
-        int self = node.config().node().id();
         try (Connection c = queries.connections().open(node.conninfo())) {
-            Set<Integer> downstream = queries.schemaExists(c) ? queries.metadata().nodes(c).stream()
-                    .filter(n -> n.upstreamNodeId().equals(Optional.of(self))).map(RegisteredNode::id)
-                    .collect(Collectors.toSet()) : Set.of();
-            List<String> dropped = ReplicationSlots.dropStale(c, downstream);
+            List<String> dropped = ReplicationSlots.dropStale(c, Set.of());
             if (!dropped.isEmpty()) {
                 progress.report("dropped the stale replication slots of this former primary: " + String.join(", ", dropped));
                 log.info("dropped stale replication slots {}", dropped);
