@@ -129,7 +129,8 @@ public final class ReplicationSlots {
         String sql = "SELECT slot_name::text, active, CASE WHEN restart_lsn IS NULL THEN NULL ELSE"
                 + " pg_wal_lsn_diff(CASE WHEN pg_is_in_recovery() THEN COALESCE(pg_last_wal_receive_lsn(),"
                 + " pg_last_wal_replay_lsn()) ELSE pg_current_wal_lsn() END, restart_lsn)::bigint END,"
-                + " COALESCE(wal_status, '') FROM pg_replication_slots WHERE slot_type = 'physical'"
+                // wal_status is new in 13: read through jsonb so older servers answer too
+                + " COALESCE(to_jsonb(s) ->> 'wal_status', '') FROM pg_replication_slots s WHERE slot_type = 'physical'"
                 + " AND slot_name LIKE 'pgsteward\\_node%' ORDER BY slot_name";
         List<Slot> out = new ArrayList<>();
         try (Statement st = c.createStatement(); ResultSet rs = st.executeQuery(sql)) {

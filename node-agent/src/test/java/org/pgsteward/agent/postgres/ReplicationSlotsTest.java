@@ -81,4 +81,16 @@ class ReplicationSlotsTest {
             assertEquals(List.of("pgsteward_node7"), ReplicationSlots.dropStale(c, Set.of()));
         }
     }
+
+    @Test
+    void givenPostgres11WithoutWalStatus_thenSlotsAreListedAndDroppedToo() throws Exception {
+        PgTestInstance old = pg.track(PgTestInstance.primary("slots11", org.pgsteward.agent.testing.OlderPostgres.pg11()));
+        try (Connection c = old.connect()) {
+            assertTrue(ReplicationSlots.ensure(c, "pgsteward_node5"));
+            List<ReplicationSlots.Slot> slots = ReplicationSlots.list(c);
+            assertEquals(List.of("pgsteward_node5"), slots.stream().map(ReplicationSlots.Slot::name).toList());
+            assertEquals("", slots.get(0).walStatus(), "no wal_status before 13");
+            assertEquals(List.of("pgsteward_node5"), ReplicationSlots.dropStale(c, Set.of()));
+        }
+    }
 }
