@@ -32,7 +32,8 @@ import org.pgsteward.protocol.api.CommandRequest;
 /**
  * Issue 10.5: a standby whose cluster was made by Debian's pg_createcluster (postgresql.conf, pg_hba.conf in
  * /etc/postgresql/15/NAME, data in a directory of its own) is found without postgres.config-dir, cloned (its
- * configuration written where that server reads it), started with its config file, promoted, stopped and started.
+ * configuration written where that server reads it), started with its config file, promoted, stopped, and rejoined
+ * with pg_rewind.
  */
 class DebianLayoutTest {
 
@@ -58,6 +59,8 @@ class DebianLayoutTest {
             assertTrue(Files.exists(etc.resolve("postgresql.conf")));
             assertFalse(Files.exists(dataDir.resolve("postgresql.conf")), "Debian keeps it in /etc");
             emptyDirectory(dataDir); // as after `pg_createcluster` on a new standby host: cloned over
+            // the WAL before the promotion below stays for the rejoin's pg_rewind (it reads back from the fork)
+            PgConfFile.setSetting(etc.resolve("postgresql.conf"), "wal_keep_size", "1GB");
 
             Path conf = dir.resolve("node2.conf");
             Files.writeString(conf, "pgsteward {\n cluster = \"deb\"\n node { id = 2, name = \"node2\", conninfo = \"host=127.0.0.1"
@@ -93,8 +96,17 @@ class DebianLayoutTest {
             assertEquals("f", standby.one("SELECT pg_is_in_recovery()"));
             node.pgCtl().stop(StopMode.FAST);
             assertEquals(ServerStatus.STOPPED, node.pgCtl().status());
-            node.pgCtl().start();
+
+            // node rejoin: pg_rewind back to the primary's history (given the config file), restarted as its standby
+            var rejoin = new CommandArgs(Optional.of("127.0.0.1"), none.host(), Optional.of(primary.port()),
+                    Optional.of("postgres"), none.dbname(), none.dataDir(), none.remoteUser(), none.walKeepSegments(),
+                    false, false, false, Optional.empty(), false);
+            OperationOutcome rejoined = ops.run(new CommandRequest("node rejoin", rejoin), progress::add);
+            assertTrue(rejoined.succeeded(), rejoined.message() + "\n" + String.join("\n", progress));
+            assertEquals("t", standby.one("SELECT pg_is_in_recovery()"));
             assertEquals(etc.resolve("postgresql.conf").toString(), standby.one("SHOW config_file"));
+            Standbys.await("the rejoined node streams through its slot again", Duration.ofSeconds(60), List.of("t"),
+                    Standbys.rows(primary, "SELECT active FROM pg_replication_slots WHERE slot_name = 'pgsteward_node2'"));
             node.pgCtl().stop(StopMode.FAST);
         } finally {
             run(List.of("/usr/bin/pg_dropcluster", "--stop", "15", name));
