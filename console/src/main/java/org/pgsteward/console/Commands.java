@@ -71,9 +71,9 @@ final class Commands {
         }
     }
 
-    @Command(name = "standby", description = "standby {register|clone|promote|follow}",
+    @Command(name = "standby", description = "standby {register|unregister|clone|promote|follow|switchover}",
             subcommands = {StandbyRegister.class, StandbyClone.class, StandbyPromote.class, StandbyFollow.class,
-                    StandbySwitchover.class})
+                    StandbySwitchover.class, StandbyUnregister.class})
     static final class Standby {}
 
     @Command(name = "register", description = "registers this standby in the cluster")
@@ -81,6 +81,23 @@ final class Commands {
         @Override
         public Integer call() {
             return operation(org.pgsteward.protocol.api.Commands.STANDBY_REGISTER, Optional.empty(), Optional.empty(), false);
+        }
+    }
+
+    @Command(name = "unregister", description = "removes this standby (or the one of --node-id) from the cluster's"
+            + " metadata and drops its replication slot on the primary; refused for the primary")
+    static final class StandbyUnregister extends Base {
+        @Option(names = "--node-id", paramLabel = "ID", description = "the standby to unregister (default: this node)")
+        Optional<Integer> nodeId = Optional.empty();
+
+        @Override
+        public Integer call() {
+            if (nodeId.isPresent() && nodeId.get() < 1) {
+                throw new ConsoleException(ExitCode.ERR_BAD_CONFIG, "--node-id must be a positive integer, got "
+                        + nodeId.get());
+            }
+            return operation(org.pgsteward.protocol.api.Commands.STANDBY_UNREGISTER, nodeId.map(String::valueOf),
+                    Optional.empty(), false);
         }
     }
 
@@ -238,6 +255,9 @@ final class Commands {
             if (!view.clusterTrafficAuthenticated()) {
                 out().println("WARNING: cluster traffic is not authenticated (pgsteward.agent.tls is not set): any process"
                         + " that reaches an agent's cluster port can join the cluster");
+            }
+            for (String w : view.slotWarnings()) {
+                out().println("WARNING: " + w);
             }
             return 0;
         }

@@ -66,7 +66,16 @@ public final class LocalNode {
         Path logFile = config.postgres().logFile()
                 .orElseGet(() -> dataDir.resolveSibling(dataDir.getFileName() + ".log"));
         Conninfo conninfo = config.node().conninfo();
-        var pgCtl = new PgCtl(binaries, dataDir, conninfo.port(), logFile, osUser, runner, PgTimeouts.defaults());
+        Optional<Path> configDir = config.postgres().configDir()
+                .or(() -> org.pgsteward.agent.postgres.ConfigLocation.detect(dataDir, major));
+        PgCtl pgCtl;
+        try {
+            pgCtl = new PgCtl(binaries, dataDir, conninfo.port(), logFile, osUser, runner, PgTimeouts.defaults())
+                    .withConfigFile(configDir.map(d -> d.resolve("postgresql.conf")));
+        } catch (IllegalArgumentException e) {
+            throw new AgentStartException(ExitCode.ERR_BAD_CONFIG, config.source() + ": pgsteward.postgres.config-dir: "
+                    + e.getMessage(), e);
+        }
         return new LocalNode(config, runner, binaries, major, dataDir, osUser, pgCtl, new Probe(ProbeTimeouts.defaults()));
     }
 

@@ -38,17 +38,26 @@ final class HaCluster {
      */
     static HaCluster start(PostgresExtension pg, AgentFixture agents, boolean witness, String extraHocon, int firstAgent,
                            NetworkLab lab) {
-        return start(pg, agents, witness, extraHocon, firstAgent, lab, false);
+        return start(pg, agents, witness, extraHocon, firstAgent, lab, false, 0);
+    }
+
+    /**
+     * Three database nodes, node1 primary (started first); node {@code notRegistered} is cloned and started but not
+     * registered (by the console: its agent may register it itself, node.auto-register).
+     */
+    static HaCluster startWithAnUnregisteredStandby(PostgresExtension pg, AgentFixture agents, String extraHocon,
+                                                    int notRegistered) {
+        return start(pg, agents, false, extraHocon, 0, null, false, notRegistered);
     }
 
     /** As {@link #start(PostgresExtension, AgentFixture, boolean, String, int, NetworkLab)}, each node on its own host. */
     static HaCluster startEachOnItsHost(PostgresExtension pg, AgentFixture agents, String extraHocon, int firstAgent,
                                         NetworkLab lab) {
-        return start(pg, agents, false, extraHocon, firstAgent, lab, true);
+        return start(pg, agents, false, extraHocon, firstAgent, lab, true, 0);
     }
 
     private static HaCluster start(PostgresExtension pg, AgentFixture agents, boolean witness, String extraHocon,
-                                   int firstAgent, NetworkLab lab, boolean everyNodeOnItsHost) {
+                                   int firstAgent, NetworkLab lab, boolean everyNodeOnItsHost, int notRegistered) {
         var c = new HaCluster();
         PgTestInstance pg1 = pg.primary("node1");
         pg1.execute("ALTER SYSTEM SET wal_keep_size = '80000MB'");
@@ -102,7 +111,12 @@ final class HaCluster {
         for (int i = 1; i < last; i++) {
             TestNode n = c.nodes.get(i);
             ok(n.console("-p", Integer.toString(pg1.port()), "-U", "postgres", "standby", "clone", c.nodes.get(0).host()));
-            ok(n.console("standby", "register"));
+            if (i + 1 != notRegistered) {
+                ok(n.console("standby", "register"));
+            }
+        }
+        if (notRegistered > 0) {
+            return c;
         }
         if (witness) {
             ok(third.console("witness", "register"));

@@ -329,7 +329,8 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         return !java.util.Set.of(org.pgsteward.protocol.api.Commands.STANDBY_SWITCHOVER,
                 org.pgsteward.protocol.api.Commands.CLUSTER_PAUSE, org.pgsteward.protocol.api.Commands.CLUSTER_RESUME,
                 org.pgsteward.protocol.api.Commands.PRIMARY_REGISTER, org.pgsteward.protocol.api.Commands.STANDBY_REGISTER,
-                org.pgsteward.protocol.api.Commands.WITNESS_REGISTER, InternalCommands.SET_SYNC,
+                org.pgsteward.protocol.api.Commands.WITNESS_REGISTER, org.pgsteward.protocol.api.Commands.STANDBY_UNREGISTER,
+                InternalCommands.SET_SYNC,
                 InternalCommands.AWAIT_LSN).contains(operation);
     }
 

@@ -53,15 +53,32 @@ public record NodeConfig(
      * @param conninfo how every node and the console reach this node's PostgreSQL; its port is the server's port
      * @param dataDir  PGDATA owned by this agent (absent only for a witness)
      * @param priority 0 = never promoted automatically
+     * @param autoRegister a streaming standby of this cluster's primary that is not registered registers itself
      */
-    public record Node(int id, String name, Conninfo conninfo, Optional<Path> dataDir, int priority, Role role) {}
+    public record Node(int id, String name, Conninfo conninfo, Optional<Path> dataDir, int priority, Role role,
+                       boolean autoRegister) {
+
+        /** {@code node.auto-register} on (the default). */
+        public Node(int id, String name, Conninfo conninfo, Optional<Path> dataDir, int priority, Role role) {
+            this(id, name, conninfo, dataDir, priority, role, true);
+        }
+    }
 
     /**
      * @param binDir  where pg_ctl and friends are; default from pg_config on PATH
      * @param osUser  run PostgreSQL programs as this user when the agent is root
      * @param logFile the postmaster's log ({@code pg_ctl -l}); default {@code <data-dir>/../<data-dir name>.log}
+     * @param configDir where postgresql.conf is when it is not in the data directory (Debian's
+     *                  {@code /etc/postgresql/<version>/<name>}); empty: the data directory
      */
-    public record Postgres(Optional<Path> binDir, Optional<String> osUser, Optional<Path> logFile) {}
+    public record Postgres(Optional<Path> binDir, Optional<String> osUser, Optional<Path> logFile,
+                           Optional<Path> configDir) {
+
+        /** postgresql.conf in the data directory. */
+        public Postgres(Optional<Path> binDir, Optional<String> osUser, Optional<Path> logFile) {
+            this(binDir, osUser, logFile, Optional.empty());
+        }
+    }
 
     /**
      * @param http            admin/health API (host, port)
@@ -129,8 +146,20 @@ public record NodeConfig(
         }
     }
 
-    /** @param synchronous only a synchronous standby may be promoted */
-    public record Replication(boolean synchronous) {}
+    /**
+     * @param synchronous    only a synchronous standby may be promoted
+     * @param useSlots       each standby streams through a physical slot on its upstream (named by
+     *                       {@link org.pgsteward.agent.postgres.ReplicationSlots#nameFor})
+     * @param maxSlotWalKeep set as the primary's {@code max_slot_wal_keep_size}: the most WAL a slot of an absent
+     *                       standby may hold back; empty: the server's own setting is left alone
+     */
+    public record Replication(boolean synchronous, boolean useSlots, Optional<Long> maxSlotWalKeep) {
+
+        /** With slots, the server's max_slot_wal_keep_size. */
+        public Replication(boolean synchronous) {
+            this(synchronous, true, Optional.empty());
+        }
+    }
 
     /**
      * @param sshOptions extra ssh arguments for the rsync clone (e.g. -p 2222 -i KEY); no whitespace inside one

@@ -90,6 +90,7 @@ final class NodeConfigValidator {
         Conninfo conninfo = conninfo("node.conninfo");
         Optional<Path> dataDir = path("node.data-dir");
         int priority = (int) integer("node.priority", 0, Integer.MAX_VALUE).orElse(100);
+        boolean autoRegister = bool("node.auto-register", "must be true or false").orElse(true);
         NodeConfig.Role role = choice("node.role", Map.of("postgres", NodeConfig.Role.POSTGRES,
                 "witness", NodeConfig.Role.WITNESS)).orElse(NodeConfig.Role.POSTGRES);
 
@@ -108,6 +109,7 @@ final class NodeConfigValidator {
             throw fail("postgres.os-user", "must be a user name without whitespace, got " + quote(osUser.get()));
         }
         Optional<Path> logFile = path("postgres.log-file");
+        Optional<Path> configDir = path("postgres.config-dir");
 
         HostPort http = hostPort("agent.http").orElseGet(() -> defaultAddress("agent.http", 8700, id));
         HostPort clusterAddress = hostPort("agent.cluster-address")
@@ -146,6 +148,12 @@ final class NodeConfigValidator {
                 string("supervisor.journal-password"));
 
         boolean synchronous = bool("replication.synchronous", "must be \"on\" or \"off\"").orElse(false);
+        boolean useSlots = bool("replication.use-slots", "must be true or false").orElse(true);
+        Optional<Long> maxSlotWalKeep = bytes("replication.max-slot-wal-keep");
+        if (maxSlotWalKeep.isPresent() && maxSlotWalKeep.get() < 1024 * 1024) {
+            // max_slot_wal_keep_size is in MB: 0 would make every slot lose its WAL at the next checkpoint
+            throw fail("replication.max-slot-wal-keep", "must be at least 1MB, got " + maxSlotWalKeep.get() + " bytes");
+        }
 
         List<String> sshOptions = stringList("clone.ssh-options", false).orElse(List.of());
         for (int i = 0; i < sshOptions.size(); i++) {
@@ -158,12 +166,12 @@ final class NodeConfigValidator {
         Duration cloneTimeout = duration("clone.timeout", Duration.ofHours(6), Duration.ofSeconds(1), Optional.empty());
 
         return new NodeConfig(file, cluster,
-                new NodeConfig.Node(id, name, conninfo, dataDir, priority, role),
-                new NodeConfig.Postgres(binDir, osUser, logFile),
+                new NodeConfig.Node(id, name, conninfo, dataDir, priority, role, autoRegister),
+                new NodeConfig.Postgres(binDir, osUser, logFile, configDir),
                 new NodeConfig.Agent(http, clusterAddress, seedNodes, stateDir, monitorInterval, healthHttp, apiTokenFile,
                         tls),
                 new NodeConfig.Failover(mode, autoRejoin, maxLag, lease, failoverTimeout),
-                new NodeConfig.Replication(synchronous),
+                new NodeConfig.Replication(synchronous, useSlots, maxSlotWalKeep),
                 new NodeConfig.Clone(sshOptions, cloneTimeout),
                 supervisor,
                 pekkoOverrides);
@@ -448,12 +456,12 @@ final class NodeConfigValidator {
 
     private static Map<String, Set<String>> sections() {
         Map<String, Set<String>> m = new LinkedHashMap<>();
-        m.put("node", ordered("id", "name", "conninfo", "data-dir", "priority", "role"));
-        m.put("postgres", ordered("bin-dir", "os-user", "log-file"));
+        m.put("node", ordered("id", "name", "conninfo", "data-dir", "priority", "role", "auto-register"));
+        m.put("postgres", ordered("bin-dir", "os-user", "log-file", "config-dir"));
         m.put("agent", ordered("http", "cluster-address", "seed-nodes", "state-dir", "monitor-interval",
                 "health-http", "api-token-file", "tls"));
         m.put("failover", ordered("mode", "auto-rejoin", "max-lag", "lease", "timeout"));
-        m.put("replication", ordered("synchronous"));
+        m.put("replication", ordered("synchronous", "use-slots", "max-slot-wal-keep"));
         m.put("clone", ordered("ssh-options", "timeout"));
         m.put("supervisor", ordered("journal-url", "journal-user", "journal-password"));
         return Collections.unmodifiableMap(m);

@@ -167,6 +167,8 @@ final class RepmgrConf {
         m.put("priority", new Key("node.priority", Shape.SCALAR));
         m.put("pg_bindir", new Key("postgres.bin-dir", Shape.SCALAR));
         m.put("failover", new Key("failover.mode", Shape.SCALAR));
+        m.put("use_replication_slots", new Key("replication.use-slots", Shape.SCALAR));
+        m.put("config_directory", new Key("postgres.config-dir", Shape.SCALAR));
         // pgsteward extras
         m.put("node_role", new Key("node.role", Shape.SCALAR));
         m.put("pg_os_user", new Key("postgres.os-user", Shape.SCALAR));
@@ -184,6 +186,8 @@ final class RepmgrConf {
         m.put("auto_rejoin", new Key("failover.auto-rejoin", Shape.SCALAR));
         m.put("max_lag", new Key("failover.max-lag", Shape.SCALAR));
         m.put("synchronous", new Key("replication.synchronous", Shape.SCALAR));
+        m.put("max_slot_wal_keep", new Key("replication.max-slot-wal-keep", Shape.SCALAR));
+        m.put("auto_register", new Key("node.auto-register", Shape.SCALAR));
         m.put("ssh_options", new Key("clone.ssh-options", Shape.SPACE_LIST));
         m.put("clone_timeout", new Key("clone.timeout", Shape.SCALAR));
         m.put("failover_lease", new Key("failover.lease", Shape.SCALAR));

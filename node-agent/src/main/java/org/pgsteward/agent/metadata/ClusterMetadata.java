@@ -204,6 +204,30 @@ public final class ClusterMetadata {
         });
     }
 
+    /**
+     * Removes standby {@code nodeId} from the metadata (its monitoring row goes with it; standbys that named it as
+     * upstream keep streaming and get no upstream).
+     *
+     * @throws MetadataException {@code ERR_BAD_CONFIG} when it is not registered, or is the active primary or a witness
+     */
+    public RegisteredNode unregisterStandby(Connection conn, int nodeId) {
+        return Jdbc.inTransaction(conn, "unregistering standby node " + nodeId, () -> {
+            lockNodes(conn);
+            RegisteredNode n = selectNode(conn, nodeId).orElseThrow(() -> refused("node " + nodeId
+                    + " is not registered in cluster " + cluster));
+            if (n.isActivePrimary()) {
+                throw refused(n.describe() + " is the active primary of cluster " + cluster + "; only a standby is"
+                        + " unregistered (make another node primary first)");
+            }
+            if (n.type().equals(NodeRegistration.WITNESS)) {
+                throw refused(n.describe() + " is a witness, not a standby");
+            }
+            update(conn, sql.clearPrimary(), nodeId);
+            update(conn, sql.deleteNode(), nodeId);
+            return n;
+        });
+    }
+
     // ================================================================== promotion and topology
 
     /**

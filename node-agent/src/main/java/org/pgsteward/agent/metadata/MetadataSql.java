@@ -200,7 +200,11 @@ final class MetadataSql {
     }
 
     /** A node that became primary is no longer a standby: its old sample would mislead. */
-    String deleteMonitoring() {
+    String deleteNode() {
+        return t("DELETE FROM {s}.nodes WHERE id = ?");
+    }
+
+        String deleteMonitoring() {
         return t("DELETE FROM {s}.monitoring WHERE standby_node = ?");
     }
 

@@ -21,6 +21,7 @@ public final class AgentMetrics {
     private final AtomicReference<Optional<PgSnapshot>> latest = new AtomicReference<>(Optional.empty());
     private final AtomicLong epoch = new AtomicLong();
     private final Counter failovers;
+    private final SlotMetrics slots;
 
     public AgentMetrics(String cluster, int nodeId, String nodeName) {
         Tags tags = Tags.of("cluster", cluster, "node_id", Integer.toString(nodeId), "node", nodeName);
@@ -46,6 +47,12 @@ public final class AgentMetrics {
         failovers = Counter.builder("pgsteward_failovers")
                 .description("promotions of this node to primary (failover, switchover or by hand)")
                 .tags(tags).register(registry);
+        slots = new SlotMetrics(registry, tags);
+    }
+
+    /** The replication slot series (their own file: SlotMetrics). */
+    public SlotMetrics slots() {
+        return slots;
     }
 
     private Optional<PgSnapshot> snapshot() {

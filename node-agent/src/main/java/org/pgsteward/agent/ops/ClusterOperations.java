@@ -35,11 +35,13 @@ public final class ClusterOperations {
     private final LocalNode node;
     private final NodeOperations ops;
     private final ClusterQueries queries;
+    private final StandbySlots slots;
 
-    ClusterOperations(LocalNode node, NodeOperations ops, ClusterQueries queries) {
+    ClusterOperations(LocalNode node, NodeOperations ops, ClusterQueries queries, StandbySlots slots) {
         this.node = node;
         this.ops = ops;
         this.queries = queries;
+        this.slots = slots;
     }
 
     OperationOutcome run(String command, CommandArgs args, Progress progress) {
@@ -75,6 +77,8 @@ public final class ClusterOperations {
         PgSnapshot after = node.probeLocal();
         long ms = (System.nanoTime() - t0) / 1_000_000;
         ops.promoted();
+        // the standbys' slots before they are told to follow (the supervisor does that once this step is done)
+        slots.createForStandbys(progress);
         recordPromotion(after, "promoted by the supervisor (failover or switchover; see cluster event)");
         return OperationOutcome.success("promoted in " + ms + " ms at " + after.currentLsn().map(Object::toString).orElse("?")
                 + " on timeline " + after.timeline());
@@ -147,22 +151,31 @@ public final class ClusterOperations {
 
     private OperationOutcome rejoin(Conninfo source, Progress progress) {
         long t0 = System.nanoTime();
+        OperationOutcome outcome = null;
         if (node.pgCtl().status() == ServerStatus.RUNNING) {
             PgSnapshot s = node.probeLocal();
             if (s.isReachable() && s.inRecovery()) {
-                return follow(source, progress);
+                outcome = follow(source, progress);
+            } else {
+                progress.report("stopping the local PostgreSQL (a former primary) before pg_rewind");
+                node.pgCtl().stopOrKill(StopMode.FAST, Duration.ofSeconds(30));
             }
-            progress.report("stopping the local PostgreSQL (a former primary) before pg_rewind");
-            node.pgCtl().stopOrKill(StopMode.FAST, Duration.ofSeconds(30));
         }
-        return rewindAndStart(source, progress, t0);
+        if (outcome == null) {
+            outcome = rewindAndStart(source, progress, t0);
+        }
+        // the slots it kept as primary (pg_rewind leaves pg_replslot alone) would hold WAL here for ever
+        slots.dropStale(progress);
+        return outcome;
     }
 
     private OperationOutcome rewindAndStart(Conninfo source, Progress progress, long t0) {
-        var rewind = new Rewind(node.binaries(), node.runner(), node.osUser(), REWIND_TIMEOUT);
+        var rewind = new Rewind(node.binaries(), node.runner(), node.osUser(), REWIND_TIMEOUT)
+                .withConfigFile(Optional.of(node.pgCtl().configFile()).filter(f -> !f.startsWith(node.dataDir())));
         RewindResult r;
+        Optional<String> slot = slots.ensureOnUpstream(source, progress);
         try {
-            r = rewind.rewind(node.dataDir(), source, node.config().node().name(), progress::report);
+            r = rewind.rewind(node.dataDir(), source, node.config().node().name(), slot, progress::report);
         } catch (RewindException e) {
             throw new OperationFailure(e.exitCode(), "rejoin: " + e.getMessage(), e);
         }

@@ -179,7 +179,33 @@ public final class ClusterQueries {
             rows.add(row(n, snaps.get(n.id()), primaryLsn, byAddress, epochPrimary));
         }
         return new ClusterView(node.config().cluster(), primary.map(RegisteredNode::id), epoch, paused, rows, warnings,
-                trafficAuthenticated(), List.of());
+                trafficAuthenticated(), List.of(), primary.map(p -> slotWarnings(p, nodes)).orElse(List.of()));
+    }
+
+    /**
+     * The primary's pgsteward slots that no standby streams through: each holds WAL back on the primary (up to
+     * max_slot_wal_keep_size) until its standby returns, is unregistered, or the slot is lost.
+     */
+    private List<String> slotWarnings(RegisteredNode primary, List<RegisteredNode> nodes) {
+        List<String> out = new ArrayList<>();
+        try (Connection c = connections.open(connections.withCredentials(primary.conninfo()))) {
+            for (var slot : org.pgsteward.agent.postgres.ReplicationSlots.list(c)) {
+                if (slot.active()) {
+                    continue;
+                }
+                String standby = org.pgsteward.agent.postgres.ReplicationSlots.nodeOf(slot.name()).flatMap(id ->
+                        nodes.stream().filter(n -> n.id() == id).findFirst().map(RegisteredNode::describe)
+                                .or(() -> Optional.of("node " + id + " (not registered)"))).orElse("?");
+                out.add("replication slot " + slot.name() + " on the primary holds "
+                        + slot.retainedBytes().map(b -> b + " bytes of WAL").orElse("no WAL") + " for " + standby
+                        + ", which does not stream through it" + (slot.walStatus().equals("lost")
+                        ? "; its WAL is lost (max_slot_wal_keep_size): that standby needs a new clone"
+                        : " (bounded by max_slot_wal_keep_size; `standby unregister` drops it)"));
+            }
+        } catch (SQLException | RuntimeException e) {
+            log.debug("cannot read the primary's replication slots: {}", e.getMessage());
+        }
+        return out;
     }
 
     /** An agent with agent.tls speaks mutual TLS only, so its cluster's members all do: this agent's setting is the cluster's. */

@@ -57,8 +57,28 @@ public final class Monitor {
             lastPing = Optional.empty();
             closePing();
             closePrimaryConnection();
+            if (s.isReachable()) {
+                readSlots();
+            }
         }
         return s;
+    }
+
+    /** How often a primary reads its standbys' replication slots for the metrics. */
+    private static final Duration SLOT_REFRESH = Duration.ofSeconds(5);
+    private Instant slotsReadAt = Instant.EPOCH;
+
+    private void readSlots() {
+        Instant now = Instant.now();
+        if (Duration.between(slotsReadAt, now).compareTo(SLOT_REFRESH) < 0) {
+            return;
+        }
+        slotsReadAt = now;
+        try (Connection c = queries.connections().open(node.conninfo())) {
+            metrics.slots().update(org.pgsteward.agent.postgres.ReplicationSlots.list(c));
+        } catch (SQLException | RuntimeException e) {
+            log.debug("cannot read the replication slots: {}", e.getMessage());
+        }
     }
 
     /** How long one ping of the primary (connect, or SELECT 1 on the open connection) may take. */
@@ -158,7 +178,10 @@ public final class Monitor {
             nodesReadAt = now;
         }
         int self = node.config().node().id();
-        if (nodes.stream().noneMatch(n -> n.id() == self)) {
+        if (nodes.stream().anyMatch(n -> n.id() == self)) {
+            seenRegistered = true;
+        } else {
+            autoRegister(s);
             return; // not registered: nothing to report to
         }
         Optional<RegisteredNode> primary = nodes.stream().filter(RegisteredNode::isActivePrimary).findFirst();
@@ -181,6 +204,33 @@ public final class Monitor {
         } catch (SQLException | RuntimeException e) {
             closePrimaryConnection();
             problem("cannot report to primary " + primary.get().describe() + ": " + e.getMessage());
+        }
+    }
+
+    /** This agent has seen its node registered since it started: an unregistered one is left so. */
+    private boolean seenRegistered;
+    private String lastAutoRegisterReason = "";
+
+    private void autoRegister(PgSnapshot s) {
+        var d = AutoRegistration.decide(node.config().node().autoRegister(), seenRegistered, node.config().node().id(), s,
+                nodes);
+        if (!d.register()) {
+            if (!d.reason().equals(lastAutoRegisterReason)) {
+                log.debug("not registering this standby by itself: {}", d.reason());
+                lastAutoRegisterReason = d.reason();
+            }
+            return;
+        }
+        try {
+            Connection c = primaryConnection(d.primary().get());
+            RegisteredNode registered = AutoRegistration.register(queries, node.config(), c, d.primary().get(), d.reason());
+            log.info("registered {} as a standby by itself (node.auto-register): {}", registered.describe(), d.reason());
+            nodes = queries.registeredNodesFromLocal();
+            nodesReadAt = Instant.now();
+            seenRegistered = true;
+        } catch (SQLException | RuntimeException e) {
+            closePrimaryConnection();
+            problem("cannot register this standby by itself (node.auto-register): " + e.getMessage());
         }
     }
 

@@ -54,6 +54,7 @@ public final class NodeOperations implements OperationRunner {
     private final Connections connections;
 
     private final ClusterOperations clusterOps;
+    private final StandbySlots slots;
     private volatile Optional<org.pgsteward.agent.cluster.SupervisorClient> supervisor = Optional.empty();
     private volatile Optional<org.pgsteward.agent.cluster.EpochStore> epochs = Optional.empty();
 
@@ -62,7 +63,8 @@ public final class NodeOperations implements OperationRunner {
         this.queries = queries;
         this.metadata = queries.metadata();
         this.connections = queries.connections();
-        this.clusterOps = new ClusterOperations(node, this, queries);
+        this.slots = new StandbySlots(node, queries);
+        this.clusterOps = new ClusterOperations(node, this, queries, slots);
     }
 
     /** Connects the operations to the cluster: the supervisor and this agent's accepted epoch. */
@@ -163,6 +165,7 @@ public final class NodeOperations implements OperationRunner {
             case Commands.STANDBY_CLONE -> cloneStandby(args, progress);
             case Commands.STANDBY_PROMOTE -> promote(args, progress);
             case Commands.STANDBY_FOLLOW -> follow(args, progress);
+            case Commands.STANDBY_UNREGISTER -> new StandbyUnregister(node, queries, epochs).run(args, progress);
             default -> throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "unknown command \"" + request.command()
                     + "\"; this agent runs: " + String.join(", ", List.of(Commands.PRIMARY_REGISTER, Commands.STANDBY_REGISTER,
                     Commands.STANDBY_CLONE, Commands.STANDBY_PROMOTE, Commands.STANDBY_FOLLOW)));
@@ -276,14 +279,21 @@ public final class NodeOperations implements OperationRunner {
             throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "this node's PostgreSQL is a standby (in recovery): "
                     + "register it with `standby register`, or promote it first");
         }
-        int walKeep = args.walKeepSegments().orElse(PrimaryChecks.DEFAULT_WAL_KEEP_SEGMENTS);
+        // with slots each standby's WAL is kept for it: wal_keep_size is asked for only where -w says so
+        int walKeep = args.walKeepSegments().orElse(slots.enabled() ? 0 : PrimaryChecks.DEFAULT_WAL_KEEP_SEGMENTS);
         try (Connection c = connections.open(node.conninfo())) {
             PrimaryCheckReport report = PrimaryChecks.run(c, walKeep, node.conninfo().host());
+            if (slots.enabled() && org.pgsteward.agent.postgres.ReplicationSlots.capacity(c) == 0) {
+                throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "this server is not ready to be a primary:\n"
+                        + "  max_replication_slots is 0; standbys stream through replication slots"
+                        + " (pgsteward.replication.use-slots = true): raise it (needs a restart) or set use-slots = false");
+            }
             if (!report.passed()) {
                 throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "this server is not ready to be a primary:\n"
                         + report.failureText());
             }
             report.warnings().forEach(w -> progress.report("WARNING: " + w));
+            slots.limitRetainedWal(c, progress);
             metadata.ensureSchema(c);
             progress.report("schema " + metadata.schema() + " and view " + metadata.schema() + ".repl_status ready");
             RegisteredNode registered = metadata.registerPrimary(c, registration(NodeRegistration.PRIMARY), args.force());
@@ -373,13 +383,21 @@ public final class NodeOperations implements OperationRunner {
             progress.report("stopping the local PostgreSQL on " + node.dataDir() + " (-F)");
             node.pgCtl().stop(StopMode.FAST);
         }
-        if (method.equals("rsync")) {
-            rsync.clone(request, remoteUser, args.ignoreRsyncWarning(), progress::report);
-        } else {
-            basebackup.clone(request, progress::report);
+        // the slot before the copy: the upstream keeps the WAL from the backup on until this standby streams; a
+        // clone that fails (or is refused: a non-empty data directory) takes back a slot it created
+        Optional<StandbySlots.Made> slot = slots.ensure(upstream, progress);
+        try {
+            if (method.equals("rsync")) {
+                rsync.clone(request, remoteUser, args.ignoreRsyncWarning(), progress::report);
+            } else {
+                basebackup.clone(request, progress::report);
+            }
+        } catch (RuntimeException e) {
+            slots.undo(upstream, slot);
+            throw e;
         }
         progress.report("copied in " + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms");
-        configureAsStandby(upstream);
+        configureAsStandby(upstream, progress);
         progress.report("recovery configuration written: primary_conninfo = " + standbyConninfo(upstream).toConnStringRedacted());
         if (args.noStart()) {
             return OperationOutcome.success("standby cloned into " + node.dataDir() + " from " + upstream.toConnStringRedacted()
@@ -484,17 +502,25 @@ public final class NodeOperations implements OperationRunner {
         return upstream.without("dbname").with("application_name", node.config().node().name());
     }
 
-    /** Recovery configuration for {@code upstream}, and the port of this node's conninfo. */
-    private void configureAsStandby(Conninfo upstream) {
+    /**
+     * Recovery configuration for {@code upstream} (through this node's slot there, made first, when slots are on), and
+     * the port of this node's conninfo.
+     */
+    private void configureAsStandby(Conninfo upstream, Progress progress) {
         int major = node.majorVersion();
-        RecoveryConfig.write(node.dataDir(), major, RecoverySettings.of(standbyConninfo(upstream)));
+        RecoverySettings settings = RecoverySettings.of(standbyConninfo(upstream));
+        Optional<String> slot = slots.ensureOnUpstream(upstream, progress);
+        RecoveryConfig.write(node.dataDir(), major, slot.map(settings::withSlot).orElse(settings));
         setPort();
     }
 
-    /** The port of this node's conninfo in postgresql.conf (and postgresql.auto.conf where set there). */
+    /**
+     * The port of this node's conninfo in the postgresql.conf the server reads (the data directory's, or the one in
+     * postgres.config-dir), and in postgresql.auto.conf where set there.
+     */
     void setPort() {
         String port = Integer.toString(node.conninfo().port());
-        PgConfFile.setSetting(node.dataDir().resolve("postgresql.conf"), "port", port);
+        PgConfFile.setSetting(node.pgCtl().configFile(), "port", port);
         Path auto = node.dataDir().resolve("postgresql.auto.conf");
         if (Files.exists(auto) && PgConfFile.getSetting(auto, "port").isPresent()) {
             PgConfFile.setSetting(auto, "port", port);
@@ -569,6 +595,7 @@ public final class NodeOperations implements OperationRunner {
         }
         PgSnapshot after = node.probeLocal();
         promoted();
+        slots.createForStandbys(progress);
         progress.report("promoted in " + Duration.ofNanos(System.nanoTime() - t0).toMillis() + " ms: now timeline "
                 + after.timeline() + ", WAL at " + after.bestLsn().map(Object::toString).orElse("?"));
         if (nodes.stream().noneMatch(n -> n.id() == self)) {
@@ -715,7 +742,7 @@ public final class NodeOperations implements OperationRunner {
         if (t.inRecovery()) {
             progress.report("note: " + target.toConnStringRedacted() + " is itself a standby (cascading replication)");
         }
-        configureAsStandby(target);
+        configureAsStandby(target, progress);
         long t0 = System.nanoTime();
         if (node.majorVersion() >= 13) {
             node.pgCtl().reload();

@@ -34,6 +34,10 @@ public final class PgCtl {
     private final Optional<String> osUser;
     private final CommandRunner runner;
     private final PgTimeouts timeouts;
+    /** postgresql.conf outside the data directory (Debian's /etc/postgresql/...); empty: in it. */
+    private Optional<Path> configFile = Optional.empty();
+    /** pg_ctl hands -o to /bin/sh: a config file path must be free of shell syntax. */
+    static final java.util.regex.Pattern SHELL_SAFE_PATH = java.util.regex.Pattern.compile("/[A-Za-z0-9_./@%+=:,-]*");
 
     /**
      * @param port    the port the server listens on (the node's conninfo port); passed to the postmaster
@@ -52,6 +56,30 @@ public final class PgCtl {
 
     public Path dataDir() {
         return dataDir;
+    }
+
+    /**
+     * This server reads {@code file} as its postgresql.conf ({@code -c config_file=...} at start), as a cluster made
+     * by Debian's pg_createcluster does.
+     *
+     * @throws IllegalArgumentException when the path is not absolute or holds characters outside
+     *     {@code [A-Za-z0-9_./@%+=:,-]} (pg_ctl passes it through a shell)
+     */
+    public PgCtl withConfigFile(Optional<Path> file) {
+        file.ifPresent(f -> {
+            if (!SHELL_SAFE_PATH.matcher(f.toString()).matches()) {
+                throw new IllegalArgumentException("the configuration file path " + f + " must be absolute and consist"
+                        + " of [A-Za-z0-9_./@%+=:,-] only (pg_ctl passes it through a shell)");
+            }
+        });
+        PgCtl copy = new PgCtl(binaries, dataDir, port, logFile, osUser, runner, timeouts);
+        copy.configFile = file;
+        return copy;
+    }
+
+    /** The postgresql.conf this server reads: the configured one, else the data directory's. */
+    public Path configFile() {
+        return configFile.orElse(dataDir.resolve("postgresql.conf"));
     }
 
     public int port() {
@@ -87,7 +115,8 @@ public final class PgCtl {
     public void start() {
         awaitDeadPostmasterReaped();
         run(List.of(pgCtl(), "start", "-D", dataDir.toString(), "-w", "-t", PgTimeouts.seconds(timeouts.start()),
-                "-l", logFile.toString(), "-o", "-p " + port), timeouts.start().plusSeconds(10), "start");
+                "-l", logFile.toString(), "-o", "-p " + port + configFile.map(f -> " -c config_file=" + f).orElse("")),
+                timeouts.start().plusSeconds(10), "start");
     }
 
     /** Stops the server; a server that is not running counts as stopped. */

@@ -83,6 +83,7 @@ public final class Rewind {
     private final CommandRunner runner;
     private final Optional<String> osUser;
     private final Duration timeout;
+    private Optional<Path> configFile = Optional.empty();
 
     /**
      * @param osUser  the PostgreSQL OS user; pg_controldata and pg_rewind run as it when we are root
@@ -109,7 +110,19 @@ public final class Rewind {
      *     version / another cluster), ERR_DB_CON, ERR_BAD_PASSWORD, ERR_DB_QUERY (inspecting the source),
      *     ERR_TIMEOUT, ERR_OPERATION_FAILED (pg_rewind or a file operation failed)
      */
+    /** pg_rewind's single-user recovery of the target reads {@code file} (postgresql.conf outside the data directory). */
+    public Rewind withConfigFile(Optional<Path> file) {
+        this.configFile = file;
+        return this;
+    }
+
     public RewindResult rewind(Path dataDir, Conninfo source, String applicationName, Consumer<String> progress) {
+        return rewind(dataDir, source, applicationName, Optional.empty(), progress);
+    }
+
+    /** As {@link #rewind(Path, Conninfo, String, Consumer)}, streaming through {@code slot} on the source where given. */
+    public RewindResult rewind(Path dataDir, Conninfo source, String applicationName, Optional<String> slot,
+                               Consumer<String> progress) {
         if (applicationName.isBlank()) {
             throw new IllegalArgumentException("application name must not be blank");
         }
@@ -148,12 +161,14 @@ public final class Rewind {
 
         Conninfo primary = source.with("application_name", applicationName);
         try {
-            RecoveryConfig.write(dataDir, major, RecoverySettings.of(primary));
+            RecoverySettings settings = RecoverySettings.of(primary);
+            RecoveryConfig.write(dataDir, major, slot.map(settings::withSlot).orElse(settings));
         } catch (RuntimeException e) {
             throw new RewindException(ExitCode.ERR_OPERATION_FAILED, "rewound, but cannot write the standby"
                     + " configuration into " + dataDir + "; do not start it as it is: " + e.getMessage(), e);
         }
-        progress.accept("standby configuration written: primary_conninfo = " + primary);
+        progress.accept("standby configuration written: primary_conninfo = " + primary
+                + slot.map(n -> ", primary_slot_name = " + n).orElse(""));
         Duration took = Duration.ofNanos(System.nanoTime() - t0);
         log.info("rewind of {} from {} done in {} ms (rewound: {})", dataDir, source, took.toMillis(), rewound);
         return new RewindResult(rewound, took, output);
@@ -279,10 +294,12 @@ public final class Rewind {
      * {@code --no-ensure-shutdown}: pg_rewind runs the single-user crash recovery when needed.
      */
     ExternalCommand command(Path dataDir, Conninfo source) {
-        List<String> argv = List.of(binaries.tool("pg_rewind").toString(),
+        List<String> argv = new ArrayList<>(List.of(binaries.tool("pg_rewind").toString(),
                 "--target-pgdata=" + dataDir,
                 "--source-server=" + source.without("password").toConnString(),
-                "--progress");
+                "--progress"));
+        // from 15; before it pg_rewind's single-user recovery cannot start a server configured outside its data dir
+        configFile.filter(f -> binaries.majorVersion() >= 15).ifPresent(f -> argv.add("--config-file=" + f));
         Map<String, String> env = new HashMap<>();
         env.put("LC_ALL", "C"); // English messages: ConnectionFailures and NO_REWIND_REQUIRED match them
         env.put("PGCONNECT_TIMEOUT", DEFAULT_CONNECT_TIMEOUT_SECONDS);

@@ -212,6 +212,34 @@ class ConfigLoaderTest {
         assertBad(SEED_REPMGR_CONF + "tls_ca=" + ca + "\n", "tls_certificate", "required key is missing");
     }
 
+    @Test
+    void givenSlotAutoRegisterAndConfigDirKeys_whenLoaded_thenReadWithDefaultsAndBadValuesNamed() throws IOException {
+        NodeConfig d = ConfigLoader.load(write("d.conf", MINIMAL_HOCON));
+        assertTrue(d.replication().useSlots());
+        assertEquals(Optional.empty(), d.replication().maxSlotWalKeep());
+        assertTrue(d.node().autoRegister());
+        assertEquals(Optional.empty(), d.postgres().configDir());
+        NodeConfig c = ConfigLoader.load(write("s.conf", MINIMAL_HOCON + "pgsteward.replication.use-slots = false\n"
+                + "pgsteward.replication.max-slot-wal-keep = 64GiB\npgsteward.node.auto-register = off\n"
+                + "pgsteward.postgres.config-dir = \"/etc/postgresql/15/main\"\n"));
+        assertFalse(c.replication().useSlots());
+        assertEquals(Optional.of(64L << 30), c.replication().maxSlotWalKeep());
+        assertFalse(c.node().autoRegister());
+        assertEquals(Optional.of(Path.of("/etc/postgresql/15/main")), c.postgres().configDir());
+        NodeConfig r = ConfigLoader.load(write("r.repmgr", SEED_REPMGR_CONF + "use_replication_slots=false\n"
+                + "config_directory=/etc/postgresql/15/main\n"));
+        assertFalse(r.replication().useSlots());
+        assertEquals(Optional.of(Path.of("/etc/postgresql/15/main")), r.postgres().configDir());
+        assertBad(MINIMAL_HOCON + "pgsteward.replication.use-slots = maybe\n", "pgsteward.replication.use-slots",
+                "must be true or false");
+        assertBad(MINIMAL_HOCON + "pgsteward.replication.max-slot-wal-keep = 1000\n",
+                "pgsteward.replication.max-slot-wal-keep", "must be at least 1MB");
+        assertBad(MINIMAL_HOCON + "pgsteward.node.auto-register = 2\n", "pgsteward.node.auto-register",
+                "must be true or false");
+        assertBad(MINIMAL_HOCON + "pgsteward.postgres.config-dir = etc/pg\n", "pgsteward.postgres.config-dir",
+                "must be an absolute path");
+    }
+
     private void assertBad(String content, String key, String expected) throws IOException {
         Path f = write("bad-" + System.nanoTime() + (content.startsWith("pgsteward") ? ".conf" : ".repmgr"), content);
         BadConfigException e = assertThrows(BadConfigException.class, () -> ConfigLoader.load(f));
