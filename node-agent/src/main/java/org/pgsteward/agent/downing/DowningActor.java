@@ -195,7 +195,9 @@ final class DowningActor extends AbstractActorWithTimers {
         List<DowningRule.Node> nodes = new ArrayList<>();
         for (Member m : byAddress) {
             Optional<Integer> id = nodeId(m);
-            String name = id.map(i -> "node" + i + "@").orElse("") + m.address().hostPort() + "#" + m.uniqueAddress().longUid();
+            String hostPort = m.address().hostPort(); // system@host:port
+            String name = id.map(i -> "node" + i + "@").orElse("") + hostPort.substring(hostPort.indexOf('@') + 1) + "#"
+                    + m.uniqueAddress().longUid();
             names.put(m.uniqueAddress(), name);
             nodes.add(new DowningRule.Node(name, status(m.status()), rank.get(m.uniqueAddress()), id));
         }
