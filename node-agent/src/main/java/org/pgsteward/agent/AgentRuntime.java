@@ -547,8 +547,8 @@ public final class AgentRuntime {
      * a lost host, so it is fast. Heartbeats every 250 ms with a 1 s acceptable pause (a member is unreachable ~1.5 s
      * after it stops answering); the downing (keep-majority as Pekko's Split Brain Resolver, but only the non-primary
      * end of a broken link: {@link org.pgsteward.agent.downing.DowningRule}) keeps the majority side and downs the
-     * rest once the picture has been stable for 750 ms (never "down all": a member rejoining while another dies would take the whole cluster
-     * down); the singleton starts on the next oldest 100 ms after its host was removed. A member downed by mistake (a
+     * rest once the picture has been stable for 750 ms (never "down all": a member rejoining while another dies would
+     * take the whole cluster down); the singleton starts on the next oldest 100 ms after its host was removed. A member downed by mistake (a
      * stall or a blip of ~2.5 s or more) joins again by itself as a new incarnation ({@link Join}); a primary among
      * them keeps serving while its lease holds.
      */
