@@ -200,6 +200,9 @@ public final class AgentRuntime {
                     + ": pgsteward.agent.cluster-address: cannot start the cluster member at " + config.agent().clusterAddress()
                     + ": " + e.getMessage(), e);
         }
+        // the downing keeps the primary's end of a broken link: it asks this agent who the primary is (issue 8.6)
+        org.pgsteward.agent.downing.PrimaryHint.get(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system))
+                .set(h.epochs()::primaryOfCurrentEpoch);
         if (how == Join.FIRST) { // said once, not at every incarnation
             logClusterTrafficSecurity();
         }
@@ -560,9 +563,10 @@ public final class AgentRuntime {
      * The cluster settings, chosen for fast failover on 3-5 members. Safety does not come from downing (leases, votes
      * and the majority-held record do not need it): downing only decides when the supervisor singleton can move off
      * a lost host, so it is fast. Heartbeats every 250 ms with a 1 s acceptable pause (a member is unreachable ~1.5 s
-     * after it stops answering); the Split Brain Resolver keeps the majority side and downs the rest once the picture
-     * has been stable for 750 ms (never "down all": a member rejoining while another dies would take the whole cluster
-     * down); the singleton starts on the next oldest 100 ms after its host was removed. A member downed by mistake (a
+     * after it stops answering); the downing (keep-majority as Pekko's Split Brain Resolver, but only the non-primary
+     * end of a broken link: {@link org.pgsteward.agent.downing.DowningRule}) keeps the majority side and downs the
+     * rest once the picture has been stable for 750 ms (never "down all": a member rejoining while another dies would
+     * take the whole cluster down); the singleton starts on the next oldest 100 ms after its host was removed. A member downed by mistake (a
      * stall or a blip of ~2.5 s or more) joins again by itself as a new incarnation ({@link Join}); a primary among
      * them keeps serving while its lease holds.
      */
@@ -602,7 +606,10 @@ public final class AgentRuntime {
                 rejoin ? "    shutdown-after-unsuccessful-join-seed-nodes = " + REJOIN_TIMEOUT.toMillis() + "ms" : "",
                 // seed-node-timeout stays at Pekko's 5 s: measured with 2 s, a restarted first seed agent did not
                 // hear the running seeds in time and formed a cluster of its own (an island that never rejoins)
-                "    downing-provider-class = \"org.apache.pekko.cluster.sbr.SplitBrainResolverProvider\"",
+                // Pekko's keep-majority, except that of a broken link only one end is downed, not the primary's (issue
+                // 8.6); it reads stable-after below; the role tells every member which member is which node
+                "    downing-provider-class = \"org.pgsteward.agent.downing.PrimaryAwareDowningProvider\"",
+                "    roles = [\"" + org.pgsteward.agent.downing.PrimaryAwareDowningProvider.roleOf(config.node().id()) + "\"]",
                 "    split-brain-resolver.active-strategy = keep-majority",
                 "    split-brain-resolver.stable-after = 750ms",
                 // a member that (re)joins just as another dies must not make everyone down themselves: safety comes

@@ -34,7 +34,7 @@ class ReincarnationTest {
         node3.agent().signal("STOP");
         try {
             Wait.until("node3's member downed by the others", Duration.ofSeconds(60), () ->
-                    node1.agent().logContains("SBR is downing") || c.node(2).agent().logContains("SBR is downing"));
+                    node1.agent().logContains("downing [node3@") || c.node(2).agent().logContains("downing [node3@"));
         } finally {
             node3.agent().signal("CONT");
         }
