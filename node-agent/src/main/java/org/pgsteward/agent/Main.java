@@ -44,6 +44,11 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        var badFormat = LogFormat.problem();
+        if (badFormat.isPresent()) {
+            System.err.println("pgsteward-agent: " + badFormat.get());
+            return ExitCode.ERR_BAD_CONFIG.code();
+        }
         if (verbose) {
             // read by logback.xml; set before the first logger is created
             System.setProperty("pgsteward.log.level", "DEBUG");
