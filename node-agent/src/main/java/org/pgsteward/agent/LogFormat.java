@@ -5,8 +5,9 @@ import java.util.Set;
 
 /**
  * The agent's log format, chosen before the first logger exists: the system property {@code pgsteward.log.format}
- * or else the environment variable {@code PGSTEWARD_LOG_FORMAT}, {@code text} (default) or {@code json}; logback.xml
- * picks the appender of that name. Checked here because logback would silently log nothing for an unknown name.
+ * or else the environment variable {@code PGSTEWARD_LOG_FORMAT}, {@code text} (default: logback.xml) or {@code json}
+ * (logback-json.xml, through {@code logback.configurationFile}, unless that is set already). Two files rather than one
+ * with both appenders: logback prints its whole status on stderr when an appender is left unreferenced.
  */
 final class LogFormat {
 
@@ -22,6 +23,15 @@ final class LogFormat {
             return check("-D" + PROPERTY, property.get());
         }
         return env.flatMap(v -> check(ENV, v));
+    }
+
+    /** Before the first logger: points logback at the JSON configuration when that format is chosen. */
+    static void apply() {
+        String format = Optional.ofNullable(System.getProperty(PROPERTY)).or(() -> Optional.ofNullable(System.getenv(ENV)))
+                .orElse("text");
+        if (format.equals("json") && System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "logback-json.xml");
+        }
     }
 
     static Optional<String> problem() {

@@ -6,6 +6,7 @@ public final class LogFormatProbe {
     private LogFormatProbe() {}
 
     public static void main(String[] args) {
+        LogFormat.apply(); // as Main does
         org.slf4j.LoggerFactory.getLogger(LogFormatProbe.class).info("probe: {}", "hello \"quoted\"");
     }
 }

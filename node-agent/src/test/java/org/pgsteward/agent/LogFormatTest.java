@@ -18,11 +18,10 @@ import org.pgsteward.agent.exec.ExternalCommand;
 
 class LogFormatTest {
 
+    /** A JVM on this classpath; logback.configurationFile (set by LogFormat.apply, or here) beats logback-test.xml. */
     private static CommandResult java(Map<String, String> env, String... args) throws Exception {
-        Path logback = Path.of(LogFormatTest.class.getResource("/logback.xml").toURI());
         List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path"),
-                "-Dlogback.configurationFile=" + logback));
+                "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-cp", System.getProperty("java.class.path")));
         argv.addAll(List.of(args));
         return new CommandRunner().execute(ExternalCommand.of(Duration.ofSeconds(60), argv).withEnv(env));
     }
@@ -42,7 +41,7 @@ class LogFormatTest {
 
     @Test
     void givenNoFormat_whenTheAgentLogs_thenItIsTheTextLine() throws Exception {
-        CommandResult r = java(Map.of(), LogFormatProbe.class.getName());
+        CommandResult r = java(Map.of(), "-Dlogback.configurationFile=logback.xml", LogFormatProbe.class.getName());
         assertEquals(0, r.exitCode(), r.stderrTail());
         assertTrue(r.stderrTail().strip().matches("\\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d:\\d\\d\\.\\d{3} INFO  LogFormatProbe"
                 + " - probe: hello \"quoted\""), r.stderrTail());
