@@ -3,14 +3,16 @@ package org.pgsteward.console;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.net.ConnectException;
+import java.net.HttpURLConnection;
+import java.net.Proxy;
+import java.net.SocketTimeoutException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
-import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.util.Optional;
+import javax.net.ssl.HttpsURLConnection;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLException;
 import org.pgsteward.agent.config.NodeConfig;
@@ -18,14 +20,22 @@ import org.pgsteward.protocol.ExitCode;
 import org.pgsteward.protocol.Json;
 import org.pgsteward.protocol.api.ErrorView;
 
-/** The console's side of the agent's JSON API. */
+/**
+ * The console's side of the agent's JSON API, over {@link HttpURLConnection}: unlike {@code java.net.http}, plain HTTP
+ * then costs no TLS setup (the default SSLContext reads the JDK's CA store) and no client threads, which is most of
+ * a short command's start (scripts/bench-console).
+ */
 final class AgentClient {
+
+    static {
+        // a POST is never sent twice: the JDK would silently resend it once on a kept-alive connection the agent closed
+        System.setProperty("sun.net.http.retryPost", "false");
+    }
 
     private static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(3);
     private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(60);
 
     private final URI base;
-    private final HttpClient http;
     private final ObjectMapper mapper = Json.mapper();
     private final Optional<String> token;
     private final String tokenFile;
@@ -52,9 +62,6 @@ final class AgentClient {
         this.tokenFile = tokenFile;
         this.https = https;
         this.base = URI.create((https.isPresent() ? "https://" : "http://") + reachable(address));
-        var builder = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT).version(HttpClient.Version.HTTP_1_1);
-        https.ifPresent(h -> builder.sslContext(h.context()));
-        this.http = builder.build();
     }
 
     /** The address to connect to: an agent listening on every address is reached on loopback. */
@@ -71,11 +78,11 @@ final class AgentClient {
     }
 
     <T> T get(String path, Class<T> type) {
-        return send(HttpRequest.newBuilder(base.resolve(path)).GET(), body -> mapper.readValue(body, type));
+        return send("GET", path, null, body -> mapper.readValue(body, type));
     }
 
     <T> T get(String path, TypeReference<T> type) {
-        return send(HttpRequest.newBuilder(base.resolve(path)).GET(), body -> mapper.readValue(body, type));
+        return send("GET", path, null, body -> mapper.readValue(body, type));
     }
 
     <T> T post(String path, Object payload, Class<T> type) {
@@ -85,34 +92,32 @@ final class AgentClient {
         } catch (IOException e) {
             throw new ConsoleException(ExitCode.ERR_BAD_CONFIG, "cannot encode request: " + e.getMessage());
         }
-        return send(HttpRequest.newBuilder(base.resolve(path)).header("Content-Type", "application/json")
-                .POST(HttpRequest.BodyPublishers.ofByteArray(json)), body -> mapper.readValue(body, type));
+        return send("POST", path, json, body -> mapper.readValue(body, type));
     }
 
     private interface Decoder<T> {
         T decode(byte[] body) throws IOException;
     }
 
-    private <T> T send(HttpRequest.Builder request, Decoder<T> decoder) {
-        HttpResponse<byte[]> response;
+    /** A status and a body: what the agent answered. */
+    private record Response(int status, byte[] body) {}
+
+    private <T> T send(String method, String path, byte[] json, Decoder<T> decoder) {
+        Response response;
         try {
-            token.ifPresent(t -> request.header("Authorization", "Bearer " + t));
-            response = http.send(request.timeout(REQUEST_TIMEOUT).build(), HttpResponse.BodyHandlers.ofByteArray());
+            response = exchange(method, path, json);
         } catch (ConnectException e) {
             throw unreachable("connection refused");
         } catch (SSLException e) {
             throw unreachable("TLS handshake failed: " + rootMessage(e) + " (pgsteward.agent.tls.ca is "
                     + https.map(Https::caFile).orElse("not set") + ": it must be the CA that issued the agent's"
                     + " certificate, and the certificate must name the host of pgsteward.agent.http)");
-        } catch (HttpTimeoutException e) {
+        } catch (SocketTimeoutException e) {
             throw unreachable("no answer within " + REQUEST_TIMEOUT.toSeconds() + " s");
         } catch (IOException e) {
             throw unreachable(e.getMessage() == null ? e.toString() : e.getMessage());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new ConsoleException(ExitCode.ERR_AGENT_UNREACHABLE, "interrupted");
         }
-        int status = response.statusCode();
+        int status = response.status();
         try {
             if (status >= 200 && status < 300) {
                 return decoder.decode(response.body());
@@ -128,6 +133,40 @@ final class AgentClient {
         } catch (IOException e) {
             throw new ConsoleException(ExitCode.ERR_OPERATION_FAILED, "agent at " + base + " answered HTTP " + status
                     + " with a body the console cannot read: " + new String(response.body(), java.nio.charset.StandardCharsets.UTF_8));
+        }
+    }
+
+    /** One request; no proxy, HTTP/1.1, host names verified on HTTPS (the JDK's default verifier). */
+    private Response exchange(String method, String path, byte[] json) throws IOException {
+        var connection = (HttpURLConnection) base.resolve(path).toURL().openConnection(Proxy.NO_PROXY);
+        if (connection instanceof HttpsURLConnection tls) {
+            tls.setSSLSocketFactory(https.orElseThrow().context().getSocketFactory());
+        }
+        try {
+            connection.setConnectTimeout((int) CONNECT_TIMEOUT.toMillis());
+            connection.setReadTimeout((int) REQUEST_TIMEOUT.toMillis());
+            connection.setRequestMethod(method);
+            connection.setRequestProperty("Accept", "*/*");
+            token.ifPresent(t -> connection.setRequestProperty("Authorization", "Bearer " + t));
+            if (json != null) {
+                connection.setRequestProperty("Content-Type", "application/json");
+                connection.setDoOutput(true);
+                connection.setFixedLengthStreamingMode(json.length);
+                try (OutputStream body = connection.getOutputStream()) {
+                    body.write(json);
+                }
+            }
+            int status = connection.getResponseCode();
+            InputStream body = status < 400 ? connection.getInputStream() : connection.getErrorStream();
+            if (body == null) {
+                return new Response(status, new byte[0]);
+            }
+            try (body) {
+                return new Response(status, body.readAllBytes());
+            }
+        } catch (IOException e) {
+            connection.disconnect();
+            throw e;
         }
     }
 

@@ -137,7 +137,7 @@ public final class Main {
     AgentClient agent() {
         NodeConfig config = config();
         var https = config.agent().tls().map(t -> new AgentClient.Https(
-                org.pgsteward.agent.tls.TlsFiles.trusting(config.source(), t.ca()), t.ca().toString()));
+                org.pgsteward.agent.tls.PemCertificates.trusting(config.source(), t.ca()), t.ca().toString()));
         return new AgentClient(config.agent().http(), https, org.pgsteward.agent.http.ApiToken.read(config),
                 org.pgsteward.agent.http.ApiToken.file(config).toString());
     }

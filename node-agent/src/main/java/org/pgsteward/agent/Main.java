@@ -23,12 +23,16 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--verbose", description = "log pgsteward at DEBUG")
     boolean verbose;
 
+    @Option(names = "--check-config", description = "check the configuration file, name every problem, then exit"
+            + " (0: valid, 1: not); starts nothing and touches no state directory")
+    boolean checkConfig;
+
     public static void main(String[] args) {
         var cli = new CommandLine(new Main());
         var err = new PrintWriter(System.err, true);
         cli.setParameterExceptionHandler((ex, a) -> {
             err.println("pgsteward-agent: " + ex.getMessage());
-            err.println("usage: pgsteward-agent -f FILE [--verbose]");
+            err.println("usage: pgsteward-agent -f FILE [--verbose] [--check-config]");
             return ExitCode.ERR_BAD_CONFIG.code();
         });
         int code = cli.execute(args);
@@ -40,9 +44,17 @@ public final class Main implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        var badFormat = LogFormat.problem();
+        if (badFormat.isPresent()) {
+            System.err.println("pgsteward-agent: " + badFormat.get());
+            return ExitCode.ERR_BAD_CONFIG.code();
+        }
         if (verbose) {
             // read by logback.xml; set before the first logger is created
             System.setProperty("pgsteward.log.level", "DEBUG");
+        }
+        if (checkConfig) {
+            return ConfigCheck.run(configFile, new PrintWriter(System.out, true), new PrintWriter(System.err, true));
         }
         NodeConfig config;
         try {

@@ -195,7 +195,7 @@ public final class AgentProcess implements AutoCloseable {
     /** A client for agent.http: trusting only the cluster's CA when agent.tls is set. */
     private HttpClient client(Duration connectTimeout) {
         var b = HttpClient.newBuilder().connectTimeout(connectTimeout);
-        tlsCa().ifPresent(ca -> b.sslContext(org.pgsteward.agent.tls.TlsFiles.trusting(configFile, ca)));
+        tlsCa().ifPresent(ca -> b.sslContext(org.pgsteward.agent.tls.PemCertificates.trusting(configFile, ca)));
         return b.build();
     }
 

@@ -1,26 +1,20 @@
 package org.pgsteward.agent.tls;
 
-import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermission;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
-import java.security.cert.CertificateException;
 import java.security.cert.CertificateExpiredException;
-import java.security.cert.CertificateFactory;
 import java.security.cert.CertificateNotYetValidException;
 import java.security.cert.X509Certificate;
 import java.security.interfaces.RSAPrivateCrtKey;
 import java.security.interfaces.RSAPublicKey;
 import java.util.ArrayList;
-import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
@@ -28,7 +22,6 @@ import javax.naming.InvalidNameException;
 import javax.naming.ldap.LdapName;
 import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
-import javax.net.ssl.TrustManagerFactory;
 import org.apache.pekko.pki.pem.DERPrivateKeyLoader;
 import org.apache.pekko.pki.pem.PEMDecoder;
 import org.pgsteward.agent.config.BadConfigException;
@@ -49,7 +42,7 @@ public final class TlsFiles {
     private static final org.slf4j.Logger log = org.slf4j.LoggerFactory.getLogger(TlsFiles.class);
     static final String CERTIFICATE_KEY = "pgsteward.agent.tls.certificate";
     static final String PRIVATE_KEY_KEY = "pgsteward.agent.tls.private-key";
-    static final String CA_KEY = "pgsteward.agent.tls.ca";
+    static final String CA_KEY = PemCertificates.CA_KEY;
 
     private final X509Certificate certificate;
     private final PrivateKey privateKey;
@@ -122,45 +115,12 @@ public final class TlsFiles {
         }
     }
 
-    /**
-     * A client context that trusts only the CA certificate in {@code caFile} (the console's, towards an agent's HTTPS
-     * listener); host names are still verified by the client.
-     *
-     * @throws BadConfigException naming {@code pgsteward.agent.tls.ca} when the file is not a readable certificate
-     */
-    public static SSLContext trusting(Path configFile, Path caFile) {
-        X509Certificate ca = certificate(configFile, CA_KEY, caFile);
-        try {
-            KeyStore store = KeyStore.getInstance("PKCS12");
-            store.load(null, null);
-            store.setCertificateEntry("ca", ca);
-            TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
-            tmf.init(store);
-            SSLContext context = SSLContext.getInstance("TLS");
-            context.init(null, tmf.getTrustManagers(), new SecureRandom());
-            return context;
-        } catch (GeneralSecurityException | IOException e) {
-            throw new IllegalStateException("cannot build a TLS context trusting " + caFile + ": " + e.getMessage(), e);
-        }
-    }
-
     private static X509Certificate certificate(Path configFile, String key, Path file) {
-        byte[] bytes = read(configFile, key, file);
-        try {
-            Collection<? extends java.security.cert.Certificate> certs = CertificateFactory.getInstance("X.509")
-                    .generateCertificates(new ByteArrayInputStream(bytes));
-            if (certs.isEmpty() || !(certs.iterator().next() instanceof X509Certificate first)) {
-                throw new CertificateException("no certificate in it");
-            }
-            return first;
-        } catch (CertificateException e) {
-            throw new BadConfigException(configFile, key, file + " is not a PEM certificate (-----BEGIN CERTIFICATE-----): "
-                    + e.getMessage());
-        }
+        return PemCertificates.certificate(configFile, key, file);
     }
 
     private static PrivateKey privateKey(Path configFile, Path file) {
-        String pem = new String(read(configFile, PRIVATE_KEY_KEY, file), StandardCharsets.US_ASCII);
+        String pem = new String(PemCertificates.read(configFile, PRIVATE_KEY_KEY, file), StandardCharsets.US_ASCII);
         String why = "must be an unencrypted RSA key in PEM (-----BEGIN PRIVATE KEY----- or -----BEGIN RSA PRIVATE"
                 + " KEY-----; Pekko's TLS reads RSA keys only)";
         if (pem.contains("ENCRYPTED")) {
@@ -171,19 +131,6 @@ public final class TlsFiles {
             return DERPrivateKeyLoader.load(PEMDecoder.decode(pem));
         } catch (Exception e) { // why so wide: Scala throws the checked InvalidKeySpecException (an EC key read as RSA)
             throw new BadConfigException(configFile, PRIVATE_KEY_KEY, file + " " + why + ": " + rootMessage(e));
-        }
-    }
-
-    private static byte[] read(Path configFile, String key, Path file) {
-        try {
-            return Files.readAllBytes(file);
-        } catch (NoSuchFileException e) {
-            throw new BadConfigException(configFile, key, "no such file \"" + file + "\"");
-        } catch (AccessDeniedException e) {
-            throw new BadConfigException(configFile, key, "cannot read \"" + file + "\" (permission denied; the agent's"
-                    + " user must be able to read it)");
-        } catch (IOException e) {
-            throw new BadConfigException(configFile, key, "cannot read \"" + file + "\": " + e.getMessage());
         }
     }
 

@@ -56,8 +56,8 @@ class TlsFilesTest {
     void givenServerAndClientContexts_whenTheConsoleConnectsOnLoopback_thenTheHandshakeVerifiesCaAndHostName()
             throws Exception {
         TlsFiles tls = TlsFiles.load(CONFIG, files(certs, "node1"));
-        assertEquals("ok", handshake(tls, TlsFiles.trusting(CONFIG, certs.resolve("ca.crt")), "127.0.0.1"));
-        assertTrue(handshake(tls, TlsFiles.trusting(CONFIG, other.resolve("ca.crt")), "127.0.0.1").contains("PKIX"),
+        assertEquals("ok", handshake(tls, PemCertificates.trusting(CONFIG, certs.resolve("ca.crt")), "127.0.0.1"));
+        assertTrue(handshake(tls, PemCertificates.trusting(CONFIG, other.resolve("ca.crt")), "127.0.0.1").contains("PKIX"),
                 "another cluster's CA does not trust this agent");
     }
 

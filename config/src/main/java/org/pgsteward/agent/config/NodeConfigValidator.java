@@ -54,9 +54,14 @@ final class NodeConfigValidator {
     private static final int MAX_NAME = 63;
     private static final int MAX_CLUSTER = MAX_NAME - "repmgr_".length();
 
+    /** What a missing or malformed node.conninfo stands in as while the other keys are checked; never returned. */
+    private static final Conninfo STAND_IN_CONNINFO = Conninfo.parse("host=127.0.0.1");
+
     private final Path file;
     private final Config pg;
     private final Naming naming;
+    /** Every problem found so far, in order: the checks go on past each one. */
+    private final List<BadConfigException> problems = new ArrayList<>();
 
     NodeConfigValidator(Path file, Config pg, Naming naming) {
         this.file = file;
@@ -73,19 +78,44 @@ final class NodeConfigValidator {
         return out;
     }
 
+    /**
+     * Checks every key and returns the configuration, or throws one {@link BadConfigException} holding every problem
+     * found ({@link BadConfigException#all()}; its message is the first one's). After a problem the checks go on with
+     * a stand-in value (the default, or a neutral one for a required key), so that one run names them all.
+     */
     NodeConfig validate(Optional<Path> dataDirOverride, Config pekkoOverrides) {
-        String cluster = required("cluster", string("cluster"));
+        NodeConfig config;
+        try {
+            config = check(dataDirOverride, pekkoOverrides);
+        } catch (BadConfigException e) {
+            problems.add(e); // a check that still stops at its first problem
+            throw BadConfigException.of(problems);
+        } catch (RuntimeException e) {
+            // a stand-in value tripped a later step: what must be fixed is what was found before it
+            if (problems.isEmpty()) {
+                throw e;
+            }
+            throw BadConfigException.of(problems);
+        }
+        if (!problems.isEmpty()) {
+            throw BadConfigException.of(problems);
+        }
+        return config;
+    }
+
+    private NodeConfig check(Optional<Path> dataDirOverride, Config pekkoOverrides) {
+        String cluster = required("cluster", string("cluster"), "unset");
         if (!CLUSTER.matcher(cluster).matches() || cluster.length() > MAX_CLUSTER) {
             // why so strict: it becomes the SQL schema name repmgr_<cluster>
-            throw fail("cluster", "must be 1 to " + MAX_CLUSTER + " characters [A-Za-z0-9_] (it names the SQL schema"
-                    + " repmgr_<cluster>), got " + quote(cluster));
+            report(fail("cluster", "must be 1 to " + MAX_CLUSTER + " characters [A-Za-z0-9_] (it names the SQL schema"
+                    + " repmgr_<cluster>), got " + quote(cluster)));
         }
 
-        int id = (int) required("node.id", integer("node.id", 1, Integer.MAX_VALUE));
+        int id = (int) required("node.id", integer("node.id", 1, Integer.MAX_VALUE), 1);
         String name = string("node.name").orElse("node" + id);
         if (!NODE_NAME.matcher(name).matches() || name.length() > MAX_NAME) {
-            throw fail("node.name", "must be 1 to " + MAX_NAME + " characters [A-Za-z0-9_.-] (it is used as"
-                    + " application_name), got " + quote(name));
+            report(fail("node.name", "must be 1 to " + MAX_NAME + " characters [A-Za-z0-9_.-] (it is used as"
+                    + " application_name), got " + quote(name)));
         }
         Conninfo conninfo = conninfo("node.conninfo");
         Optional<Path> dataDir = path("node.data-dir");
@@ -97,8 +127,8 @@ final class NodeConfigValidator {
         if (dataDirOverride.isPresent()) {
             Path d = dataDirOverride.get().toAbsolutePath().normalize();
             if (dataDir.isPresent() && !dataDir.get().equals(d)) {
-                throw fail("node.data-dir", "-D " + quote(d.toString()) + " does not match the configured "
-                        + quote(dataDir.get().toString()));
+                report(fail("node.data-dir", "-D " + quote(d.toString()) + " does not match the configured "
+                        + quote(dataDir.get().toString())));
             }
             dataDir = Optional.of(d);
         }
@@ -106,7 +136,7 @@ final class NodeConfigValidator {
         Optional<Path> binDir = path("postgres.bin-dir");
         Optional<String> osUser = string("postgres.os-user");
         if (osUser.isPresent() && (osUser.get().isBlank() || osUser.get().chars().anyMatch(Character::isWhitespace))) {
-            throw fail("postgres.os-user", "must be a user name without whitespace, got " + quote(osUser.get()));
+            report(fail("postgres.os-user", "must be a user name without whitespace, got " + quote(osUser.get())));
         }
         Optional<Path> logFile = path("postgres.log-file");
         Optional<Path> configDir = path("postgres.config-dir");
@@ -115,19 +145,19 @@ final class NodeConfigValidator {
         HostPort clusterAddress = hostPort("agent.cluster-address")
                 .orElseGet(() -> defaultAddress("agent.cluster-address", 2550, id));
         if (http.equals(clusterAddress)) {
-            throw fail("agent.http", "must differ from " + naming.key("agent.cluster-address") + " (both " + http + ")");
+            report(fail("agent.http", "must differ from " + naming.key("agent.cluster-address") + " (both " + http + ")"));
         }
         List<HostPort> seedNodes = hostPortList("agent.seed-nodes").orElse(List.of(clusterAddress));
         if (seedNodes.isEmpty()) {
-            throw fail("agent.seed-nodes", "must name at least one host:port");
+            report(fail("agent.seed-nodes", "must name at least one host:port"));
         }
         Path stateDir = path("agent.state-dir").orElse(Path.of("/var/lib/pgsteward", cluster + "-" + name));
         Duration monitorInterval = duration("agent.monitor-interval", Duration.ofSeconds(1),
                 Duration.ofMillis(100), Optional.of(Duration.ofHours(1)));
         Optional<HostPort> healthHttp = hostPort("agent.health-http");
         if (healthHttp.isPresent() && (healthHttp.get().equals(http) || healthHttp.get().equals(clusterAddress))) {
-            throw fail("agent.health-http", "must differ from " + naming.key(healthHttp.get().equals(http) ? "agent.http"
-                    : "agent.cluster-address") + " (both " + healthHttp.get() + ")");
+            report(fail("agent.health-http", "must differ from " + naming.key(healthHttp.get().equals(http) ? "agent.http"
+                    : "agent.cluster-address") + " (both " + healthHttp.get() + ")"));
         }
         Optional<Path> apiTokenFile = path("agent.api-token-file");
         Optional<NodeConfig.Tls> tls = tls();
@@ -142,7 +172,7 @@ final class NodeConfigValidator {
                 Optional.of(Duration.ofMinutes(10)));
         Optional<String> journalUrl = string("supervisor.journal-url");
         if (journalUrl.isPresent() && !journalUrl.get().startsWith("jdbc:postgresql:") && !journalUrl.get().startsWith("jdbc:h2:")) {
-            throw fail("supervisor.journal-url", "must be a jdbc:postgresql: or jdbc:h2: URL, got " + quote(journalUrl.get()));
+            report(fail("supervisor.journal-url", "must be a jdbc:postgresql: or jdbc:h2: URL, got " + quote(journalUrl.get())));
         }
         var supervisor = new NodeConfig.Supervisor(journalUrl, string("supervisor.journal-user"),
                 string("supervisor.journal-password"));
@@ -159,8 +189,8 @@ final class NodeConfigValidator {
         for (int i = 0; i < sshOptions.size(); i++) {
             String opt = sshOptions.get(i);
             if (opt.isEmpty() || opt.chars().anyMatch(Character::isWhitespace)) {
-                throw fail("clone.ssh-options", "element " + (i + 1) + " " + quote(opt) + (opt.isEmpty() ? " is empty"
-                        : " contains whitespace") + "; each element is one ssh argument, e.g. [\"-p\", \"2222\"]");
+                report(fail("clone.ssh-options", "element " + (i + 1) + " " + quote(opt) + (opt.isEmpty() ? " is empty"
+                        : " contains whitespace") + "; each element is one ssh argument, e.g. [\"-p\", \"2222\"]"));
             }
         }
         Duration cloneTimeout = duration("clone.timeout", Duration.ofHours(6), Duration.ofSeconds(1), Optional.empty());
@@ -187,14 +217,24 @@ final class NodeConfigValidator {
         if (!pg.hasPath("agent.tls") && keys.stream().noneMatch(pg::hasPath)) {
             return Optional.empty();
         }
+        boolean complete = true;
         for (String key : keys) {
             if (!pg.hasPath(key)) {
-                throw fail(key, "required key is missing: TLS needs all of " + String.join(", ",
-                        keys.stream().map(naming::key).toList()) + " (PEM files, see scripts/make-certs), or none of them");
+                report(fail(key, "required key is missing: TLS needs all of " + String.join(", ",
+                        keys.stream().map(naming::key).toList()) + " (PEM files, see scripts/make-certs), or none of them"));
+                complete = false;
             }
         }
-        return Optional.of(new NodeConfig.Tls(pemFile(keys.get(0), false), pemFile(keys.get(1), false),
-                pemFile(keys.get(2), true)));
+        if (!complete) {
+            return Optional.empty();
+        }
+        List<Optional<Path>> files = List.of(lenient(() -> Optional.of(pemFile(keys.get(0), false)), Optional.empty()),
+                lenient(() -> Optional.of(pemFile(keys.get(1), false)), Optional.empty()),
+                lenient(() -> Optional.of(pemFile(keys.get(2), true)), Optional.empty()));
+        if (files.stream().anyMatch(Optional::isEmpty)) {
+            return Optional.empty();
+        }
+        return Optional.of(new NodeConfig.Tls(files.get(0).get(), files.get(1).get(), files.get(2).get()));
     }
 
     private Path pemFile(String key, boolean mustBeReadable) {
@@ -226,7 +266,40 @@ final class NodeConfigValidator {
         return value.orElseThrow(() -> fail(path, "required key is missing"));
     }
 
+    /** A required key: when missing, reported, and {@code standIn} lets the checks after it go on. */
+    private <T> T required(String path, Optional<T> value, T standIn) {
+        if (value.isEmpty() && !pg.hasPath(path)) {
+            report(fail(path, "required key is missing"));
+        }
+        return value.orElse(standIn);
+    }
+
+    private long required(String path, OptionalLong value, long standIn) {
+        if (value.isEmpty() && !pg.hasPath(path)) {
+            report(fail(path, "required key is missing"));
+        }
+        return value.orElse(standIn);
+    }
+
+    /** Runs one key's check: a problem is reported and {@code orElse} stands in, so the checks after it still run. */
+    private <T> T lenient(java.util.function.Supplier<T> check, T orElse) {
+        try {
+            return check.get();
+        } catch (BadConfigException e) {
+            problems.add(e);
+            return orElse;
+        }
+    }
+
+    private void report(BadConfigException problem) {
+        problems.add(problem);
+    }
+
     private Optional<String> string(String path) {
+        return lenient(() -> stringStrict(path), Optional.empty());
+    }
+
+    private Optional<String> stringStrict(String path) {
         return value(path).map(v -> {
             if (v.valueType() == ConfigValueType.LIST || v.valueType() == ConfigValueType.OBJECT) {
                 throw fail(path, "must be a string, got " + shown(v));
@@ -236,6 +309,10 @@ final class NodeConfigValidator {
     }
 
     private OptionalLong integer(String path, long min, long max) {
+        return lenient(() -> integerStrict(path, min, max), OptionalLong.empty());
+    }
+
+    private OptionalLong integerStrict(String path, long min, long max) {
         Optional<ConfigValue> value = value(path);
         if (value.isEmpty()) {
             return OptionalLong.empty();
@@ -254,6 +331,10 @@ final class NodeConfigValidator {
     }
 
     private Optional<Path> path(String path) {
+        return lenient(() -> pathStrict(path), Optional.empty());
+    }
+
+    private Optional<Path> pathStrict(String path) {
         return string(path).map(s -> {
             if (s.isBlank()) {
                 throw fail(path, "must be an absolute path, got an empty string");
@@ -273,6 +354,10 @@ final class NodeConfigValidator {
     }
 
     private Conninfo conninfo(String path) {
+        return lenient(() -> conninfoStrict(path), STAND_IN_CONNINFO);
+    }
+
+    private Conninfo conninfoStrict(String path) {
         ConfigValue v = required(path, value(path));
         if (v.valueType() != ConfigValueType.STRING) {
             throw fail(path, "must be a libpq connection string such as \"host=db1 dbname=app\"");
@@ -290,6 +375,10 @@ final class NodeConfigValidator {
     }
 
     private <T> Optional<T> choice(String path, Map<String, T> choices) {
+        return lenient(() -> choiceStrict(path, choices), Optional.<T>empty());
+    }
+
+    private <T> Optional<T> choiceStrict(String path, Map<String, T> choices) {
         return string(path).map(s -> {
             T t = choices.get(s.strip().toLowerCase(Locale.ROOT));
             if (t == null) {
@@ -301,6 +390,10 @@ final class NodeConfigValidator {
     }
 
     private Optional<Boolean> bool(String path, String expected) {
+        return lenient(() -> boolStrict(path, expected), Optional.empty());
+    }
+
+    private Optional<Boolean> boolStrict(String path, String expected) {
         return value(path).map(v -> {
             if (v.valueType() == ConfigValueType.BOOLEAN) {
                 return (Boolean) v.unwrapped();
@@ -320,6 +413,10 @@ final class NodeConfigValidator {
     }
 
     private Duration duration(String path, Duration dflt, Duration min, Optional<Duration> max) {
+        return lenient(() -> durationStrict(path, dflt, min, max), dflt);
+    }
+
+    private Duration durationStrict(String path, Duration dflt, Duration min, Optional<Duration> max) {
         Optional<ConfigValue> value = value(path);
         if (value.isEmpty()) {
             return dflt;
@@ -344,6 +441,10 @@ final class NodeConfigValidator {
     }
 
     private Optional<Long> bytes(String path) {
+        return lenient(() -> bytesStrict(path), Optional.empty());
+    }
+
+    private Optional<Long> bytesStrict(String path) {
         return value(path).map(v -> {
             String expected = "must be a size in bytes such as 16MB, 64MiB or 1048576, got " + shown(v);
             if (v.valueType() != ConfigValueType.STRING && v.valueType() != ConfigValueType.NUMBER) {
@@ -364,6 +465,10 @@ final class NodeConfigValidator {
 
     /** A list of strings; numbers and booleans count as their text (HOCON's unquoted 2222). */
     private Optional<List<String>> stringList(String path, boolean commaSeparatedString) {
+        return lenient(() -> stringListStrict(path, commaSeparatedString), Optional.empty());
+    }
+
+    private Optional<List<String>> stringListStrict(String path, boolean commaSeparatedString) {
         return value(path).map(v -> {
             if (v.valueType() == ConfigValueType.STRING && commaSeparatedString) {
                 List<String> out = new ArrayList<>();
@@ -392,10 +497,18 @@ final class NodeConfigValidator {
     }
 
     private Optional<HostPort> hostPort(String path) {
+        return lenient(() -> hostPortStrict(path), Optional.empty());
+    }
+
+    private Optional<HostPort> hostPortStrict(String path) {
         return string(path).map(s -> parseHostPort(path, "", s));
     }
 
     private Optional<List<HostPort>> hostPortList(String path) {
+        return lenient(() -> hostPortListStrict(path), Optional.empty());
+    }
+
+    private Optional<List<HostPort>> hostPortListStrict(String path) {
         return stringList(path, true).map(items -> {
             List<HostPort> out = new ArrayList<>();
             for (int i = 0; i < items.size(); i++) {
@@ -415,7 +528,8 @@ final class NodeConfigValidator {
 
     private HostPort defaultAddress(String path, int base, int id) {
         if ((long) base + id > 65535) {
-            throw fail(path, "has no default for node id " + id + " (" + base + "+id exceeds port 65535); set it");
+            report(fail(path, "has no default for node id " + id + " (" + base + "+id exceeds port 65535); set it"));
+            return new HostPort("127.0.0.1", base);
         }
         return new HostPort("127.0.0.1", base + id);
     }

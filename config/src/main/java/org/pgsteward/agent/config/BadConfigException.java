@@ -1,6 +1,8 @@
 package org.pgsteward.agent.config;
 
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 
@@ -11,12 +13,16 @@ import java.util.Optional;
  * <p>The message is {@code <file>: <key>: <problem>}, or {@code <file>: <problem>} when no single key is at
  * fault (e.g. a missing file or a syntax error). The key is spelled as the user wrote it: a HOCON path such as
  * {@code pgsteward.node.id}, or a repmgr.conf key such as {@code node_id}. No message ever contains a password.
+ *
+ * <p>A file with several problems is one exception whose message is the first problem's (what the agent and the
+ * console print); {@link #all()} holds every one, for {@code pgsteward-agent --check-config}.
  */
 public final class BadConfigException extends RuntimeException {
 
     private final Path file;
     private final Optional<String> key;
     private final String problem;
+    private final List<BadConfigException> more = new ArrayList<>();
 
     public BadConfigException(Path file, Optional<String> key, String problem) {
         super(format(file, key, problem));
@@ -46,6 +52,30 @@ public final class BadConfigException extends RuntimeException {
     /** What is wrong, without file and key. */
     public String problem() {
         return problem;
+    }
+
+    /** This problem and every further one found in the same file, in the order they were found. */
+    public List<BadConfigException> all() {
+        List<BadConfigException> out = new ArrayList<>();
+        out.add(this);
+        out.addAll(more);
+        return List.copyOf(out);
+    }
+
+    /** The first of {@code problems} (not empty), carrying the others. */
+    static BadConfigException of(List<BadConfigException> problems) {
+        List<BadConfigException> flat = new ArrayList<>();
+        for (BadConfigException p : problems) {
+            for (BadConfigException q : p.all()) {
+                if (flat.stream().noneMatch(f -> f == q)) {
+                    flat.add(q);
+                }
+            }
+        }
+        BadConfigException first = flat.get(0);
+        first.more.clear();
+        first.more.addAll(flat.subList(1, flat.size()));
+        return first;
     }
 
     private static String format(Path file, Optional<String> key, String problem) {

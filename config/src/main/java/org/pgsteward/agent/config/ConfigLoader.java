@@ -14,6 +14,8 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -111,29 +113,68 @@ public final class ConfigLoader {
             throw new BadConfigException(file, hoconProblem(e));
         }
         ConfigObject top = root.root();
+        // every unknown key is named, then the validator's problems (pgsteward-agent --check-config shows them all)
+        List<BadConfigException> problems = new ArrayList<>();
         for (Map.Entry<String, ConfigValue> e : top.entrySet()) {
             String key = e.getKey();
             if (!ROOT_KEYS.contains(key)) {
                 Optional<String> hint = NodeConfigValidator.knownHoconPaths().contains("pgsteward." + key)
                         || NodeConfigValidator.SECTIONS.containsKey(key)
                         ? Optional.of("pgsteward." + key) : Suggest.closest(key, ROOT_KEYS);
-                throw new BadConfigException(file, key, "unknown key; only pgsteward { ... } and pekko { ... } may"
-                        + " be at the top level" + hint.map(h -> " (did you mean " + h + "?)").orElse(""));
+                problems.add(new BadConfigException(file, key, "unknown key; only pgsteward { ... } and pekko { ... } may"
+                        + " be at the top level" + hint.map(h -> " (did you mean " + h + "?)").orElse("")));
+                continue;
             }
-            requireObject(file, key, e.getValue());
+            requireObject(file, key, e.getValue(), problems);
         }
         Config pg = ConfigFactory.empty();
-        if (top.containsKey("pgsteward")) {
+        if (top.containsKey("pgsteward") && top.get("pgsteward").valueType() == ConfigValueType.OBJECT) {
             ConfigObject steward = (ConfigObject) top.get("pgsteward");
-            checkKnownKeys(file, steward);
+            checkKnownKeys(file, steward, problems);
             pg = steward.toConfig();
         }
         Config pekko = top.containsKey("pekko") ? root.withOnlyPath("pekko") : ConfigFactory.empty();
         NodeConfigValidator.Naming naming = path -> "pgsteward." + path;
-        return new NodeConfigValidator(file, pg, naming).validate(dataDirOverride, pekko);
+        try {
+            NodeConfig config = new NodeConfigValidator(file, withoutUnknown(pg, problems), naming).validate(dataDirOverride, pekko);
+            if (!problems.isEmpty()) {
+                throw BadConfigException.of(problems);
+            }
+            return config;
+        } catch (BadConfigException e) {
+            if (problems.isEmpty() || problems.get(0) == e) {
+                throw e;
+            }
+            problems.addAll(e.all());
+            throw BadConfigException.of(problems);
+        }
     }
 
-    private static void checkKnownKeys(Path file, ConfigObject steward) {
+    /** The validator sees the known keys only: an unknown or misplaced one is already reported. */
+    private static Config withoutUnknown(Config pg, List<BadConfigException> problems) {
+        Config out = pg;
+        for (BadConfigException p : problems) {
+            String key = p.key().orElse("");
+            if (key.startsWith("pgsteward.")) {
+                try {
+                    out = out.withoutPath(key.substring("pgsteward.".length()));
+                } catch (ConfigException e) {
+                    // not a path Typesafe can name: the validator reports it again, which is harmless
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void checkKnownKeys(Path file, ConfigObject steward, List<BadConfigException> problems) {
+        try {
+            checkKnownKeys(file, steward, problems::add);
+        } catch (BadConfigException e) {
+            problems.add(e);
+        }
+    }
+
+    private static void checkKnownKeys(Path file, ConfigObject steward, java.util.function.Consumer<BadConfigException> unknownKey) {
         for (Map.Entry<String, ConfigValue> e : steward.entrySet()) {
             String key = e.getKey();
             String full = "pgsteward." + key;
@@ -142,19 +183,21 @@ public final class ConfigLoader {
             }
             Set<String> leaves = NodeConfigValidator.SECTIONS.get(key);
             if (leaves == null) {
-                throw unknown(file, full);
+                unknownKey.accept(unknown(file, full));
+                continue;
             }
             requireObject(file, full, e.getValue());
             for (Map.Entry<String, ConfigValue> leaf : ((ConfigObject) e.getValue()).entrySet()) {
                 if (!leaves.contains(leaf.getKey())) {
-                    throw unknown(file, full + "." + leaf.getKey());
+                    unknownKey.accept(unknown(file, full + "." + leaf.getKey()));
+                    continue;
                 }
                 Set<String> nested = NodeConfigValidator.NESTED.get(key + "." + leaf.getKey());
                 if (nested != null && leaf.getValue().valueType() != ConfigValueType.NULL) {
                     requireObject(file, full + "." + leaf.getKey(), leaf.getValue());
                     for (String inner : ((ConfigObject) leaf.getValue()).keySet()) {
                         if (!nested.contains(inner)) {
-                            throw unknown(file, full + "." + leaf.getKey() + "." + inner);
+                            unknownKey.accept(unknown(file, full + "." + leaf.getKey() + "." + inner));
                         }
                     }
                 }
@@ -166,6 +209,14 @@ public final class ConfigLoader {
         return new BadConfigException(file, fullKey, "unknown key"
                 + Suggest.closest(fullKey, NodeConfigValidator.knownHoconPaths())
                         .map(s -> " (did you mean " + s + "?)").orElse(""));
+    }
+
+    private static void requireObject(Path file, String key, ConfigValue v, List<BadConfigException> problems) {
+        try {
+            requireObject(file, key, v);
+        } catch (BadConfigException e) {
+            problems.add(e);
+        }
     }
 
     private static void requireObject(Path file, String key, ConfigValue v) {
