@@ -70,14 +70,15 @@ public final class AgentRuntime {
 
     /**
      * What lives as long as the agent process, across cluster incarnations: the local node and its state directory,
-     * the fence guard's link, the lease memory (promises given and held), metrics and the monitor.
+     * the fence guard's link, the lease memory (promises given and held), metrics, the monitor and the fence's thread
+     * (one per process: a downed member joins again as a new incarnation, and a thread per incarnation would leak).
      */
     private record Host(LocalNode node, StateDirectory stateDir, EpochStore epochs,
                         org.pgsteward.agent.cluster.RecordStore records, org.pgsteward.agent.cluster.HistoryLog history,
                         org.pgsteward.agent.guard.GuardLink guard, AgentMetrics metrics, ClusterQueries queries,
                         NodeOperations operations, PrimaryProbe primaryProbe,
                         org.pgsteward.agent.cluster.LeaseStatus leaseStatus, Monitor monitor,
-                        org.pgsteward.agent.cluster.LinkMemory memory) {}
+                        org.pgsteward.agent.cluster.LinkMemory memory, Executor fenceExecutor) {}
 
     /**
      * How an incarnation joins the cluster. {@code FIRST}: the configured seed nodes, as at the first start (the first
@@ -171,7 +172,7 @@ public final class AgentRuntime {
         var memory = org.pgsteward.agent.cluster.LinkMemory.create(config.failover().lease(),
                 leaseMargin(config.failover().lease()));
         return new Host(node, stateDir, epochs, records, history, guard, metrics, queries, operations, primaryProbe,
-                leaseStatus, monitor, memory);
+                leaseStatus, monitor, memory, fenceExecutor());
     }
 
     /**
@@ -216,7 +217,7 @@ public final class AgentRuntime {
                 org.apache.pekko.actor.typed.Props.empty());
         ActorRef<ClusterLink.Command> link = system.systemActorOf(restartingOnFailure(ClusterLink.create(
                 linkSettings(config, node, h.primaryProbe(), h.leaseStatus(), h.guard()), h.epochs(), h.records(),
-                h.history(), h.memory(), agent, supervisor, () -> fence(node), blocking, fenceExecutor())), "cluster-link",
+                h.history(), h.memory(), agent, supervisor, () -> fence(node), blocking, h.fenceExecutor())), "cluster-link",
                 org.apache.pekko.actor.typed.Props.empty());
 
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
@@ -357,13 +358,26 @@ public final class AgentRuntime {
         return node.postmaster().stop(fenceKillAfter(node.config().failover().lease())).describe();
     }
 
-    /** The fence's own thread (daemon), so it never queues behind HTTP requests or monitor cycles. */
+    /**
+     * The fence's own thread (daemon), so it never queues behind HTTP requests or monitor cycles: one for the process
+     * (see {@link Host}), started at once so that a fence never waits for a thread to be created.
+     */
     static java.util.concurrent.ExecutorService fenceExecutor() {
-        return java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "pgsteward-fence");
-            t.setDaemon(true);
-            return t;
-        });
+        var executor = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, FENCE_THREAD);
+                    t.setDaemon(true);
+                    return t;
+                });
+        executor.prestartCoreThread();
+        return executor;
+    }
+
+    static final String FENCE_THREAD = "pgsteward-fence";
+
+    /** The actor system of the running cluster incarnation (tests: to end one as a downing would). */
+    ActorSystem<Void> currentSystem() {
+        return system;
     }
 
     /**
