@@ -72,6 +72,8 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
 
     private final ActorContext<Command> ctx;
     private final ClusterLinkSettings settings;
+    /** The timings of the safety core (one place). */
+    private final Timings t;
     private final EpochStore epochs;
     private final RecordStore records;
     private final HistoryLog history;
@@ -106,8 +108,6 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private boolean internalOpPending;
     /** The cluster has told this agent the current epoch since it started: until then it starts nothing. */
     private boolean epochConfirmed;
-    /** A (re)started agent has this long to join the cluster before an unleased primary is fenced anyway. */
-    private static final Duration STARTUP_GRACE = Duration.ofSeconds(20);
     /** When this member was first Up with a majority of agents listed (-1: not yet): promises can arrive from then. */
     private long connectedSince = -1;
 
@@ -142,6 +142,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         this.ctx = ctx;
         this.timers = timers;
         this.settings = settings;
+        this.t = settings.timings();
         this.epochs = epochs;
         this.records = records;
         this.history = history;
@@ -151,8 +152,8 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         this.blocking = blocking;
         // kept across restarts of this actor and cluster incarnations of this process: the promises given and held
         this.lease = memory.lease();
-        this.failureClock = new FailureClock(settings.reportStaleAfter().toNanos(), startedNanos);
-        this.voter = new Voter(settings.nodeId(), epochs, lease, settings.leaseMargin().toNanos(), memory.sinceNanos());
+        this.failureClock = new FailureClock(t.reportStaleAfter().toNanos(), startedNanos);
+        this.voter = new Voter(settings.nodeId(), epochs, lease, t.leaseMargin().toNanos(), memory.sinceNanos());
         this.supervisorInbox = ctx.messageAdapter(AgentCommand.class, FromSupervisor::new);
         // a child, not a message adapter: the receptionist must not watch one ref both as service and as subscriber
         ActorRef<Command> self = ctx.getSelf();
@@ -170,11 +171,11 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         Cluster.get(ctx.getSystem()).subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(
                 ctx.messageAdapter(org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class, e -> MemberGone.INSTANCE),
                 org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class));
-        timers.startTimerWithFixedDelay(Renew.INSTANCE, settings.renewInterval());
-        timers.startTimerWithFixedDelay(Check.INSTANCE, Duration.ofMillis(100));
+        timers.startTimerWithFixedDelay(Renew.INSTANCE, t.renewInterval());
+        timers.startTimerWithFixedDelay(Check.INSTANCE, t.checkInterval());
         ctx.getLog().info("cluster link up: node {} epoch {} (primary {}), mode {}, lease {} ms", settings.nodeId(),
                 epochs.current(), epochs.primaryOfCurrentEpoch().map(Object::toString).orElse("none"),
-                settings.automatic() ? "automatic" : "manual", settings.lease().toMillis());
+                settings.automatic() ? "automatic" : "manual", t.lease().toMillis());
     }
 
     @Override
@@ -240,7 +241,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         // promoted before the local restarts gave up (the evidence rule); manual mode: a primary that is down lets go
         return runningAsPrimary() || running.isPresent()
                 || (settings.automatic() && localRecovery != LocalRecovery.GAVE_UP && !fenced && !fencing)
-                || now - startedNanos < settings.lease().toNanos();
+                || now - startedNanos < t.lease().toNanos();
     }
 
     private int members() {
@@ -261,7 +262,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         lease.requestSent(seq, now);
         supervisor.tell(new Supervisor.Report(report(), supervisorInbox, peerInbox));
         if (primaryOfEpoch() && !settings.witness() && wantsLease(now)) {
-            var req = new LeaseMessage.PromiseRequest(epochs.current(), settings.nodeId(), seq, settings.lease().toMillis(),
+            var req = new LeaseMessage.PromiseRequest(epochs.current(), settings.nodeId(), seq, t.lease().toMillis(),
                     peerInbox);
             peerInbox.tell(req); // our own promise, before the receptionist lists us
             peers.stream().filter(p -> !p.equals(peerInbox)).forEach(p -> p.tell(req));
@@ -570,7 +571,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         boolean ok = v.state() == OperationView.State.SUCCEEDED;
         long millis = (System.nanoTime() - f.startedNanos()) / 1_000_000;
         if (v.command().equals(InternalCommands.RESTART)) {
-            localRecovery = ok ? LocalRecovery.NONE : (restartAttempts >= settings.restartAttempts() ? LocalRecovery.GAVE_UP
+            localRecovery = ok ? LocalRecovery.NONE : (restartAttempts >= t.restartAttempts() ? LocalRecovery.GAVE_UP
                     : LocalRecovery.RESTARTING);
             if (ok) {
                 restartAttempts = 0;
@@ -666,7 +667,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             return;
         }
         if (fenced && !primaryOfEpoch() && epochs.primaryOfCurrentEpoch().isPresent() && epochPrimaryConninfo.isPresent()
-                && settings.autoRejoin() && now - lastRejoinNanos > settings.rejoinBackoff().toNanos()) {
+                && settings.autoRejoin() && now - lastRejoinNanos > t.rejoinBackoff().toNanos()) {
             lastRejoinNanos = now;
             ctx.getLog().info("fenced former primary: rejoining as a standby of node {}", epochs.primaryOfCurrentEpoch().get());
             internal(InternalCommands.REJOIN, epochPrimaryConninfo, "auto-rejoin", epochs.current(), null);
@@ -682,14 +683,14 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         }
         if (down && !fenced) {
             boolean mayStart = !primaryOfEpoch() || leaseFresh(now);
-            if (restartAttempts >= settings.restartAttempts()) {
+            if (restartAttempts >= t.restartAttempts()) {
                 localRecovery = LocalRecovery.GAVE_UP;
-            } else if (mayStart && now - lastRestartNanos > settings.restartBackoff().toNanos()) {
+            } else if (mayStart && now - lastRestartNanos > t.restartBackoff().toNanos()) {
                 restartAttempts++;
                 lastRestartNanos = now;
                 localRecovery = LocalRecovery.RESTARTING;
                 ctx.getLog().warn("PostgreSQL is down ({}): local restart attempt {} of {}",
-                        latest.get().error().orElse("unreachable"), restartAttempts, settings.restartAttempts());
+                        latest.get().error().orElse("unreachable"), restartAttempts, t.restartAttempts());
                 internal(InternalCommands.RESTART, Optional.empty(), "restart-" + restartAttempts, epochs.current(), null);
             }
         }
@@ -708,7 +709,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 || (primaryOfEpoch() && (!settings.automatic() || lease.held(now, members()))));
         // the guard outside this JVM fences if this agent stops renewing (F1)
         if (primaryOfEpoch() && settings.automatic()) {
-            settings.guard().primaryUntil(Math.max(lease.heldUntil(members()), Long.MIN_VALUE / 2) - settings.fenceLead().toNanos() / 2);
+            settings.guard().primaryUntil(Math.max(lease.heldUntil(members()), Long.MIN_VALUE / 2) - t.fenceLead().toNanos() / 2);
         } else {
             settings.guard().notPrimary();
         }
@@ -720,11 +721,11 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             return this;
         }
         if (settings.automatic() && primaryOfEpoch() && asPrimary && !fencing) {
-            boolean grace = now - Math.max(connectedNanos(now), becamePrimaryNanos) < settings.lease().toNanos()
-                    || (connectedSince < 0 && now - startedNanos < STARTUP_GRACE.toNanos());
-            if (!grace && !lease.held(now + settings.fenceLead().toNanos(), members())) {
-                startFence("lease expiring: " + lease.validPromises(now + settings.fenceLead().toNanos()) + " of " + members()
-                        + " members promise beyond the next " + settings.fenceLead().toMillis() + " ms (a majority is needed)");
+            boolean grace = now - Math.max(connectedNanos(now), becamePrimaryNanos) < t.lease().toNanos()
+                    || (connectedSince < 0 && now - startedNanos < t.startupGrace().toNanos());
+            if (!grace && !lease.held(now + t.fenceLead().toNanos(), members())) {
+                startFence("lease expiring: " + lease.validPromises(now + t.fenceLead().toNanos()) + " of " + members()
+                        + " members promise beyond the next " + t.fenceLead().toMillis() + " ms (a majority is needed)");
                 return this;
             }
         }
@@ -735,7 +736,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     }
 
     private ServerLiveness.Limits livenessLimits() {
-        return new ServerLiveness.Limits(settings.failoverTimeout().toNanos(), settings.restartBudget().toNanos());
+        return new ServerLiveness.Limits(t.failoverTimeout().toNanos(), t.restartBudget().toNanos());
     }
 
     /**
@@ -749,7 +750,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             if (v instanceof ServerLiveness.Verdict.Hung h) {
                 ctx.getLog().warn("local PostgreSQL is HUNG: {}; {}", h.why(), settings.automatic() && primaryOfEpoch()
                         ? "as the primary it is fenced and replaced once that has lasted failover.timeout "
-                        + settings.failoverTimeout().toMillis() + " ms + restart budget " + settings.restartBudget().toMillis()
+                        + t.failoverTimeout().toMillis() + " ms + restart budget " + t.restartBudget().toMillis()
                         + " ms, unless it answers or runs again"
                         : "reported (a standby, or manual mode: nothing is fenced for it)");
             } else if (v instanceof ServerLiveness.Verdict.Slow sl) {
@@ -776,7 +777,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         }
         localRecovery = LocalRecovery.GAVE_UP;
         startFence("PostgreSQL hung: " + h.why() + "; giving up after failover.timeout "
-                + settings.failoverTimeout().toMillis() + " ms + restart budget " + settings.restartBudget().toMillis()
+                + t.failoverTimeout().toMillis() + " ms + restart budget " + t.restartBudget().toMillis()
                 + " ms so that a standby replaces it", true);
     }
 
@@ -788,9 +789,6 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         peers.stream().filter(p -> !p.equals(peerInbox)).forEach(p -> p.tell(release));
     }
 
-    /** A rolled-back switchover's old primary waits this long for a fresh lease before it starts again. */
-    private static final Duration RESUME_LEASE_WAIT = Duration.ofSeconds(10);
-
     private final TimerScheduler<Command> timers;
 
     private record RetryResume(AgentCommand.Resume resume, long firstNanos) implements Command {}
@@ -798,16 +796,16 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     /**
      * The old primary of a rolled-back switchover starts again, as primary of its epoch: only with a fresh lease
      * (its promises were released at the clean stop), asked for at once and waited for up to
-     * {@link #RESUME_LEASE_WAIT}; the supervisor hears the result once PostgreSQL runs (or why it does not).
+     * {@link Timings#resumeLeaseWait}; the supervisor hears the result once PostgreSQL runs (or why it does not).
      */
     private void resume(AgentCommand.Resume r, long firstNanos) {
         fenced = false;
         long now = System.nanoTime();
         if (!settings.automatic() || !primaryOfEpoch() || leaseFresh(now)) {
             internal(InternalCommands.RESUME, Optional.empty(), r.opId(), r.epoch(), r.replyTo());
-        } else if (now - firstNanos > RESUME_LEASE_WAIT.toNanos()) {
+        } else if (now - firstNanos > t.resumeLeaseWait().toNanos()) {
             fenced = true;
-            replyIfAsked(r, false, "no lease within " + RESUME_LEASE_WAIT.toMillis() + " ms: promises from "
+            replyIfAsked(r, false, "no lease within " + t.resumeLeaseWait().toMillis() + " ms: promises from "
                     + lease.validPromises(now) + " of " + members() + " members");
         } else {
             onRenew(); // ask for promises now rather than at the next renewal
@@ -821,7 +819,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
      * fence and its expiry (fresh promises give a full lease).
      */
     private boolean leaseFresh(long now) {
-        return lease.held(now + Math.max(2 * settings.fenceLead().toNanos(), settings.lease().toNanos() / 2), members());
+        return lease.held(now + t.freshLease().toNanos(), members());
     }
 
     private void startFence(String reason) {
