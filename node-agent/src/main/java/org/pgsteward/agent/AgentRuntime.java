@@ -30,6 +30,7 @@ import org.pgsteward.agent.cluster.ClusterLinkSettings;
 import org.pgsteward.agent.cluster.EpochStore;
 import org.pgsteward.agent.cluster.PrimaryProbe;
 import org.pgsteward.agent.cluster.SupervisorClient;
+import org.pgsteward.agent.cluster.Timings;
 import org.pgsteward.agent.config.BadConfigException;
 import org.pgsteward.agent.config.NodeConfig;
 import org.pgsteward.agent.exec.CommandRunner;
@@ -70,14 +71,15 @@ public final class AgentRuntime {
 
     /**
      * What lives as long as the agent process, across cluster incarnations: the local node and its state directory,
-     * the fence guard's link, the lease memory (promises given and held), metrics and the monitor.
+     * the fence guard's link, the lease memory (promises given and held), metrics, the monitor and the fence's thread
+     * (one per process: a downed member joins again as a new incarnation, and a thread per incarnation would leak).
      */
     private record Host(LocalNode node, StateDirectory stateDir, EpochStore epochs,
                         org.pgsteward.agent.cluster.RecordStore records, org.pgsteward.agent.cluster.HistoryLog history,
                         org.pgsteward.agent.guard.GuardLink guard, AgentMetrics metrics, ClusterQueries queries,
                         NodeOperations operations, PrimaryProbe primaryProbe,
                         org.pgsteward.agent.cluster.LeaseStatus leaseStatus, Monitor monitor,
-                        org.pgsteward.agent.cluster.LinkMemory memory) {}
+                        org.pgsteward.agent.cluster.LinkMemory memory, Executor fenceExecutor) {}
 
     /**
      * How an incarnation joins the cluster. {@code FIRST}: the configured seed nodes, as at the first start (the first
@@ -179,9 +181,9 @@ public final class AgentRuntime {
         var leaseStatus = new org.pgsteward.agent.cluster.LeaseStatus();
         var monitor = new Monitor(node, queries, metrics, primaryProbe);
         var memory = org.pgsteward.agent.cluster.LinkMemory.create(config.failover().lease(),
-                leaseMargin(config.failover().lease()));
+                timings(config).leaseMargin());
         return new Host(node, stateDir, epochs, records, history, guard, metrics, queries, operations, primaryProbe,
-                leaseStatus, monitor, memory);
+                leaseStatus, monitor, memory, fenceExecutor());
     }
 
     /**
@@ -229,7 +231,7 @@ public final class AgentRuntime {
                 org.apache.pekko.actor.typed.Props.empty());
         ActorRef<ClusterLink.Command> link = system.systemActorOf(restartingOnFailure(ClusterLink.create(
                 linkSettings(config, node, h.primaryProbe(), h.leaseStatus(), h.guard()), h.epochs(), h.records(),
-                h.history(), h.memory(), agent, supervisor, () -> fence(node), blocking, fenceExecutor())), "cluster-link",
+                h.history(), h.memory(), agent, supervisor, () -> fence(node), blocking, h.fenceExecutor())), "cluster-link",
                 org.apache.pekko.actor.typed.Props.empty());
 
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
@@ -365,7 +367,7 @@ public final class AgentRuntime {
 
     /**
      * Stops writes on the local primary now: SIGQUIT (immediate shutdown) to the postmaster, SIGKILL of the
-     * postmaster and its children when it has not exited within a third of the fence lead (a millisecond deadline,
+     * postmaster and its children when it has not exited within {@link Timings#fenceKillAfter} (a millisecond deadline,
      * not pg_ctl's whole seconds), so the fence is complete before the lease runs out even with a hung server (an
      * immediate stop is a crash anyway; a kill is no worse).
      */
@@ -373,82 +375,57 @@ public final class AgentRuntime {
         if (node.witness()) {
             return "witness: nothing to fence";
         }
-        return node.postmaster().stop(fenceKillAfter(node.config().failover().lease())).describe();
-    }
-
-    /** The fence's own thread (daemon), so it never queues behind HTTP requests or monitor cycles. */
-    static java.util.concurrent.ExecutorService fenceExecutor() {
-        return java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "pgsteward-fence");
-            t.setDaemon(true);
-            return t;
-        });
+        return node.postmaster().stop(timings(node.config()).fenceKillAfter()).describe();
     }
 
     /**
-     * How long before its lease runs out the primary fences: a sixth of the lease, at most 1 s (500 ms by
-     * default: the lease check runs every 100 ms, an immediate stop takes ~0.1 s and escalates to SIGKILL after
-     * a third of the lead; the voters add {@link #leaseMargin} on their side).
+     * The fence's own thread (daemon), so it never queues behind HTTP requests or monitor cycles: one for the process
+     * (see {@link Host}), started at once so that a fence never waits for a thread to be created.
      */
-    static Duration fenceLead(Duration lease) {
-        return Duration.ofMillis(Math.min(1000, lease.toMillis() / 6));
+    static java.util.concurrent.ExecutorService fenceExecutor() {
+        var executor = new java.util.concurrent.ThreadPoolExecutor(1, 1, 0, TimeUnit.MILLISECONDS,
+                new java.util.concurrent.LinkedBlockingQueue<>(), r -> {
+                    Thread t = new Thread(r, FENCE_THREAD);
+                    t.setDaemon(true);
+                    return t;
+                });
+        executor.prestartCoreThread();
+        return executor;
     }
 
-    /** The immediate stop of a fence escalates to SIGKILL after this. */
-    static Duration fenceKillAfter(Duration lease) {
-        return Duration.ofMillis(Math.max(150, fenceLead(lease).toMillis() / 3));
+    static final String FENCE_THREAD = "pgsteward-fence";
+
+    /** The actor system of the running cluster incarnation (tests: to end one as a downing would). */
+    ActorSystem<Void> currentSystem() {
+        return system;
     }
 
     static ClusterLinkSettings linkSettings(NodeConfig config, LocalNode node, PrimaryProbe probe,
                                            org.pgsteward.agent.cluster.LeaseStatus leaseStatus,
                                            org.pgsteward.agent.guard.GuardLink guard) {
-        Duration lease = config.failover().lease();
-        Duration renew = renewInterval(config);
         return new ClusterLinkSettings(config.node().id(), config.node().name(), config.node().priority(), node.witness(),
                 node.conninfo().without("password").without("sslpassword").toConnString(),
-                config.failover().mode() == NodeConfig.FailoverMode.AUTOMATIC, config.failover().autoRejoin(), lease,
-                leaseMargin(lease), fenceLead(lease), renew, 3, Duration.ofSeconds(2),
-                Duration.ofSeconds(20), probe, node::standbyDataDir,
+                config.failover().mode() == NodeConfig.FailoverMode.AUTOMATIC, config.failover().autoRejoin(),
+                timings(config), probe, node::standbyDataDir,
                 () -> org.pgsteward.agent.postgres.PgBinaries.dataDirMajorVersion(node.dataDir()).isPresent(),
                 node::configuredUpstream,
-                config.agent().seedNodes().size(), leaseStatus, reportStaleAfter(config),
-                () -> !node.witness() && node.postmaster().mayServeWrites(), guard, config.failover().timeout(),
+                config.agent().seedNodes().size(), leaseStatus,
+                () -> !node.witness() && node.postmaster().mayServeWrites(), guard,
                 () -> node.witness() ? Optional.empty() : node.postmaster().sample());
     }
 
-    /**
-     * Reports and lease renewals: every monitor interval, and at least six times a lease (500 ms by default). With
-     * the fence lead, a primary whose link goes down fences at the earliest after lease - renew - lead (2 s by
-     * default): a blip shorter than failover.timeout (1.5 s) neither fails it over nor stops it, allowing for the
-     * TCP retransmission that delivers the renewals once the link is back (up to ~1.4 s after the first lost
-     * segment; measured: renewing four times a lease with a 750 ms lead, a 1.3 s link blip made the primary fence
-     * itself and start again).
-     */
-    static Duration renewInterval(NodeConfig config) {
-        return Duration.ofMillis(Math.max(100, Math.min(config.agent().monitorInterval().toMillis(),
-                config.failover().lease().toMillis() / 6)));
-    }
-
-    /**
-     * Agents report every renew interval; a report counts as missing after three renew intervals (1.5 s by default,
-     * 600 ms at least). The failover timeout counts only from then (both halves of the evidence), so this is part of
-     * every failover's time; a blip shorter than it plus failover.timeout never causes one.
-     */
-    static Duration reportStaleAfter(NodeConfig config) {
-        return Duration.ofMillis(Math.max(600, renewInterval(config).toMillis() * 3));
-    }
-
-    /** Clock-rate drift (1% of the lease) plus delivery of one message on a LAN. */
-    static Duration leaseMargin(Duration lease) {
-        return Duration.ofMillis(lease.toMillis() / 100 + 200);
+    /** The agent's timings, derived from the lease, the monitor interval and failover.timeout (see {@link Timings}). */
+    static Timings timings(NodeConfig config) {
+        return Timings.of(config.failover().lease(), config.agent().monitorInterval(), config.failover().timeout());
     }
 
     static SupervisorSettings supervisorSettings(NodeConfig config) {
         Duration lease = config.failover().lease();
+        Timings t = timings(config);
         var policy = new PolicyConfig(config.failover().mode() == NodeConfig.FailoverMode.AUTOMATIC
                 ? PolicyConfig.Mode.AUTOMATIC : PolicyConfig.Mode.MANUAL, config.failover().maxLagBytes(),
-                config.replication().synchronous(), config.failover().timeout(), lease, leaseMargin(lease),
-                reportStaleAfter(config));
+                config.replication().synchronous(), config.failover().timeout(), lease, t.leaseMargin(),
+                t.reportStaleAfter());
         return new SupervisorSettings(config.cluster(), policy, Duration.ofMillis(100), Duration.ofSeconds(10),
                 Duration.ofMinutes(2), config.agent().seedNodes().size());
     }

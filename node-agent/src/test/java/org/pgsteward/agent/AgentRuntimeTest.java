@@ -133,4 +133,59 @@ class AgentRuntimeTest {
         assertEquals(AgentRuntime.REJOIN_TIMEOUT,
                 rejoin.getDuration("pekko.cluster.shutdown-after-unsuccessful-join-seed-nodes"));
     }
+
+    /**
+     * A downed member joins again as a new incarnation in the same process (ReincarnationTest); the fence's thread is
+     * the process's, not the incarnation's: before, each incarnation made an executor of its own and each left a
+     * daemon thread behind.
+     */
+    @Test
+    void givenAWitnessAgentDownedThreeTimes_whenItHasJoinedAgainEachTime_thenOneFenceThreadServesEveryIncarnation(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+        int cluster = org.pgsteward.agent.testing.TestPorts.freePort();
+        int http = org.pgsteward.agent.testing.TestPorts.freePort();
+        java.nio.file.Path file = dir.resolve("w.conf");
+        java.nio.file.Files.writeString(file, "pgsteward { cluster = t, node { id = 9, name = w9, conninfo = \"host=127.0.0.1\","
+                + " role = witness, priority = 0 }, agent { http = \"127.0.0.1:" + http + "\", cluster-address = \"127.0.0.1:"
+                + cluster + "\", seed-nodes = [\"127.0.0.1:" + cluster + "\"], state-dir = \"" + dir.resolve("state") + "\" } }");
+        var config = org.pgsteward.agent.config.ConfigLoader.load(file);
+        AgentRuntime runtime = AgentRuntime.start(config, false);
+        var exit = java.util.concurrent.CompletableFuture.supplyAsync(runtime::awaitTermination);
+        try {
+            for (int i = 0; i < 3; i++) {
+                var system = awaitUp(runtime);
+                var cluster0 = org.apache.pekko.cluster.typed.Cluster.get(system);
+                cluster0.manager().tell(org.apache.pekko.cluster.typed.Down.apply(cluster0.selfMember().address()));
+                system.getWhenTerminated().toCompletableFuture().get(60, java.util.concurrent.TimeUnit.SECONDS);
+            }
+            awaitUp(runtime);
+            assertEquals(1, fenceThreads(), "fence threads after four incarnations");
+        } finally {
+            runtime.currentSystem().terminate();
+            exit.get(60, java.util.concurrent.TimeUnit.SECONDS);
+        }
+    }
+
+    /** Waits until the runtime's current incarnation is an Up member (a downed one's successor is a new system). */
+    private static org.apache.pekko.actor.typed.ActorSystem<Void> awaitUp(AgentRuntime runtime) throws InterruptedException {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (System.nanoTime() - deadline < 0) {
+            var system = runtime.currentSystem();
+            if (system.whenTerminated().isCompleted()) {
+                Thread.sleep(50); // polling for the next incarnation, not a timed assertion
+                continue;
+            }
+            if (org.apache.pekko.cluster.typed.Cluster.get(system).selfMember().status()
+                    == org.apache.pekko.cluster.MemberStatus.up()) {
+                return system;
+            }
+            Thread.sleep(50);
+        }
+        throw new AssertionError("the agent's incarnation did not come up within 60 s");
+    }
+
+    private static long fenceThreads() {
+        return Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.isAlive() && t.getName().equals(AgentRuntime.FENCE_THREAD)).count();
+    }
 }

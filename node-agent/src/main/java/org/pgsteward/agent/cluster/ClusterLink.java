@@ -38,8 +38,10 @@ import org.pgsteward.supervisor.Supervisor;
  * {@link ServerLiveness}: hung, not slow), and carries out the supervisor's commands through the NodeAgent (so they
  * never overlap a console operation).
  *
- * <p>States, in the terms of the safety model: {@code primary-of-epoch} (leased or not),
- * {@code standby}, {@code fenced} (stopped here because it may not write), {@code rejoining}.
+ * <p>Its state is one {@link LinkState} (joining, standby, primary, witness, restarting, gave up, fencing, fenced,
+ * rejoining); every change goes through {@link #transition}, which logs it and records it as an agent event for
+ * {@code cluster event}. What to do on its own (fence, restart, give up, rejoin, unfence) is decided by the pure
+ * {@link LocalRules}; votes and promises by the {@link Voter}.
  */
 public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
 
@@ -60,8 +62,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
 
     private record NotStarted(String why, String opId, ActorRef<AgentResult> replyTo) implements Command {}
 
-    /** @param releaseLease let go of the lease once fenced (a hung primary the agent gave up on) */
-    private record FenceDone(String reason, String how, long tookMillis, boolean releaseLease) implements Command {}
+    private record FenceDone(String how, long tookMillis) implements Command {}
 
     private enum Renew implements Command { INSTANCE }
 
@@ -72,6 +73,8 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
 
     private final ActorContext<Command> ctx;
     private final ClusterLinkSettings settings;
+    /** The timings of the safety core (one place). */
+    private final Timings t;
     private final EpochStore epochs;
     private final RecordStore records;
     private final HistoryLog history;
@@ -97,26 +100,24 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private Optional<PgSnapshot> latest = Optional.empty();
     private Optional<String> running = Optional.empty();
     private Optional<String> epochPrimaryConninfo = Optional.empty();
-    private boolean fenced;
-    private boolean fencing;
-    private LocalRecovery localRecovery = LocalRecovery.NONE;
+    /** What the agent is doing with its local server: every change through {@link #transition}. */
+    private LinkState state;
+    /** Local restarts since the server last answered (the budget of {@link Timings#restartAttempts}). */
     private int restartAttempts;
     private long lastRestartNanos;
     private long lastRejoinNanos = Long.MIN_VALUE / 2;
     private boolean internalOpPending;
     /** The cluster has told this agent the current epoch since it started: until then it starts nothing. */
     private boolean epochConfirmed;
-    /** A (re)started agent has this long to join the cluster before an unleased primary is fenced anyway. */
-    private static final Duration STARTUP_GRACE = Duration.ofSeconds(20);
     /** When this member was first Up with a majority of agents listed (-1: not yet): promises can arrive from then. */
     private long connectedSince = -1;
 
-    private long connectedNanos(long now) {
+    private Optional<Long> connectedSince(long now) {
         if (connectedSince < 0 && Cluster.get(ctx.getSystem()).selfMember().status() == MemberStatus.up()
                 && peers.size() >= members() / 2 + 1) {
             connectedSince = now;
         }
-        return connectedSince < 0 ? startedNanos : connectedSince;
+        return connectedSince < 0 ? Optional.empty() : Optional.of(connectedSince);
     }
 
     /** When this node last became the primary of an epoch: the lease has that long to be acquired. */
@@ -142,6 +143,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         this.ctx = ctx;
         this.timers = timers;
         this.settings = settings;
+        this.t = settings.timings();
         this.epochs = epochs;
         this.records = records;
         this.history = history;
@@ -151,8 +153,9 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         this.blocking = blocking;
         // kept across restarts of this actor and cluster incarnations of this process: the promises given and held
         this.lease = memory.lease();
-        this.failureClock = new FailureClock(settings.reportStaleAfter().toNanos(), startedNanos);
-        this.voter = new Voter(settings.nodeId(), epochs, lease, settings.leaseMargin().toNanos(), memory.sinceNanos());
+        this.failureClock = new FailureClock(t.reportStaleAfter().toNanos(), startedNanos);
+        this.voter = new Voter(settings.nodeId(), epochs, lease, t.leaseMargin().toNanos(), memory.sinceNanos());
+        this.state = serving();
         this.supervisorInbox = ctx.messageAdapter(AgentCommand.class, FromSupervisor::new);
         // a child, not a message adapter: the receptionist must not watch one ref both as service and as subscriber
         ActorRef<Command> self = ctx.getSelf();
@@ -170,11 +173,11 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         Cluster.get(ctx.getSystem()).subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(
                 ctx.messageAdapter(org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class, e -> MemberGone.INSTANCE),
                 org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class));
-        timers.startTimerWithFixedDelay(Renew.INSTANCE, settings.renewInterval());
-        timers.startTimerWithFixedDelay(Check.INSTANCE, Duration.ofMillis(100));
+        timers.startTimerWithFixedDelay(Renew.INSTANCE, t.renewInterval());
+        timers.startTimerWithFixedDelay(Check.INSTANCE, t.checkInterval());
         ctx.getLog().info("cluster link up: node {} epoch {} (primary {}), mode {}, lease {} ms", settings.nodeId(),
                 epochs.current(), epochs.primaryOfCurrentEpoch().map(Object::toString).orElse("none"),
-                settings.automatic() ? "automatic" : "manual", settings.lease().toMillis());
+                settings.automatic() ? "automatic" : "manual", t.lease().toMillis());
     }
 
     @Override
@@ -194,6 +197,9 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 .onMessage(Finished.class, this::onFinished)
                 .onMessage(NotStarted.class, n -> {
                     internalOpPending = false;
+                    if (state instanceof LinkState.Rejoining j) {
+                        transition(j.from(), "rejoin not started: " + n.why());
+                    }
                     if (n.replyTo() != null) {
                         n.replyTo().tell(new AgentResult(n.opId(), settings.nodeId(), false, n.why(), Optional.empty(),
                                 Optional.empty(), 0));
@@ -236,11 +242,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
      * the agent just started): a primary that is down must not hold up a promotion.
      */
     private boolean wantsLease(long now) {
-        // automatic mode: while the agent may still restart a crashed primary it keeps the lease, so nobody is
-        // promoted before the local restarts gave up (the evidence rule); manual mode: a primary that is down lets go
-        return runningAsPrimary() || running.isPresent()
-                || (settings.automatic() && localRecovery != LocalRecovery.GAVE_UP && !fenced && !fencing)
-                || now - startedNanos < settings.lease().toNanos();
+        return LocalRules.wantsLease(state, observation(now), t, now);
     }
 
     private int members() {
@@ -261,7 +263,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         lease.requestSent(seq, now);
         supervisor.tell(new Supervisor.Report(report(), supervisorInbox, peerInbox));
         if (primaryOfEpoch() && !settings.witness() && wantsLease(now)) {
-            var req = new LeaseMessage.PromiseRequest(epochs.current(), settings.nodeId(), seq, settings.lease().toMillis(),
+            var req = new LeaseMessage.PromiseRequest(epochs.current(), settings.nodeId(), seq, t.lease().toMillis(),
                     peerInbox);
             peerInbox.tell(req); // our own promise, before the receptionist lists us
             peers.stream().filter(p -> !p.equals(peerInbox)).forEach(p -> p.tell(req));
@@ -278,7 +280,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             pg = PgState.BUSY;
         } else if (s.map(PgSnapshot::isReachable).orElse(false)) {
             pg = s.get().inRecovery() ? PgState.STANDBY : PgState.PRIMARY;
-        } else if (fenced) {
+        } else if (state.fenced()) {
             pg = PgState.FENCED;
         } else if (livenessVerdict instanceof ServerLiveness.Verdict.Hung) {
             pg = PgState.HUNG;
@@ -298,7 +300,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 .map(st -> st.applicationName()).toList()).orElse(List.of());
         return new NodeReport(settings.nodeId(), settings.nodeName(), seq, incarnation, epochs.current(),
                 epochs.primaryOfCurrentEpoch().orElse(0), settings.witness(), settings.priority(), settings.conninfo(), pg,
-                localRecovery, reachable ? Optional.of(s.get().timeline()) : Optional.empty(),
+                state.recovery(), reachable ? Optional.of(s.get().timeline()) : Optional.empty(),
                 reachable ? s.get().currentLsn().map(Object::toString) : Optional.empty(),
                 reachable ? s.get().receivedLsn().map(Object::toString) : Optional.empty(),
                 reachable ? s.get().replayedLsn().map(Object::toString) : Optional.empty(),
@@ -369,7 +371,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     }
 
     private void onVote(LeaseMessage.VoteRequest vote, long now) {
-        boolean servingAsOldPrimary = primaryOfEpoch() && (mayServeWrites() || fencing);
+        boolean servingAsOldPrimary = primaryOfEpoch() && (mayServeWrites() || state instanceof LinkState.Fencing);
         Voter.VoteAnswer a = voter.onVoteRequest(vote.newEpoch(), vote.candidateNodeId(), servingAsOldPrimary, now);
         if (a instanceof Voter.VoteAnswer.FenceFirst f) {
             // this node is the primary being replaced and is alive: stop writes first, then vote
@@ -475,11 +477,12 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                         + epochs.primaryOfCurrentEpoch().map(String::valueOf).orElse("?") + ")");
                 return this;
             }
+            rejoining("the supervisor asks it to rejoin node " + r.primaryNodeId());
             internal(InternalCommands.REJOIN, Optional.of(r.primaryConninfo()), r.opId(), r.epoch(), r.replyTo());
         } else if (c instanceof AgentCommand.SetSynchronousStandbys s) {
             internal(InternalCommands.SET_SYNC, Optional.of(String.join(",", s.names())), s.opId(), s.epoch(), s.replyTo());
         } else if (c instanceof AgentCommand.StopForSwitchover s) {
-            fenced = true; // it must not be restarted as a crashed primary
+            setFenced(true, "stopped for a switchover"); // it must not be restarted as a crashed primary
             internal(InternalCommands.STOP_FOR_SWITCHOVER, Optional.empty(), s.opId(), s.epoch(), s.replyTo());
         } else if (c instanceof AgentCommand.Resume r) {
             resume(r, System.nanoTime());
@@ -571,26 +574,30 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         boolean ok = v.state() == OperationView.State.SUCCEEDED;
         long millis = (System.nanoTime() - f.startedNanos()) / 1_000_000;
         if (v.command().equals(InternalCommands.RESTART)) {
-            localRecovery = ok ? LocalRecovery.NONE : (restartAttempts >= settings.restartAttempts() ? LocalRecovery.GAVE_UP
+            LocalRecovery r = ok ? LocalRecovery.NONE : (restartAttempts >= t.restartAttempts() ? LocalRecovery.GAVE_UP
                     : LocalRecovery.RESTARTING);
             if (ok) {
                 restartAttempts = 0;
             }
             detail = "local restart " + (ok ? "succeeded" : "failed: " + v.message());
+            record("local_restart", ok, detail);
+            setRecovery(r, detail);
         }
         if (v.command().equals(InternalCommands.REJOIN) && ok) {
-            fenced = false;
+            setFenced(false, "rejoined as a standby");
+        } else if (v.command().equals(InternalCommands.REJOIN) && state instanceof LinkState.Rejoining j) {
+            transition(j.from(), "rejoin FAILED: " + v.message());
         }
         if (v.command().equals(InternalCommands.STOP_FOR_SWITCHOVER) && ok) {
             // stopped cleanly: let go of the lease at once so the successor's votes need not wait for it
             releaseLease();
         }
         if (v.command().equals(InternalCommands.RESUME) && !ok) {
-            fenced = true;
+            setFenced(true, "restart after the rolled-back switchover failed: " + v.message());
         }
         if (v.command().equals(InternalCommands.PROMOTE) && ok) {
-            fenced = false;
-            localRecovery = LocalRecovery.NONE;
+            setFenced(false, "promoted");
+            setRecovery(LocalRecovery.NONE, "promoted");
         }
         if (f.replyTo() != null) {
             Optional<PgSnapshot> s = latest;
@@ -611,12 +618,12 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         latest = Optional.of(o.observed().snapshot());
         running = o.observed().runningOperation();
         PgSnapshot s = o.observed().snapshot();
-        if (s.isReachable() || !fenced) {
+        if (s.isReachable() || !state.fenced()) {
             detail = s.isReachable() ? (s.inRecovery() ? "standby" : "primary") : s.error().orElse("down");
         }
-        if (s.isReachable() && localRecovery != LocalRecovery.NONE) {
-            localRecovery = LocalRecovery.NONE;
+        if (s.isReachable() && state.recovery() != LocalRecovery.NONE) {
             restartAttempts = 0;
+            setRecovery(LocalRecovery.NONE, "PostgreSQL answers again");
         }
         if (settings.primaryProbe().target().isEmpty() && !primaryOfEpoch() && s.isReachable() && s.inRecovery()) {
             // not told the primary's conninfo yet (a restarted agent, before the supervisor's announcement): the
@@ -649,50 +656,32 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     /** Consecutive probes that found PostgreSQL down with no operation running (one alone may be a race). */
     private int downObservations;
 
-    /**
-     * What to do about the local PostgreSQL, on each fresh probe (automatic mode): restart it
-     * after a crash, keep a former primary fenced and rejoin it, or start a fenced primary that
-     * holds its lease again.
-     */
+    /** What to do about the local PostgreSQL, on each fresh probe (automatic mode): see {@link LocalRules#onProbe}. */
     private void localDecisions(long now) {
-        if (!settings.automatic() || running.isPresent() || internalOpPending || fencing || latest.isEmpty()
-                || !epochConfirmed || !settings.hasData().getAsBoolean()) {
-            return; // an empty data directory waits for `standby clone`
-        }
-        boolean down = downObservations >= 2;
-        if (fenced && primaryOfEpoch() && leaseFresh(now)) {
+        LocalRules.Action a = LocalRules.onProbe(state, observation(now), leaseView(), t, now);
+        if (a instanceof LocalRules.Action.Unfence u) {
             ctx.getLog().info("lease held again as primary of epoch {}: starting PostgreSQL", epochs.current());
-            fenced = false;
+            setFenced(false, u.reason());
             internal(InternalCommands.RESTART, Optional.empty(), "unfence", epochs.current(), null);
-            return;
-        }
-        if (fenced && !primaryOfEpoch() && epochs.primaryOfCurrentEpoch().isPresent() && epochPrimaryConninfo.isPresent()
-                && settings.autoRejoin() && now - lastRejoinNanos > settings.rejoinBackoff().toNanos()) {
+        } else if (a instanceof LocalRules.Action.Rejoin r) {
             lastRejoinNanos = now;
             ctx.getLog().info("fenced former primary: rejoining as a standby of node {}", epochs.primaryOfCurrentEpoch().get());
+            rejoining(r.reason());
             internal(InternalCommands.REJOIN, epochPrimaryConninfo, "auto-rejoin", epochs.current(), null);
-            return;
-        }
-        if (down && !fenced && !primaryOfEpoch() && epochs.primaryOfCurrentEpoch().isPresent()
-                && !settings.standbyDataDir().getAsBoolean()) {
+        } else if (a instanceof LocalRules.Action.StayFenced f) {
             // a former primary's data directory: it must not start as a primary again
             ctx.getLog().warn("PostgreSQL is down and its data directory is a primary's, but node {} is primary in epoch {}: "
                     + "staying fenced", epochs.primaryOfCurrentEpoch().get(), epochs.current());
-            fenced = true;
-            return;
-        }
-        if (down && !fenced) {
-            boolean mayStart = !primaryOfEpoch() || leaseFresh(now);
-            if (restartAttempts >= settings.restartAttempts()) {
-                localRecovery = LocalRecovery.GAVE_UP;
-            } else if (mayStart && now - lastRestartNanos > settings.restartBackoff().toNanos()) {
-                restartAttempts++;
-                lastRestartNanos = now;
-                localRecovery = LocalRecovery.RESTARTING;
-                ctx.getLog().warn("PostgreSQL is down ({}): local restart attempt {} of {}",
-                        latest.get().error().orElse("unreachable"), restartAttempts, settings.restartAttempts());
-                internal(InternalCommands.RESTART, Optional.empty(), "restart-" + restartAttempts, epochs.current(), null);
-            }
+            setFenced(true, f.reason());
+        } else if (a instanceof LocalRules.Action.GiveUp g) {
+            setRecovery(LocalRecovery.GAVE_UP, g.reason());
+        } else if (a instanceof LocalRules.Action.Restart r) {
+            restartAttempts = r.attempt();
+            lastRestartNanos = now;
+            ctx.getLog().warn("PostgreSQL is down ({}): local restart attempt {} of {}",
+                    latest.get().error().orElse("unreachable"), restartAttempts, t.restartAttempts());
+            setRecovery(LocalRecovery.RESTARTING, r.reason());
+            internal(InternalCommands.RESTART, Optional.empty(), "restart-" + restartAttempts, epochs.current(), null);
         }
     }
 
@@ -705,38 +694,168 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         liveness = liveness.sampled(settings.postmasterSample().get(), now);
         ServerLiveness.Verdict verdict = judgeLiveness();
         notePrimaryEpoch(now);
+        followEpoch();
         settings.leaseStatus().set(epochs.primaryOfCurrentEpoch().isEmpty()
                 || (primaryOfEpoch() && (!settings.automatic() || lease.held(now, members()))));
         // the guard outside this JVM fences if this agent stops renewing (F1)
         if (primaryOfEpoch() && settings.automatic()) {
-            settings.guard().primaryUntil(Math.max(lease.heldUntil(members()), Long.MIN_VALUE / 2) - settings.fenceLead().toNanos() / 2);
+            settings.guard().primaryUntil(Math.max(lease.heldUntil(members()), Long.MIN_VALUE / 2) - t.fenceLead().toNanos() / 2);
         } else {
             settings.guard().notPrimary();
         }
-        boolean asPrimary = mayServeWrites();
-        // a node that is not the primary of the accepted epoch never serves writes
-        if (asPrimary && epochs.primaryOfCurrentEpoch().isPresent() && !primaryOfEpoch() && !fencing
-                && running.isEmpty()) {
-            startFence("node " + epochs.primaryOfCurrentEpoch().get() + " is primary in epoch " + epochs.current());
-            return this;
-        }
-        if (settings.automatic() && primaryOfEpoch() && asPrimary && !fencing) {
-            boolean grace = now - Math.max(connectedNanos(now), becamePrimaryNanos) < settings.lease().toNanos()
-                    || (connectedSince < 0 && now - startedNanos < STARTUP_GRACE.toNanos());
-            if (!grace && !lease.held(now + settings.fenceLead().toNanos(), members())) {
-                startFence("lease expiring: " + lease.validPromises(now + settings.fenceLead().toNanos()) + " of " + members()
-                        + " members promise beyond the next " + settings.fenceLead().toMillis() + " ms (a majority is needed)");
-                return this;
-            }
-        }
-        if (verdict instanceof ServerLiveness.Verdict.Hung h && h.spent()) {
-            giveUpOnHungPrimary(h);
+        LocalRules.Observation o = observation(now, settings.mayServeWrites().getAsBoolean(),
+                verdict instanceof ServerLiveness.Verdict.Hung h ? Optional.of(h) : Optional.empty());
+        LocalRules.Action a = LocalRules.onCheck(state, o, leaseView(), t, now);
+        if (a instanceof LocalRules.Action.Fence f) {
+            startFence(f.reason());
+        } else if (a instanceof LocalRules.Action.GiveUpHung g) {
+            // a hung primary: the agent gives up (so the supervisor may fail over), fences it (SIGQUIT, SIGKILL after
+            // the fence's deadline: a stopped process acts on nothing else; complete when every process of it is gone)
+            // and, once fenced, releases the lease so the votes for its successor need not wait for it
+            setRecovery(LocalRecovery.GAVE_UP, g.reason());
+            startFence(g.reason(), true);
         }
         return this;
     }
 
+    /** What the rules see now; {@code mayServeWrites} reads the files and processes, so only the lease check asks. */
+    private LocalRules.Observation observation(long now) {
+        return observation(now, false, Optional.empty());
+    }
+
+    private LocalRules.Observation observation(long now, boolean mayServeWrites,
+                                               Optional<ServerLiveness.Verdict.Hung> hung) {
+        return new LocalRules.Observation(settings.automatic(), settings.autoRejoin(), epochs.current(),
+                epochs.primaryOfCurrentEpoch(), settings.nodeId(), epochConfirmed, running.isPresent(), internalOpPending,
+                running.filter(ClusterLink::disturbsPostgres).isPresent(), latest.isPresent(), downObservations,
+                mayServeWrites, runningAsPrimary(), epochPrimaryConninfo.isPresent(), hung,
+                restartAttempts, lastRestartNanos, lastRejoinNanos, startedNanos, () -> connectedSince(now),
+                becamePrimaryNanos, latest.flatMap(PgSnapshot::error).orElse("unreachable"), settings.standbyDataDir(),
+                settings.hasData());
+    }
+
+    private LocalRules.LeaseView leaseView() {
+        return lease.view(members());
+    }
+
+    // ------------------------------------------------------------------ state changes
+
+    /** The serving state the accepted epoch gives this node now. */
+    private LinkState serving() {
+        if (settings.witness()) {
+            return new LinkState.Witness();
+        }
+        if (!epochConfirmed) {
+            return new LinkState.Joining(startedNanos);
+        }
+        if (primaryOfEpoch()) {
+            return new LinkState.Primary(epochs.current(), becamePrimaryNanos);
+        }
+        return new LinkState.Standby(epochs.current(), epochs.primaryOfCurrentEpoch().orElse(0));
+    }
+
+    private static boolean isServing(LinkState s) {
+        return s instanceof LinkState.Joining || s instanceof LinkState.Standby || s instanceof LinkState.Primary
+                || s instanceof LinkState.Witness;
+    }
+
+    /** A serving state follows the accepted epoch (told by the supervisor, a promotion, a follow). */
+    private void followEpoch() {
+        if (isServing(state)) {
+            LinkState next = serving();
+            if (!next.equals(state)) {
+                transition(next, "epoch " + epochs.current() + (epochs.primaryOfCurrentEpoch().isPresent()
+                        ? ", primary node " + epochs.primaryOfCurrentEpoch().get() : ", no primary"));
+            }
+        }
+    }
+
+    /** As the old flag {@code fenced = value}: a fence that runs keeps running (its outcome decides). */
+    private void setFenced(boolean value, String reason) {
+        if (state instanceof LinkState.Fencing f) {
+            state = new LinkState.Fencing(f.reason(), f.sinceNanos(), f.releaseLease(), fencedAs(f.before(), value, reason));
+        } else {
+            transition(fencedAs(state, value, reason), reason);
+        }
+    }
+
+    private LinkState fencedAs(LinkState s, boolean value, String reason) {
+        if (value) {
+            return s.fenced() ? s : new LinkState.Fenced(reason, epochs.current(), s.recovery());
+        }
+        return s.fenced() ? serving().withRecovery(s.recovery(), restartAttempts, System.nanoTime(), reason, serving()) : s;
+    }
+
+    /** The local recovery changed (a restart started, failed, gave up; the server answers again). */
+    private void setRecovery(LocalRecovery r, String why) {
+        transition(state.withRecovery(r, restartAttempts, System.nanoTime(), why, serving()), why);
+    }
+
+    /** A fenced node starts to rejoin as a standby; a rejoin that fails leaves it fenced. */
+    private void rejoining(String why) {
+        if (state instanceof LinkState.Fenced f) {
+            transition(new LinkState.Rejoining(System.nanoTime(), f), why);
+        }
+    }
+
+    /**
+     * Every state change: logged with its reason, and recorded as an agent event ({@code cluster event} on this node)
+     * when it stops, starts, restarts, rejoins or gives up on the local server.
+     */
+    private void transition(LinkState next, String reason) {
+        if (next.equals(state)) {
+            return;
+        }
+        LinkState before = state;
+        state = next;
+        ctx.getLog().info("state {} -> {}: {}", name(before), name(next), reason);
+        eventOf(before, next, reason).ifPresent(e -> record(e.kind(), e.ok(), e.text()));
+    }
+
+    private void record(String kind, boolean ok, String text) {
+        history.agentEvent(java.time.Instant.now(), settings.nodeId(), kind, ok, settings.nodeName() + " " + text);
+    }
+
+    static String name(LinkState s) {
+        return s.getClass().getSimpleName().toLowerCase(java.util.Locale.ROOT);
+    }
+
+    /** An agent event: {@code kind} as the review names them (fence, unfence, local_restart, gave_up, auto_rejoin). */
+    record Event(String kind, boolean ok, String text) {}
+
+    /** Which transitions are agent events, and how they read in {@code cluster event}. */
+    static Optional<Event> eventOf(LinkState before, LinkState next, String reason) {
+        if (next instanceof LinkState.Fencing) {
+            return Optional.empty(); // logged; its outcome is the event
+        }
+        if (next instanceof LinkState.Rejoining) {
+            return Optional.of(new Event("auto_rejoin", true, "rejoining as a standby: " + reason));
+        }
+        if (before instanceof LinkState.Rejoining) {
+            return Optional.of(next.fenced() ? new Event("auto_rejoin", false, "rejoin failed, still fenced: " + reason)
+                    : new Event("auto_rejoin", true, "rejoined as a standby: " + reason));
+        }
+        if (before instanceof LinkState.Fencing) {
+            return Optional.of(next.fenced() ? new Event("fence", true, "fenced: " + reason)
+                    : new Event("fence", false, "fence FAILED: " + reason));
+        }
+        if (next instanceof LinkState.Fenced) {
+            return Optional.of(new Event("fence", true, "fenced: " + reason));
+        }
+        if (before.fenced() && !next.fenced() && !(next instanceof LinkState.Fencing)) {
+            return Optional.of(new Event("unfence", true, "unfenced: " + reason));
+        }
+        if (next instanceof LinkState.Restarting r) {
+            return Optional.of(new Event("local_restart", true, "local restart attempt " + r.attempt() + ": " + reason));
+        }
+        if (next instanceof LinkState.GaveUp) {
+            return Optional.of(new Event("gave_up", true, "gave up on its PostgreSQL: " + reason));
+        }
+        return Optional.empty();
+    }
+
     private ServerLiveness.Limits livenessLimits() {
-        return new ServerLiveness.Limits(settings.failoverTimeout().toNanos(), settings.restartBudget().toNanos());
+        return new ServerLiveness.Limits(t.failoverTimeout().toNanos(), t.restartBudget().toNanos());
     }
 
     /**
@@ -750,7 +869,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             if (v instanceof ServerLiveness.Verdict.Hung h) {
                 ctx.getLog().warn("local PostgreSQL is HUNG: {}; {}", h.why(), settings.automatic() && primaryOfEpoch()
                         ? "as the primary it is fenced and replaced once that has lasted failover.timeout "
-                        + settings.failoverTimeout().toMillis() + " ms + restart budget " + settings.restartBudget().toMillis()
+                        + t.failoverTimeout().toMillis() + " ms + restart budget " + t.restartBudget().toMillis()
                         + " ms, unless it answers or runs again"
                         : "reported (a standby, or manual mode: nothing is fenced for it)");
             } else if (v instanceof ServerLiveness.Verdict.Slow sl) {
@@ -764,23 +883,6 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         return v;
     }
 
-    /**
-     * A primary whose server has been hung for failover.timeout plus its restart budget: the agent gives up (so the
-     * supervisor may fail over), fences it (SIGQUIT, SIGKILL after the fence's deadline: a stopped process acts on
-     * nothing else; complete when every process of it is gone) and, once fenced, releases the lease so the votes
-     * for its successor need not wait for it. Automatic mode only; never while an operation works on the server.
-     */
-    private void giveUpOnHungPrimary(ServerLiveness.Verdict.Hung h) {
-        if (!settings.automatic() || !primaryOfEpoch() || fencing || fenced
-                || running.filter(ClusterLink::disturbsPostgres).isPresent()) {
-            return;
-        }
-        localRecovery = LocalRecovery.GAVE_UP;
-        startFence("PostgreSQL hung: " + h.why() + "; giving up after failover.timeout "
-                + settings.failoverTimeout().toMillis() + " ms + restart budget " + settings.restartBudget().toMillis()
-                + " ms so that a standby replaces it", true);
-    }
-
     /** Lets go of the lease at once (this node stopped serving for good): the successor's votes need not wait. */
     private void releaseLease() {
         lease.dropAll();
@@ -789,9 +891,6 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         peers.stream().filter(p -> !p.equals(peerInbox)).forEach(p -> p.tell(release));
     }
 
-    /** A rolled-back switchover's old primary waits this long for a fresh lease before it starts again. */
-    private static final Duration RESUME_LEASE_WAIT = Duration.ofSeconds(10);
-
     private final TimerScheduler<Command> timers;
 
     private record RetryResume(AgentCommand.Resume resume, long firstNanos) implements Command {}
@@ -799,30 +898,21 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     /**
      * The old primary of a rolled-back switchover starts again, as primary of its epoch: only with a fresh lease
      * (its promises were released at the clean stop), asked for at once and waited for up to
-     * {@link #RESUME_LEASE_WAIT}; the supervisor hears the result once PostgreSQL runs (or why it does not).
+     * {@link Timings#resumeLeaseWait}; the supervisor hears the result once PostgreSQL runs (or why it does not).
      */
     private void resume(AgentCommand.Resume r, long firstNanos) {
-        fenced = false;
+        setFenced(false, "restarting as the primary after a rolled-back switchover");
         long now = System.nanoTime();
-        if (!settings.automatic() || !primaryOfEpoch() || leaseFresh(now)) {
+        LocalRules.Resume d = LocalRules.onResume(settings.automatic(), primaryOfEpoch(), leaseView(), t, firstNanos, now);
+        if (d instanceof LocalRules.Resume.Start) {
             internal(InternalCommands.RESUME, Optional.empty(), r.opId(), r.epoch(), r.replyTo());
-        } else if (now - firstNanos > RESUME_LEASE_WAIT.toNanos()) {
-            fenced = true;
-            replyIfAsked(r, false, "no lease within " + RESUME_LEASE_WAIT.toMillis() + " ms: promises from "
-                    + lease.validPromises(now) + " of " + members() + " members");
+        } else if (d instanceof LocalRules.Resume.Refuse refuse) {
+            setFenced(true, refuse.why());
+            replyIfAsked(r, false, refuse.why());
         } else {
             onRenew(); // ask for promises now rather than at the next renewal
             timers.startSingleTimer(new RetryResume(r, firstNanos), Duration.ofMillis(50));
         }
-    }
-
-    /**
-     * Whether the lease is held with time to spare, to (re)start PostgreSQL as primary: held for at least half a
-     * lease more, well beyond the fence threshold, so a lease that is running out is not taken up again between the
-     * fence and its expiry (fresh promises give a full lease).
-     */
-    private boolean leaseFresh(long now) {
-        return lease.held(now + Math.max(2 * settings.fenceLead().toNanos(), settings.lease().toNanos() / 2), members());
     }
 
     private void startFence(String reason) {
@@ -830,25 +920,35 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     }
 
     private void startFence(String reason, boolean releaseLease) {
-        if (fencing) {
+        if (state instanceof LinkState.Fencing) {
             return;
         }
-        fencing = true;
         ctx.getLog().warn("FENCING local PostgreSQL: {}", reason);
         long t0 = System.nanoTime();
+        transition(new LinkState.Fencing(reason, t0, releaseLease, state), reason);
         CompletableFuture.supplyAsync(fence::fence, fenceExecutor).whenComplete((how, err) ->
-                ctx.getSelf().tell(new FenceDone(reason, err == null ? how : "failed: " + err.getMessage(),
-                        (System.nanoTime() - t0) / 1_000_000, releaseLease)));
+                ctx.getSelf().tell(new FenceDone(err == null ? how : "failed: " + err.getMessage(),
+                        (System.nanoTime() - t0) / 1_000_000)));
     }
 
     private Behavior<Command> onFenceDone(FenceDone d) {
-        fencing = false;
-        fenced = !d.how().startsWith("failed");
+        boolean fenced = !d.how().startsWith("failed");
         ctx.getLog().warn("fence: {} in {} ms", d.how(), d.tookMillis());
-        if (fenced) {
-            detail = "fenced (" + d.how() + "): " + d.reason(); // kept while it stays fenced and down
+        if (!(state instanceof LinkState.Fencing f)) {
+            // a fence started before this actor restarted (after a failure): its outcome still counts
+            setFenced(fenced, "a fence from before the link restarted: " + d.how());
+            return this;
         }
-        if (fenced && d.releaseLease() && primaryOfEpoch()) {
+        String what = d.how() + " in " + d.tookMillis() + " ms";
+        if (fenced) {
+            detail = "fenced (" + d.how() + "): " + f.reason(); // kept while it stays fenced and down
+            transition(new LinkState.Fenced(f.reason() + " (" + what + ")", epochs.current(), f.recovery()),
+                    f.reason() + " (" + what + ")");
+        } else {
+            LinkState back = f.before().fenced() ? fencedAs(f.before(), false, what) : f.before();
+            transition(back, what + "; fencing: " + f.reason());
+        }
+        if (fenced && f.releaseLease() && primaryOfEpoch()) {
             releaseLease();
             ctx.getLog().warn("hung primary fenced: lease of epoch {} released, the cluster may fail over", epochs.current());
             onRenew(); // the supervisor hears FENCED now rather than at the next renewal

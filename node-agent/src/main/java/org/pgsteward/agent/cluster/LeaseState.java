@@ -68,6 +68,11 @@ final class LeaseState {
         return validPromises(atNanos) >= members / 2 + 1;
     }
 
+    /** The promises held now, for the pure {@link LocalRules}. */
+    LocalRules.LeaseView view(int members) {
+        return new LocalRules.LeaseView(members, java.util.List.copyOf(promises.values()));
+    }
+
     /** The latest moment the lease is surely held, for logs. */
     long heldUntil(int members) {
         long byPromises = promises.values().stream().sorted(java.util.Comparator.reverseOrder())

@@ -267,7 +267,8 @@ public final class ClusterQueries {
 
     /**
      * SQL events and the supervisor's history, newest first: the running supervisor's, merged with this agent's copy
-     * of every history line a supervisor sent it (one on a host that is gone included), each line once.
+     * of every history line a supervisor sent it (one on a host that is gone included), each line once, and this
+     * agent's own events (fence, unfence, local restart, gave up, rejoin).
      */
     public List<EventRow> events(int limit, Optional<Supervisor.View> supervisor, List<String> localHistory) {
         List<EventRow> all = new ArrayList<>(events(limit));
@@ -279,6 +280,11 @@ public final class ClusterQueries {
         });
         {
             for (String line : lines) {
+                Optional<EventRow> own = org.pgsteward.agent.cluster.HistoryLog.agentEvent(line);
+                if (own.isPresent()) {
+                    all.add(own.get());
+                    continue;
+                }
                 int sp = line.indexOf(' ');
                 try {
                     Instant at = Instant.parse(line.substring(0, sp));

@@ -36,4 +36,20 @@ class HistoryLogTest {
         assertEquals(HistoryLog.KEEP, kept.size());
         assertEquals("line " + 2 * HistoryLog.KEEP, kept.get(kept.size() - 1));
     }
+
+    @org.junit.jupiter.api.Test
+    void givenAnAgentEvent_whenReadBack_thenItIsThisNodesEventOfItsKind_andTheSupervisorsLinesAreNot(
+            @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) {
+        HistoryLog log = new HistoryLog(dir);
+        java.time.Instant at = java.time.Instant.parse("2026-12-02T05:00:00Z");
+        log.agentEvent(at, 1, "fence", true, "node1 fenced: lease expiring: 1 of 3 members promise");
+        log.agentEvent(at, 1, "auto_rejoin", false, "node1 rejoin failed, still fenced: pg_rewind failed");
+        log.add(java.util.List.of(at + " node 1 is primary in epoch 1: registered"));
+        var lines = new HistoryLog(dir).lines();
+        var fence = HistoryLog.agentEvent(lines.get(0)).orElseThrow();
+        assertEquals(new org.pgsteward.protocol.api.EventRow(0, 1, "fence", true, at,
+                "node1 fenced: lease expiring: 1 of 3 members promise"), fence);
+        assertEquals(false, HistoryLog.agentEvent(lines.get(1)).orElseThrow().successful());
+        assertEquals(java.util.Optional.empty(), HistoryLog.agentEvent(lines.get(2)));
+    }
 }
