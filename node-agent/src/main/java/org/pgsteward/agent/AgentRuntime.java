@@ -199,6 +199,21 @@ public final class AgentRuntime {
                     + ": pgsteward.agent.cluster-address: cannot start the cluster member at " + config.agent().clusterAddress()
                     + ": " + e.getMessage(), e);
         }
+        try {
+            return setUp(system, how, h, node);
+        } catch (RuntimeException e) {
+            // downed while starting (a loaded host): its actors and listeners cannot be created any more; that is an
+            // incarnation ended by downing, not a failed start: awaitTermination starts the next one
+            if (!restartReason(CoordinatedShutdown.get(system).getShutdownReason())) {
+                throw e;
+            }
+            log.warn("this member was downed while its cluster incarnation was starting ({}): the next one starts",
+                    e.toString());
+            return system;
+        }
+    }
+
+    private ActorSystem<Void> setUp(ActorSystem<Void> system, Join how, Host h, LocalNode node) {
         if (how == Join.FIRST) { // said once, not at every incarnation
             logClusterTrafficSecurity();
         }
