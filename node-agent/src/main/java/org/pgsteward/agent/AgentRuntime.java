@@ -79,7 +79,8 @@ public final class AgentRuntime {
                         org.pgsteward.agent.guard.GuardLink guard, AgentMetrics metrics, ClusterQueries queries,
                         NodeOperations operations, PrimaryProbe primaryProbe,
                         org.pgsteward.agent.cluster.LeaseStatus leaseStatus, Monitor monitor,
-                        org.pgsteward.agent.cluster.LinkMemory memory, Executor fenceExecutor) {}
+                        org.pgsteward.agent.cluster.LinkMemory memory, Executor fenceExecutor,
+                        org.pgsteward.agent.events.EventNotifier events, org.pgsteward.agent.ops.OperationRunner observed) {}
 
     /**
      * How an incarnation joins the cluster. {@code FIRST}: the configured seed nodes, as at the first start (the first
@@ -182,8 +183,16 @@ public final class AgentRuntime {
         var monitor = new Monitor(node, queries, metrics, primaryProbe);
         var memory = org.pgsteward.agent.cluster.LinkMemory.create(config.failover().lease(),
                 timings(config).leaseMargin());
+        var events = new org.pgsteward.agent.events.EventNotifier(config.events(), runner,
+                outcome -> metrics.eventCommand(outcome.name().toLowerCase(java.util.Locale.ROOT)));
+        var observed = new org.pgsteward.agent.ops.ObservedOperations(operations, config.node().id(), config.node().name(),
+                events, metrics);
+        var guardLink = guard;
+        long halfLead = timings(config).fenceLead().toNanos() / 2; // the guard is told the lease end minus this
+        metrics.leaseRemaining(() -> guardLink.primaryDeadlineNanos().map(d -> Duration.ofNanos(d + halfLead - System.nanoTime())));
+        metrics.paused(() -> records.stored().map(r -> r.record().paused()));
         return new Host(node, stateDir, epochs, records, history, guard, metrics, queries, operations, primaryProbe,
-                leaseStatus, monitor, memory, fenceExecutor());
+                leaseStatus, monitor, memory, fenceExecutor(), events, observed);
     }
 
     /**
@@ -205,6 +214,21 @@ public final class AgentRuntime {
         // the downing keeps the primary's end of a broken link: it asks this agent who the primary is (issue 8.6)
         org.pgsteward.agent.downing.PrimaryHint.get(org.apache.pekko.actor.typed.javadsl.Adapter.toClassic(system))
                 .set(h.epochs()::primaryOfCurrentEpoch);
+        try {
+            return setUp(system, how, h, node);
+        } catch (RuntimeException e) {
+            // downed while starting (a loaded host): its actors and listeners cannot be created any more; that is an
+            // incarnation ended by downing, not a failed start: awaitTermination starts the next one
+            if (!restartReason(CoordinatedShutdown.get(system).getShutdownReason())) {
+                throw e;
+            }
+            log.warn("this member was downed while its cluster incarnation was starting ({}): the next one starts",
+                    e.toString());
+            return system;
+        }
+    }
+
+    private ActorSystem<Void> setUp(ActorSystem<Void> system, Join how, Host h, LocalNode node) {
         if (how == Join.FIRST) { // said once, not at every incarnation
             logClusterTrafficSecurity();
         }
@@ -226,12 +250,13 @@ public final class AgentRuntime {
             }
             return seen;
         };
-        ActorRef<NodeAgent.Command> agent = system.systemActorOf(restartingOnFailure(NodeAgent.create(h.operations(),
+        ActorRef<NodeAgent.Command> agent = system.systemActorOf(restartingOnFailure(NodeAgent.create(h.observed(),
                 cycle, blocking, config.agent().monitorInterval())), "node-agent",
                 org.apache.pekko.actor.typed.Props.empty());
         ActorRef<ClusterLink.Command> link = system.systemActorOf(restartingOnFailure(ClusterLink.create(
                 linkSettings(config, node, h.primaryProbe(), h.leaseStatus(), h.guard()), h.epochs(), h.records(),
-                h.history(), h.memory(), agent, supervisor, () -> fence(node), blocking, h.fenceExecutor())), "cluster-link",
+                h.history(), h.memory(), agent, supervisor, () -> fenceAndTell(node, h.events()), blocking,
+                h.fenceExecutor())), "cluster-link",
                 org.apache.pekko.actor.typed.Props.empty());
 
         CoordinatedShutdown shutdown = CoordinatedShutdown.get(system);
@@ -256,6 +281,7 @@ public final class AgentRuntime {
         // a cluster of its own (seen in the chaos run at load 30: an island for good). A cluster's very first start,
         // members started one by one, is not.
         watchForIsland(system, how == Join.FALLBACK || (how == Join.FIRST && h.epochs().highestSeen() > 0));
+        observeForMetrics(system, h.metrics());
 
         try {
             var facade = new AgentServices(system, agent, node, h.queries(), h.metrics(), supervisorClient, h.history());
@@ -375,7 +401,64 @@ public final class AgentRuntime {
         if (node.witness()) {
             return "witness: nothing to fence";
         }
-        return node.postmaster().stop(timings(node.config()).fenceKillAfter()).describe();
+        return stopNow(node).describe();
+    }
+
+    private static org.pgsteward.agent.postgres.Postmaster.StopResult stopNow(LocalNode node) {
+        return node.postmaster().stop(timings(node.config()).fenceKillAfter());
+    }
+
+    /** The fence, and an event for the event command when it stopped a running server (queued: never waits). */
+    static String fenceAndTell(LocalNode node, org.pgsteward.agent.events.EventNotifier events) {
+        if (node.witness()) {
+            return fence(node);
+        }
+        var r = stopNow(node);
+        if (r.outcome() != org.pgsteward.agent.postgres.Postmaster.StopOutcome.NOT_RUNNING) {
+            events.notify(new org.pgsteward.agent.events.NodeEvent(node.config().node().id(), node.config().node().name(),
+                    org.pgsteward.agent.events.EventNames.FENCE, true, java.time.Instant.now(), r.describe()));
+        }
+        return r.describe();
+    }
+
+    /**
+     * The membership figures of this incarnation (read at scrape time), and the failover and switchover durations the
+     * supervisor publishes while it runs here.
+     */
+    private static void observeForMetrics(ActorSystem<Void> system, AgentMetrics metrics) {
+        var cluster = org.apache.pekko.cluster.Cluster.get(system);
+        metrics.clusterView(() -> {
+            var state = cluster.state();
+            var unreachable = new java.util.HashSet<org.apache.pekko.cluster.Member>();
+            state.getUnreachable().forEach(unreachable::add);
+            int up = 0;
+            Optional<org.apache.pekko.cluster.Member> oldest = Optional.empty();
+            for (var m : state.getMembers()) {
+                if (m.status() == org.apache.pekko.cluster.MemberStatus.up()) {
+                    if (!unreachable.contains(m)) {
+                        up++;
+                    }
+                    if (oldest.isEmpty() || m.isOlderThan(oldest.get())) {
+                        oldest = Optional.of(m);
+                    }
+                }
+            }
+            // the singleton runs on the oldest Up member
+            boolean supervisor = oldest.isPresent() && !unreachable.contains(oldest.get());
+            return new AgentMetrics.ClusterView(up, unreachable.size(), supervisor);
+        });
+        ActorRef<org.pgsteward.supervisor.OperationTiming> timings = system.systemActorOf(
+                Behaviors.receive(org.pgsteward.supervisor.OperationTiming.class).onMessage(
+                        org.pgsteward.supervisor.OperationTiming.class, t -> {
+                            if (t.switchover()) {
+                                metrics.switchoverTook(t.took());
+                            } else {
+                                metrics.failoverTook(t.took());
+                            }
+                            return Behaviors.same();
+                        }).build(), "operation-timings", org.apache.pekko.actor.typed.Props.empty());
+        system.eventStream().tell(new org.apache.pekko.actor.typed.eventstream.EventStream.Subscribe<>(
+                org.pgsteward.supervisor.OperationTiming.class, timings));
     }
 
     /**

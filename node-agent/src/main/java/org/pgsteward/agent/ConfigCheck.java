@@ -20,6 +20,7 @@ final class ConfigCheck {
     static int run(Path file, PrintWriter out, PrintWriter err) {
         try {
             NodeConfig config = ConfigLoader.load(file);
+            org.pgsteward.agent.events.EventNames.checkOnly(file, config);
             out.println(file + ": valid (cluster " + config.cluster() + ", node " + config.node().id() + " "
                     + config.node().name() + ", agent.http " + config.agent().http() + ", state-dir "
                     + config.agent().stateDir() + ")");

@@ -59,6 +59,7 @@ public final class Main implements Callable<Integer> {
         NodeConfig config;
         try {
             config = ConfigLoader.load(configFile);
+            org.pgsteward.agent.events.EventNames.checkOnly(configFile, config);
         } catch (BadConfigException e) {
             System.err.println("pgsteward-agent: " + e.getMessage());
             return ExitCode.ERR_BAD_CONFIG.code();

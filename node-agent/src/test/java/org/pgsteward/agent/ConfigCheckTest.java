@@ -65,4 +65,12 @@ class ConfigCheckTest {
         assertEquals(8, err.lines().count(), err);
         assertEquals("", r.out());
     }
+
+    @Test
+    void givenAnUnknownEventInEventsOnly_whenChecked_thenExit1NamingItAndTheEvents() throws Exception {
+        Result r = check("pgsteward { cluster = \"c\", node { id = 2, name = \"n2\", conninfo = \"host=h dbname=d\" },"
+                + " events.only = [\"failover\"] }\n");
+        assertEquals(1, r.code(), r.out());
+        assertTrue(r.err().contains("pgsteward.events.only: unknown event \"failover\"; events: primary_register"), r.err());
+    }
 }

@@ -865,6 +865,9 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                     + " ms after the decision" + op.failedSinceNanos.map(f -> ", "
                     + (System.nanoTime() - f) / 1_000_000 + " ms after the failure was first seen").orElse("");
             ctx.getLog().info("epoch {}: {}", op.epoch, detail);
+            ctx.getSystem().eventStream().tell(new org.apache.pekko.actor.typed.eventstream.EventStream.Publish<>(
+                    new OperationTiming(op.switchoverReplyTo.isPresent(), java.time.Duration.ofNanos(System.nanoTime()
+                            - (op.switchoverReplyTo.isPresent() ? op.startedNanos : op.failedSinceNanos.orElse(op.startedNanos))))));
             op.step("node " + r.nodeId() + " promoted");
             startFollowing(state, op);
             return Effect().persist(new StepRecorded(Instant.now(), op.epoch, "promote", true, detail));

@@ -20,6 +20,7 @@ import org.pgsteward.agent.postgres.Conninfo;
  * @param pekkoOverrides the file's root {@code pekko { ... }} section verbatim (still rooted at {@code pekko}),
  *                       or an empty Config; the agent layers it over its generated Pekko settings
  *                       ({@code pekkoOverrides.withFallback(generated)}) for advanced tuning
+ * @param events         {@code events.*}: the program run for each event on this node (none by default)
  */
 public record NodeConfig(
         Path source,
@@ -31,7 +32,15 @@ public record NodeConfig(
         Replication replication,
         Clone cloning,
         Supervisor supervisor,
-        Config pekkoOverrides) {
+        Config pekkoOverrides,
+        org.pgsteward.agent.events.EventCommand events) {
+
+    /** Without an event command. */
+    public NodeConfig(Path source, String cluster, Node node, Postgres postgres, Agent agent, Failover failover,
+                      Replication replication, Clone cloning, Supervisor supervisor, Config pekkoOverrides) {
+        this(source, cluster, node, postgres, agent, failover, replication, cloning, supervisor, pekkoOverrides,
+                org.pgsteward.agent.events.EventCommand.none());
+    }
 
     /** Without Pekko overrides (e.g. in tests). */
     public NodeConfig(Path source, String cluster, Node node, Postgres postgres, Agent agent, Failover failover,

@@ -195,6 +195,8 @@ final class NodeConfigValidator {
         }
         Duration cloneTimeout = duration("clone.timeout", Duration.ofHours(6), Duration.ofSeconds(1), Optional.empty());
 
+        org.pgsteward.agent.events.EventCommand events = events();
+
         return new NodeConfig(file, cluster,
                 new NodeConfig.Node(id, name, conninfo, dataDir, priority, role, autoRegister),
                 new NodeConfig.Postgres(binDir, osUser, logFile, configDir),
@@ -204,7 +206,40 @@ final class NodeConfigValidator {
                 new NodeConfig.Replication(synchronous, useSlots, maxSlotWalKeep),
                 new NodeConfig.Clone(sshOptions, cloneTimeout),
                 supervisor,
-                pekkoOverrides);
+                pekkoOverrides,
+                events);
+    }
+
+    /**
+     * {@code events}: an argument list whose program is an absolute path to an executable file (no shell, no PATH
+     * search), placeholders only of {@link org.pgsteward.agent.events.EventCommand#PLACEHOLDERS}, event names of
+     * {@code only} among those that exist.
+     */
+    private org.pgsteward.agent.events.EventCommand events() {
+        List<String> argv = stringList("events.command", false).orElse(List.of());
+        if (!argv.isEmpty()) {
+            Path program = Path.of(argv.get(0));
+            if (!program.isAbsolute()) {
+                throw fail("events.command", "element 1 (the program) must be an absolute path (the command runs"
+                        + " without a shell or PATH search), got " + quote(argv.get(0)));
+            }
+            if (!java.nio.file.Files.isRegularFile(program) || !java.nio.file.Files.isExecutable(program)) {
+                throw fail("events.command", "element 1: " + quote(argv.get(0)) + " is not an executable file");
+            }
+            for (int i = 0; i < argv.size(); i++) {
+                Optional<String> bad = org.pgsteward.agent.events.EventCommand.unknownPlaceholder(argv.get(i));
+                if (bad.isPresent()) {
+                    throw fail("events.command", "element " + (i + 1) + " " + quote(argv.get(i)) + ": unknown placeholder "
+                            + quote(bad.get()) + "; known: %n node id, %a node name, %e event, %s success (1/0), "
+                            + "%t timestamp, %d details, %% a percent sign");
+                }
+            }
+        }
+        // the event names are the agent's (node-agent events/EventNames): it checks them when it loads the file
+        List<String> only = stringList("events.only", false).orElse(List.of());
+        Duration timeout = duration("events.timeout", org.pgsteward.agent.events.EventCommand.DEFAULT_TIMEOUT,
+                Duration.ofSeconds(1), Optional.of(Duration.ofHours(1)));
+        return new org.pgsteward.agent.events.EventCommand(argv, timeout, new LinkedHashSet<>(only));
     }
 
     /**
@@ -578,6 +613,7 @@ final class NodeConfigValidator {
         m.put("replication", ordered("synchronous", "use-slots", "max-slot-wal-keep"));
         m.put("clone", ordered("ssh-options", "timeout"));
         m.put("supervisor", ordered("journal-url", "journal-user", "journal-password"));
+        m.put("events", ordered("command", "only", "timeout"));
         return Collections.unmodifiableMap(m);
     }
 

@@ -240,6 +240,29 @@ class ConfigLoaderTest {
                 "must be an absolute path");
     }
 
+    @Test
+    void givenAnEventCommand_whenLoaded_thenItsArgvFilterAndTimeoutAreReadAndBadOnesNamed() throws IOException {
+        NodeConfig c = ConfigLoader.load(write("ev.conf", MINIMAL_HOCON + "pgsteward.events {\n  command = [\"/bin/echo\","
+                + " \"%n\", \"%e\", \"--ok=%s\", \"%t\", \"%d\", \"%%\"]\n  only = [\"failover_promote\", \"fence\"]\n"
+                + "  timeout = 5s\n}\n"));
+        assertEquals(List.of("/bin/echo", "%n", "%e", "--ok=%s", "%t", "%d", "%%"), c.events().argv());
+        assertEquals(java.util.Set.of("failover_promote", "fence"), c.events().only());
+        assertEquals(Duration.ofSeconds(5), c.events().timeout());
+        NodeConfig d = ConfigLoader.load(write("ev0.conf", MINIMAL_HOCON));
+        assertFalse(d.events().configured());
+        assertEquals(Duration.ofSeconds(30), d.events().timeout());
+
+        assertBad(MINIMAL_HOCON + "pgsteward.events.command = \"/bin/echo %n\"\n", "pgsteward.events.command",
+                "must be a list of strings");
+        assertBad(MINIMAL_HOCON + "pgsteward.events.command = [\"notify\", \"%n\"]\n", "pgsteward.events.command",
+                "must be an absolute path");
+        assertBad(MINIMAL_HOCON + "pgsteward.events.command = [\"" + dir.resolve("none") + "\"]\n",
+                "pgsteward.events.command", "is not an executable file");
+        assertBad(MINIMAL_HOCON + "pgsteward.events.command = [\"/bin/echo\", \"%x\"]\n", "pgsteward.events.command",
+                "unknown placeholder \"%x\"");
+        assertBad(MINIMAL_HOCON + "pgsteward.events.timeout = 0s\n", "pgsteward.events.timeout", "from 1s to 1h");
+    }
+
     private void assertBad(String content, String key, String expected) throws IOException {
         Path f = write("bad-" + System.nanoTime() + (content.startsWith("pgsteward") ? ".conf" : ".repmgr"), content);
         BadConfigException e = assertThrows(BadConfigException.class, () -> ConfigLoader.load(f));

@@ -79,8 +79,13 @@ public final class AgentProcess implements AutoCloseable {
     /** Starts the agent process without waiting for it. */
     private void launch() {
         List<String> argv = new ArrayList<>(prefix);
-        argv.addAll(javaCommand());
-        argv.add("org.pgsteward.agent.Main");
+        String launcher = System.getProperty(LAUNCHER_PROPERTY, "");
+        if (launcher.isEmpty()) {
+            argv.addAll(javaCommand());
+            argv.add("org.pgsteward.agent.Main");
+        } else {
+            argv.add(launcher); // as installed: its JVM options (conf/agent.jvm-options) and classpath
+        }
         argv.add("-f");
         argv.add(configFile.toString());
         try {
@@ -95,7 +100,7 @@ public final class AgentProcess implements AutoCloseable {
     }
 
     private AgentProcess awaitReady() {
-        Wait.until("agent " + name + " answers on " + httpAddress, Duration.ofSeconds(120), () -> {
+        Wait.until("agent " + name + " answers on " + httpAddress, START_TIMEOUT, () -> {
             if (!process.isAlive()) {
                 throw new IllegalStateException("agent " + name + " exited with " + process.exitValue() + ":\n" + logTail());
             }
@@ -266,6 +271,15 @@ public final class AgentProcess implements AutoCloseable {
             }
         }
     }
+
+    /**
+     * Benchmarks set this to scripts/pgsteward-agent: the agents then run as a user runs them (the launcher's JVM
+     * options and the module's classpath) rather than on this test JVM's classpath.
+     */
+    public static final String LAUNCHER_PROPERTY = "pgsteward.test.agentLauncher";
+
+    /** How long an agent may take to answer after its start (benchmarks on a loaded host raise it). */
+    private static final Duration START_TIMEOUT = Duration.ofSeconds(Integer.getInteger("pgsteward.test.agentStartSeconds", 120));
 
     /** java + this JVM's classpath, for agents and consoles alike. */
     static List<String> javaCommand() {

@@ -55,12 +55,15 @@ class AutomaticFailoverTest {
     /**
      * Issue 7: the product default (a journal per host), the supervisor on the primary's host (its agent started
      * first: the oldest member), asynchronous mode: that host is lost under a writer; a standby takes over and the
-     * new supervisor still has the history.
+     * new supervisor still has the history. Issue 10 points 4 and 6 on the same cluster: every agent runs an
+     * events.command that records its arguments (register, clone, the failover's promote and follow each run it on
+     * their node), and the survivors' /metrics show the new primary's standby, lease, membership and the failover.
      */
     @Test
     void givenSupervisorOnThePrimarysHost_whenThatHostIsLostUnderAWriter_thenAStandbyTakesOverAndHistoryIsKept()
             throws Exception {
-        HaCluster c = HaCluster.start(pg, agents, false, "", 1);
+        var recorder = new EventRecorder(agents.workDir());
+        HaCluster c = HaCluster.start(pg, agents, false, recorder.hocon(), 1);
         TestNode node1 = c.node(1);
         try (Writer writer = new Writer(c.nodes, 1_000_000).start()) {
             TestNode primary = loseThePrimaryUnderTheWriter(c, node1, writer);
@@ -70,6 +73,57 @@ class AutomaticFailoverTest {
             String show = ok(primary.console("cluster", "show")).stdout();
             assertTrue(show.lines().anyMatch(l -> l.contains("node1") && l.contains("former primary")),
                     "the lost primary is a former primary, not a second primary row: " + show);
+
+            int p = primary.id();
+            int other = c.nodes.stream().filter(n -> n != node1 && n != primary).findFirst().orElseThrow().id();
+            assertTrue(recorder.recorded(1, "primary_register", true), recorder.lines(1).toString());
+            for (int id : List.of(2, 3)) {
+                assertTrue(recorder.recorded(id, "standby_clone", true) && recorder.recorded(id, "standby_register", true),
+                        "node " + id + ": " + recorder.lines(id));
+            }
+            Wait.until("the event command ran for the promotion and the follow", Duration.ofSeconds(30), () ->
+                    recorder.recorded(p, "failover_promote", true) && recorder.recorded(other, "failover_follow", true));
+            String promoted = recorder.lines(p).stream().filter(l -> l.contains(" | failover_promote | ")).findFirst()
+                    .orElseThrow();
+            String[] f = promoted.split(" \\| ", 5);
+            java.time.Instant.parse(f[3]); // %t: an ISO-8601 timestamp
+            assertTrue(f[4].startsWith("promoted in "), "%d, the operation's outcome: " + promoted);
+
+            Wait.until("the primary's metrics show its standby, its lease and two members up", Duration.ofSeconds(30),
+                    () -> {
+                        var m = new MetricsScrape(primary.agent().httpGet("/metrics"));
+                        return m.value("pgsteward_standby_replication_lag_bytes", "standby=\"node" + other + "\"")
+                                .filter(v -> v >= 0).isPresent()
+                                && m.value("pgsteward_standby_replication_lag_seconds", "standby=\"node" + other + "\"")
+                                .filter(v -> v >= 0).isPresent()
+                                && m.value("pgsteward_lease_remaining_seconds").filter(v -> v > 0 && v <= 3).isPresent()
+                                && m.value("pgsteward_cluster_members_up").equals(java.util.Optional.of(2.0));
+                    });
+            var m = new MetricsScrape(primary.agent().httpGet("/metrics"));
+            assertEquals(java.util.Optional.of(0.0), m.value("pgsteward_failover_paused"), m.text());
+            assertEquals(java.util.Optional.of(1.0), m.value("pgsteward_supervisor_reachable"), m.text());
+            assertEquals(java.util.Optional.of(0.0), m.value("pgsteward_standby_synchronous"), "asynchronous mode");
+            assertEquals(java.util.Optional.of(1.0), m.value("pgsteward_operations_total", "command=\"cluster promote\"",
+                    "outcome=\"success\""), m.text());
+            assertEquals(java.util.Optional.of(1.0), m.value("pgsteward_node_is_primary"), "an existing series kept");
+            assertTrue(m.value("pgsteward_event_commands_total", "outcome=\"ok\"").filter(v -> v >= 2).isPresent(), m.text());
+            assertTrue(m.value("jvm_memory_used_bytes", "area=\"heap\"").filter(v -> v > 0).isPresent(), m.text());
+            assertTrue(m.has("pgsteward_switchover_duration_seconds_count"), m.text());
+            // the failover was decided by the supervisor that took over on one of the survivors
+            double failovers = 0;
+            for (TestNode n : List.of(primary, c.node(other))) {
+                var s = new MetricsScrape(n.agent().httpGet("/metrics"));
+                failovers += s.value("pgsteward_failover_duration_seconds_count").orElse(0.0);
+                assertTrue(s.value("pgsteward_failover_duration_seconds_sum").filter(v -> v >= 0 && v < 120).isPresent());
+            }
+            assertEquals(1.0, failovers, "one failover timed, on the agent hosting the supervisor");
+            // the dashboard shipped in conf/ reads only series the agents expose
+            String dashboard = java.nio.file.Files.readString(java.nio.file.Path.of("../conf/grafana-dashboard.json"));
+            var names = java.util.regex.Pattern.compile("(pgsteward|jvm|process|system)_[a-z_]+").matcher(dashboard);
+            while (names.find()) {
+                String series = names.group();
+                assertTrue(m.text().contains("\n" + series + "{"), "the dashboard's " + series + " is not in /metrics");
+            }
         }
     }
 

@@ -21,6 +21,12 @@ public final class BenchSupport {
         SIGSTOP
     }
 
+    /** A 3-node cluster with default settings, registered and healthy: the agents' process ids, node1's first. */
+    public static List<Long> idleCluster(PostgresExtension pg, AgentFixture agents) {
+        HaCluster c = HaCluster.start(pg, agents, false, "", 0);
+        return c.nodes.stream().map(n -> n.agent().pid()).toList();
+    }
+
     /**
      * Sets up 3 nodes (default settings but {@code extraHocon}), runs a writer, SIGKILLs the primary's
      * PostgreSQL and agent at T0, and measures.

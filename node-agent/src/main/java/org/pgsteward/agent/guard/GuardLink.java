@@ -106,6 +106,11 @@ public class GuardLink {
         write(new Lease(true, deadlineNanos));
     }
 
+    /** The deadline last given to the guard while this node is the primary (System.nanoTime), for the metrics. */
+    public synchronized Optional<Long> primaryDeadlineNanos() {
+        return written.filter(Lease::primary).map(Lease::deadlineNanos);
+    }
+
     /** This node is not (or not automatically) the primary: the guard fences nothing. */
     public synchronized void notPrimary() {
         if (written.isPresent() && !written.get().primary()) {

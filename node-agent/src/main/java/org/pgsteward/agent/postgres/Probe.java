@@ -177,7 +177,7 @@ public final class Probe {
             while (rs.next()) {
                 out.add(new StandbyInfo(rs.getInt("pid"), rs.getString("application_name"), string(rs, "client_addr"),
                         string(rs, "state"), lsn(rs, "sent_lsn"), lsn(rs, "write_lsn"), lsn(rs, "flush_lsn"),
-                        lsn(rs, "replay_lsn"), string(rs, "sync_state")));
+                        lsn(rs, "replay_lsn"), string(rs, "sync_state"), doubleValue(rs, "replay_lag_s")));
             }
         }
         return out;
@@ -231,6 +231,11 @@ public final class Probe {
 
     private static Optional<Long> longValue(ResultSet rs, String column) throws SQLException {
         long v = rs.getLong(column);
+        return rs.wasNull() ? Optional.empty() : Optional.of(v);
+    }
+
+    private static Optional<Double> doubleValue(ResultSet rs, String column) throws SQLException {
+        double v = rs.getDouble(column);
         return rs.wasNull() ? Optional.empty() : Optional.of(v);
     }
 

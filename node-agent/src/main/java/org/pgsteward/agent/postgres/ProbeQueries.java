@@ -99,7 +99,8 @@ final class ProbeQueries {
                 : "sent_location AS sent_lsn, write_location AS write_lsn, flush_location AS flush_lsn,"
                         + " replay_location AS replay_lsn";
         return "SELECT pid, COALESCE(application_name, '') AS application_name, host(client_addr) AS client_addr,"
-                + " state, " + lsns + ", sync_state"
+                + " state, " + lsns + ", sync_state, "
+                + (wal() ? "EXTRACT(EPOCH FROM replay_lag)::float8" : "NULL::float8") + " AS replay_lag_s"
                 + " FROM pg_stat_replication ORDER BY application_name, pid";
     }
 

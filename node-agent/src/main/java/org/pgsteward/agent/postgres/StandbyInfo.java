@@ -12,10 +12,18 @@ import org.pgsteward.protocol.Lsn;
  * @param clientAddr      empty for a Unix-socket connection (or when hidden)
  * @param state           startup, catchup, streaming, backup, stopping
  * @param syncState       async, potential, sync, quorum
+ * @param replayLagSeconds replay_lag (PostgreSQL >= 10; empty when PostgreSQL shows none)
  */
 public record StandbyInfo(int pid, String applicationName, Optional<String> clientAddr, Optional<String> state,
                           Optional<Lsn> sentLsn, Optional<Lsn> writeLsn, Optional<Lsn> flushLsn,
-                          Optional<Lsn> replayLsn, Optional<String> syncState) {
+                          Optional<Lsn> replayLsn, Optional<String> syncState, Optional<Double> replayLagSeconds) {
+
+    /** Without a replay lag. */
+    public StandbyInfo(int pid, String applicationName, Optional<String> clientAddr, Optional<String> state,
+                       Optional<Lsn> sentLsn, Optional<Lsn> writeLsn, Optional<Lsn> flushLsn,
+                       Optional<Lsn> replayLsn, Optional<String> syncState) {
+        this(pid, applicationName, clientAddr, state, sentLsn, writeLsn, flushLsn, replayLsn, syncState, Optional.empty());
+    }
 
     public StandbyInfo {
         Objects.requireNonNull(applicationName);
@@ -26,6 +34,7 @@ public record StandbyInfo(int pid, String applicationName, Optional<String> clie
         Objects.requireNonNull(flushLsn);
         Objects.requireNonNull(replayLsn);
         Objects.requireNonNull(syncState);
+        Objects.requireNonNull(replayLagSeconds);
     }
 
     public boolean isStreaming() {
