@@ -34,6 +34,7 @@ import org.pgsteward.protocol.cluster.LeaseMessage;
 import org.pgsteward.protocol.cluster.NodeReport;
 import org.pgsteward.protocol.cluster.PgState;
 import org.pgsteward.supervisor.policy.CandidateAssessment;
+import org.pgsteward.supervisor.policy.ChosenPrimaryWatch;
 import org.pgsteward.supervisor.policy.ClusterSnapshot;
 import org.pgsteward.supervisor.policy.Decision;
 import org.pgsteward.supervisor.policy.FailoverPolicy;
@@ -126,6 +127,8 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         final Set<Integer> awaitingFollow = new HashSet<>();
         Optional<ActorRef<PrimaryAnswer>> switchoverReplyTo = Optional.empty();
         Optional<String> finalLsn = Optional.empty();
+        /** The chosen primary of the previous epoch this attempt replaces (it never ran as primary): it rejoins. */
+        Optional<Integer> replacedPrimaryId = Optional.empty();
         /** A switchover being rolled back: what failed (the old primary is being restarted). */
         String rollbackDetail = "";
         final StringBuilder steps = new StringBuilder();
@@ -408,43 +411,110 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 s.syncStandbys(), operation.map(Operation::describe));
     }
 
-    private static final int PROMOTE_RETRIES = 3;
-    private static final Duration PROMOTE_RETRY_AFTER = Duration.ofSeconds(5);
-    private final Map<Long, Integer> promoteRetries = new HashMap<>();
-    private long lastPromoteRetryNanos = Long.MIN_VALUE / 2;
+    /** The chosen primary of the current epoch while it has not been seen running as primary (issue 7.6). */
+    private Optional<ChosenPrimaryWatch.Watch> watch = Optional.empty();
+
+    private ChosenPrimaryWatch.Limits watchLimits() {
+        return new ChosenPrimaryWatch.Limits(settings.promoteRetries(), settings.promoteRetryAfter(),
+                settings.policy().failoverTimeout());
+    }
 
     /**
-     * Safety-2026-12 F9: the primary of the epoch was chosen by a majority but runs as a standby (its promote failed
-     * or timed out, its agent was busy, or the Promote was lost when the supervisor moved). It is told to promote
-     * again, every 5 s, up to three times; a promotion that succeeds re-points the other standbys at it.
+     * Safety-2026-12 F9 and issue 7.6: the primary of the epoch was chosen by a majority but runs as a standby (its
+     * promote failed or timed out, its agent was busy, or the Promote was lost when the supervisor moved). It is told to
+     * promote again, a few times; a promotion that succeeds re-points the other standbys at it. After the last attempt
+     * (or once it answers that it cannot promote, or its agent stays unreachable) it is fenced and another candidate is
+     * chosen in a new epoch, through the vote; it is never told to promote again in its epoch, and rejoins as a standby.
+     * Empty when {@link FailoverPolicy} decides this tick.
      */
-    private Optional<Effect<SupervisorEvent, SupervisorState>> retryPromotionNotTakenUp(SupervisorState state) {
+    private Optional<Effect<SupervisorEvent, SupervisorState>> watchChosenPrimary(SupervisorState state) {
         if (settings.policy().mode() != PolicyConfig.Mode.AUTOMATIC || state.primaryId().isEmpty()
                 || withoutMajority().isPresent()) {
             return Optional.empty();
         }
         int primary = state.primaryId().get();
+        long now = System.nanoTime();
+        ChosenPrimaryWatch.Seen seen = seenOfChosenPrimary(state, primary, now);
+        watch = watch.filter(w -> w.epoch() == state.epoch() && w.primaryId() == primary);
+        if (watch.isEmpty()) {
+            if (seen != ChosenPrimaryWatch.Seen.STANDBY) {
+                return Optional.empty();
+            }
+            watch = Optional.of(ChosenPrimaryWatch.Watch.found(state.epoch(), primary, now));
+        }
+        String name = Optional.ofNullable(state.members().get(primary)).map(RegisteredMember::name).orElse("node" + primary);
+        ChosenPrimaryWatch.Next next = ChosenPrimaryWatch.next(watch.get(), seen, name, now, watchLimits());
+        if (next instanceof ChosenPrimaryWatch.Next.Done) {
+            watch = Optional.empty();
+            return Optional.empty();
+        }
+        if (next instanceof ChosenPrimaryWatch.Next.Wait w) {
+            watch = Optional.of(w.watch());
+            return Optional.empty();
+        }
+        if (next instanceof ChosenPrimaryWatch.Next.Retry r) {
+            watch = Optional.of(r.watch());
+            ctx.getLog().warn(r.why());
+            var op = new Operation(state.epoch(), primary, Optional.empty(), r.why(), Optional.empty(), Optional.empty());
+            op.phase = Phase.PROMOTING;
+            operation = Optional.of(op);
+            agents.get(primary).tell(new AgentCommand.Promote(state.epoch(), op.id, stepAdapter));
+            return Optional.of(Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "promote", false, r.why())));
+        }
+        var replace = (ChosenPrimaryWatch.Next.Replace) next;
+        watch = Optional.of(replace.watch());
+        return Optional.of(replaceChosenPrimary(state, primary, replace.why(), now));
+    }
+
+    private ChosenPrimaryWatch.Seen seenOfChosenPrimary(SupervisorState state, int primary, long now) {
         ObservedReport o = reports.get(primary);
         ActorRef<AgentCommand> agent = agents.get(primary);
-        long now = System.nanoTime();
         if (o == null || agent == null || now - o.receivedAtNanos() > settings.policy().reportStaleAfter().toNanos()
-                || o.report().pg() != PgState.STANDBY || o.report().acceptedEpoch() != state.epoch()
-                || now - lastPromoteRetryNanos < PROMOTE_RETRY_AFTER.toNanos()) {
-            return Optional.empty();
+                || !agentReachable(agent.path().address())) {
+            return ChosenPrimaryWatch.Seen.UNREACHABLE;
         }
-        int attempt = promoteRetries.merge(state.epoch(), 1, Integer::sum);
-        if (attempt > PROMOTE_RETRIES) {
-            return Optional.empty();
+        if (o.report().acceptedEpoch() != state.epoch()) {
+            return ChosenPrimaryWatch.Seen.OTHER;
         }
-        lastPromoteRetryNanos = now;
-        String why = "node " + primary + " is primary in epoch " + state.epoch() + " but runs as a standby: telling it "
-                + "to promote again (attempt " + attempt + " of " + PROMOTE_RETRIES + ")";
-        ctx.getLog().warn(why);
-        var op = new Operation(state.epoch(), primary, Optional.empty(), why, Optional.empty(), Optional.empty());
-        op.phase = Phase.PROMOTING;
+        return switch (o.report().pg()) {
+            case PRIMARY -> ChosenPrimaryWatch.Seen.RUNS_AS_PRIMARY;
+            case STANDBY -> ChosenPrimaryWatch.Seen.STANDBY;
+            default -> ChosenPrimaryWatch.Seen.OTHER;
+        };
+    }
+
+    /**
+     * Chooses another candidate in a new epoch for a chosen primary given up on. It is fenced first: a live agent of the
+     * epoch's primary keeps asking for promises, which would hold every vote for its successor (and the fence ends any
+     * late promotion of it). No candidate: said once in the history, tried again next tick.
+     */
+    private Effect<SupervisorEvent, SupervisorState> replaceChosenPrimary(SupervisorState state, int failed, String why,
+                                                                          long now) {
+        Decision d = ChosenPrimaryWatch.replacement(settings.policy(), snapshot(state), failed, why, now);
+        String text = kind(d) + ": " + d.reason();
+        if (!withoutNumbers(text).equals(withoutNumbers(lastDecision))) {
+            ctx.getLog().warn("decision: {}", text);
+        }
+        lastDecision = text;
+        if (!(d instanceof Decision.Promote p)) {
+            if (withoutNumbers(text).equals(withoutNumbers(lastRecordedDecision))) {
+                return Effect().none();
+            }
+            lastRecordedDecision = text;
+            return Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "decision", false, text));
+        }
+        lastRecordedDecision = "";
+        Optional.ofNullable(agents.get(failed)).ifPresent(a -> a.tell(new AgentCommand.Fence(state.epoch(), why
+                + ": another candidate is chosen in a new epoch")));
+        String reason = p.reason() + "; candidates: " + candidatesText(p.assessments()) + "; winner node " + p.candidateId();
+        ctx.getLog().warn("REPLACING the chosen primary: {}", reason);
+        long epoch = nextEpoch(state);
+        var op = new Operation(epoch, p.candidateId(), Optional.empty(), reason, Optional.empty(), Optional.empty());
+        op.replacedPrimaryId = Optional.of(failed);
         operation = Optional.of(op);
-        agent.tell(new AgentCommand.Promote(state.epoch(), op.id, stepAdapter));
-        return Optional.of(Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "promote", false, why)));
+        return Effect().persist(List.of(new StepRecorded(Instant.now(), state.epoch(), "promote", false, why
+                        + ": choosing another candidate"), new EpochReserved(Instant.now(), epoch, p.candidateId(), reason)))
+                .thenRun(s -> requestVotes(op));
     }
 
     /** The last history line every known agent was sent (empty: none yet in this incarnation). */
@@ -556,9 +626,9 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         if (operation.isPresent()) {
             return checkOperationTimeout(state, operation.get());
         }
-        Optional<Effect<SupervisorEvent, SupervisorState>> retried = retryPromotionNotTakenUp(state);
-        if (retried.isPresent()) {
-            return retried.get();
+        Optional<Effect<SupervisorEvent, SupervisorState>> watched = watchChosenPrimary(state);
+        if (watched.isPresent()) {
+            return watched.get();
         }
         Optional<String> noMajority = withoutMajority();
         if (noMajority.isPresent()) {
@@ -799,6 +869,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             } else {
                 Optional.ofNullable(agents.get(op.candidateId)).ifPresent(a -> a.tell(new AgentCommand.Promote(op.epoch,
                         op.id, stepAdapter)));
+                watch = Optional.of(ChosenPrimaryWatch.Watch.promoted(op.epoch, op.candidateId, System.nanoTime()));
             }
         });
     }
@@ -887,7 +958,8 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             ObservedReport o = reports.get(id);
             boolean isStandby = o != null && !o.report().witness() && id != op.candidateId
                     && o.report().pg() == PgState.STANDBY
-                    && op.oldPrimaryId.map(old -> old != id).orElse(true);
+                    && op.oldPrimaryId.map(old -> old != id).orElse(true)
+                    && op.replacedPrimaryId.map(r -> r != id).orElse(true);
             if (isStandby && settings.policy().mode() == PolicyConfig.Mode.AUTOMATIC) {
                 op.awaitingFollow.add(id);
                 e.getValue().tell(new AgentCommand.Follow(op.epoch, op.id, op.candidateId, conninfo, stepAdapter));
@@ -900,6 +972,14 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 old.tell(new AgentCommand.Rejoin(op.epoch, op.id, op.candidateId, conninfo, stepAdapter));
             }
         }
+        // the chosen primary given up on was fenced: it rejoins as a standby of the new primary (when its agent is heard;
+        // an unreachable one rejoins by itself when it comes back, as a returning old primary does)
+        op.replacedPrimaryId.filter(id -> Optional.ofNullable(reports.get(id)).filter(o -> System.nanoTime()
+                        - o.receivedAtNanos() <= settings.policy().reportStaleAfter().toNanos()).isPresent())
+                .ifPresent(id -> Optional.ofNullable(agents.get(id)).ifPresent(a -> {
+                    op.awaitingFollow.add(id);
+                    a.tell(new AgentCommand.Rejoin(op.epoch, op.id, op.candidateId, conninfo, stepAdapter));
+                }));
         if (op.awaitingFollow.isEmpty()) {
             operation = Optional.empty();
             op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer(true, op.epoch, "switchover to node "

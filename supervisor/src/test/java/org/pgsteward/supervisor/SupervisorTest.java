@@ -663,6 +663,62 @@ class SupervisorTest {
     }
 
     @Test
+    void givenTheChosenPrimaryStaysAStandby_whenItsPromoteAttemptsRunOut_thenAnotherCandidateIsChosenInANewEpoch() {
+        // issue 7.6: in 4eb4ae1 the chosen primary was told to promote three times, then left a standby for good
+        var sup = spawn(new SupervisorSettings(nextCluster(), FAST, Duration.ofMillis(20), Duration.ofSeconds(5),
+                Duration.ofSeconds(5), 3, 3, Duration.ofMillis(100)));
+        var n1 = node(1);
+        var n2 = node(2);
+        var n3 = node(3);
+        every(Duration.ofMillis(50), () -> {
+            sup.tell(n1.standby(2, 3, "0/3000000", Optional.of(true)));
+            sup.tell(n2.standby(2, 3, "0/3000000", Optional.of(true)));
+            sup.tell(n3.standby(2, 3, "0/3000000", Optional.of(true))); // node 3 is primary of epoch 2, yet a standby
+        });
+
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            AgentCommand.Promote promote = awaitCommand(n3.agent, AgentCommand.Promote.class, p -> p.epoch() == 2);
+            promote.replyTo().tell(new AgentResult(promote.opId(), 3, false, "pg_ctl promote failed", Optional.empty(),
+                    Optional.empty(), 30));
+        }
+        // given up on: fenced (its live agent would hold every vote with its lease requests), never told to promote again
+        List<AgentCommand> toNode3 = n3.agent.fishForMessage(WAIT, "the fence of node 3",
+                m -> m instanceof AgentCommand.Fence ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore());
+        AgentCommand.Fence fence = (AgentCommand.Fence) toNode3.get(toNode3.size() - 1);
+        assertEquals(2, fence.epoch());
+        assertTrue(toNode3.stream().noneMatch(m -> m instanceof AgentCommand.Promote), toNode3.toString());
+
+        List<LeaseMessage.VoteRequest> requests = List.of(n1, n2).stream()
+                .map(n -> n.lease.expectMessageClass(LeaseMessage.VoteRequest.class, WAIT)).toList();
+        requests.forEach(r -> {
+            assertEquals(3, r.newEpoch());
+            assertEquals(1, r.candidateNodeId(), "as advanced as node 2, lower id");
+        });
+        requests.get(0).replyTo().tell(new LeaseMessage.VoteReply(3, 1, true, 0, "granted"));
+        requests.get(1).replyTo().tell(new LeaseMessage.VoteReply(3, 2, true, 0, "granted"));
+
+        AgentCommand.Promote promote = awaitCommand(n1.agent, AgentCommand.Promote.class, p -> true);
+        assertEquals(3, promote.epoch());
+        promote.replyTo().tell(new AgentResult(promote.opId(), 1, true, "promoted", Optional.of("0/3000100"),
+                Optional.of(2L), 60));
+        AgentCommand.Follow follow = awaitCommand(n2.agent, AgentCommand.Follow.class, f -> f.primaryNodeId() == 1);
+        assertEquals(3, follow.epoch());
+        List<AgentCommand> later = n3.agent.fishForMessage(WAIT, "node 3 told to rejoin node 1",
+                m -> m instanceof AgentCommand.Rejoin r && r.primaryNodeId() == 1 && r.epoch() == 3
+                        ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore());
+        assertTrue(later.stream().noneMatch(m -> m instanceof AgentCommand.Promote), later.toString());
+
+        View v = view(sup);
+        assertEquals(Optional.of(1), v.primaryId());
+        assertEquals(3, v.epoch());
+        assertTrue(v.history().stream().anyMatch(l -> l.contains(
+                        "node3 (node 3) did not become primary in epoch 2 after 3 promote attempts: choosing another candidate")),
+                v.history().toString());
+        assertTrue(v.history().stream().anyMatch(l -> l.contains("epoch 3 reserved for promoting node 1")
+                && l.contains("choosing another candidate, node1 (node 1)")), v.history().toString());
+    }
+
+    @Test
     void givenRememberedSynchronousStandbys_whenAnEpochIsOnlyReserved_thenTheyAreKept() {
         var state = SupervisorState.empty().withEpoch(1, Optional.of(1)).withSyncStandbys(List.of("node2"));
         var reserved = Supervisor.apply(state, new SupervisorEvent.EpochReserved(Instant.now(), 2, 2, "failover"));
