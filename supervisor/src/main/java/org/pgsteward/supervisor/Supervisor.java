@@ -27,9 +27,19 @@ import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
-import org.pgsteward.protocol.CborSerializable;
 import org.pgsteward.protocol.cluster.AgentCommand;
-import org.pgsteward.protocol.cluster.AgentResult;
+import org.pgsteward.protocol.Lsn;
+import org.pgsteward.protocol.cluster.StepResult;
+import org.pgsteward.protocol.cluster.SupervisorMessage;
+import org.pgsteward.protocol.cluster.SupervisorMessage.DecisionKind;
+import org.pgsteward.protocol.cluster.SupervisorMessage.GetView;
+import org.pgsteward.protocol.cluster.SupervisorMessage.PrimaryAnswer;
+import org.pgsteward.protocol.cluster.SupervisorMessage.Refusal;
+import org.pgsteward.protocol.cluster.SupervisorMessage.Report;
+import org.pgsteward.protocol.cluster.SupervisorMessage.RequestPrimary;
+import org.pgsteward.protocol.cluster.SupervisorMessage.SetPaused;
+import org.pgsteward.protocol.cluster.SupervisorMessage.Switchover;
+import org.pgsteward.protocol.cluster.SupervisorMessage.View;
 import org.pgsteward.protocol.cluster.LeaseMessage;
 import org.pgsteward.protocol.cluster.NodeReport;
 import org.pgsteward.protocol.cluster.PgState;
@@ -57,59 +67,21 @@ import org.pgsteward.supervisor.SupervisorEvent.StepRecorded;
  * to follow. A new incarnation first hears a majority of agents and adopts the highest epoch
  * they accepted; it never reuses one.
  */
-public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, SupervisorEvent, SupervisorState> {
+public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEvent, SupervisorState> {
 
-    public sealed interface Command {}
+    /** The messages only this actor sends itself (timers and adapters); the others are {@link SupervisorMessage}s. */
+    private sealed interface Internal {}
 
-    /** Every agent, every monitor interval. */
-    public record Report(NodeReport report, ActorRef<AgentCommand> agent, ActorRef<LeaseMessage> lease)
-            implements Command, CborSerializable {}
-
-    /**
-     * An agent asks to become primary: after `primary register` (no primary yet) or for a manual
-     * `standby promote`. The answer comes once a majority voted for the new epoch.
-     */
-    public record RequestPrimary(int nodeId, String why, boolean force, ActorRef<PrimaryAnswer> replyTo)
-            implements Command, CborSerializable {}
-
-    public record PrimaryAnswer(boolean granted, long epoch, String message) implements CborSerializable {}
-
-    public record SetPaused(boolean paused, String by, ActorRef<View> replyTo) implements Command, CborSerializable {}
-
-    /**
-     * A planned, lossless swap: the primary checkpoints and stops cleanly, {@code candidateId} is
-     * verified to have received its final LSN, is promoted, and the old primary rejoins as its
-     * standby. Before the vote, any failure rolls back (the old primary starts again).
-     */
-    public record Switchover(int candidateId, ActorRef<PrimaryAnswer> replyTo) implements Command, CborSerializable {}
-
-    public record GetView(ActorRef<View> replyTo) implements Command, CborSerializable {}
-
-    /**
-     * What `cluster show` and `cluster event` show of the supervisor. {@code warnings}: what keeps it from working
-     * (its journal failing), added by {@link SupervisorGuard}.
-     */
-    public record View(long epoch, Optional<Integer> primaryId, boolean paused, boolean stateKnown, String mode,
-                       String lastDecision, Optional<String> operation, List<String> history, List<String> warnings)
-            implements CborSerializable {
-
-        public View withWarnings(List<String> more) {
-            List<String> all = new ArrayList<>(warnings);
-            all.addAll(more);
-            return new View(epoch, primaryId, paused, stateKnown, mode, lastDecision, operation, history, List.copyOf(all));
-        }
-    }
-
-    private enum Tick implements Command { INSTANCE }
+    private enum Tick implements Internal { INSTANCE }
 
 
-    private record Voted(LeaseMessage.VoteReply reply) implements Command {}
+    private record Voted(LeaseMessage.VoteReply reply) implements Internal {}
 
-    private record StepDone(AgentResult result) implements Command {}
+    private record StepDone(StepResult result) implements Internal {}
 
-    private record ResendVote(long epoch, int nodeId) implements Command {}
+    private record ResendVote(long epoch, int nodeId) implements Internal {}
 
-    private record RecordAnswer(org.pgsteward.protocol.cluster.RecordReply reply) implements Command {}
+    private record RecordAnswer(org.pgsteward.protocol.cluster.RecordReply reply) implements Internal {}
 
     /** An attempt to install a new primary, from reserving the epoch to the followers' answers. */
     private static final class Operation {
@@ -126,7 +98,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         long phaseStartedNanos = System.nanoTime();
         final Set<Integer> awaitingFollow = new HashSet<>();
         Optional<ActorRef<PrimaryAnswer>> switchoverReplyTo = Optional.empty();
-        Optional<String> finalLsn = Optional.empty();
+        Optional<Lsn> finalLsn = Optional.empty();
         /** The chosen primary of the previous epoch this attempt replaces (it never ran as primary): it rejoins. */
         Optional<Integer> replacedPrimaryId = Optional.empty();
         /** A switchover being rolled back: what failed (the old primary is being restarted). */
@@ -159,14 +131,9 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
 
     private enum Phase { STOPPING_OLD, CATCHING_UP, VOTING, PROMOTING, FOLLOWING, RESUMING_OLD }
 
-    private final ActorContext<Command> ctx;
-    private final TimerScheduler<Command> timers;
+    private final ActorContext<Object> ctx;
+    private final TimerScheduler<Object> timers;
     private final SupervisorSettings settings;
-    /**
-     * In the refusal of a new primary while the old one's last report said it serves: a requester that has
-     * just seen that server stopped may retry until the old primary's agent has reported it.
-     */
-    public static final String RUNNING_PRIMARY = " is the running primary of epoch ";
     /** When this incarnation started, for the time its journal recovery took. */
     private final long createdNanos = System.nanoTime();
     private final Map<Integer, ObservedReport> reports = new HashMap<>();
@@ -175,7 +142,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     /** Agent incarnations told the epoch: every new agent process hears it once, so it may act. */
     private final Set<String> announcedTo = new HashSet<>();
     private final ActorRef<LeaseMessage.VoteReply> voteAdapter;
-    private final ActorRef<AgentResult> stepAdapter;
+    private final ActorRef<StepResult> stepAdapter;
     private final ActorRef<org.pgsteward.protocol.cluster.RecordReply> recordAdapter;
     private final ClusterRecordKeeper record = new ClusterRecordKeeper();
     private boolean stateKnown;
@@ -184,19 +151,21 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     private Optional<Long> evidenceNotBeforeNanos = Optional.empty();
     private Optional<Operation> operation = Optional.empty();
     private String lastDecision = "starting: waiting to hear from a majority of agents";
+    private DecisionKind lastDecisionKind = DecisionKind.STARTING;
     private String lastRecordedDecision = "";
 
-    public static Behavior<Command> create(SupervisorSettings settings) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Supervisor(ctx, timers, settings)));
+    public static Behavior<SupervisorMessage> create(SupervisorSettings settings) {
+        Behavior<Object> b = Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Supervisor(ctx, timers, settings)));
+        return b.narrow();
     }
 
-    private Supervisor(ActorContext<Command> ctx, TimerScheduler<Command> timers, SupervisorSettings settings) {
+    private Supervisor(ActorContext<Object> ctx, TimerScheduler<Object> timers, SupervisorSettings settings) {
         super(PersistenceId.ofUniqueId(settings.persistenceId()));
         this.ctx = ctx;
         this.timers = timers;
         this.settings = settings;
         this.voteAdapter = ctx.messageAdapter(LeaseMessage.VoteReply.class, Voted::new);
-        this.stepAdapter = ctx.messageAdapter(AgentResult.class, StepDone::new);
+        this.stepAdapter = ctx.messageAdapter(StepResult.class, StepDone::new);
         this.recordAdapter = ctx.messageAdapter(org.pgsteward.protocol.cluster.RecordReply.class, RecordAnswer::new);
         timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.tick());
         ctx.getLog().info("supervisor for cluster {} started (mode {}, lease {} ms, failover timeout {} ms)",
@@ -257,7 +226,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     }
 
     @Override
-    public CommandHandler<Command, SupervisorEvent, SupervisorState> commandHandler() {
+    public CommandHandler<Object, SupervisorEvent, SupervisorState> commandHandler() {
         return newCommandHandlerBuilder().forAnyState()
                 .onCommand(Report.class, this::onReport)
                 .onCommand(RequestPrimary.class, this::onRequestPrimary)
@@ -338,11 +307,13 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         int members = clusterSize();
         List<ObservedReport> fresh = freshReports().toList();
         if (fresh.size() * 2 <= members) {
+            lastDecisionKind = DecisionKind.LEARNING;
             lastDecision = "learning the cluster state: " + fresh.size() + " of " + members + " agents reported";
             return;
         }
         long promised = fresh.stream().mapToLong(o -> o.report().recordTerm()).max().orElse(0);
         long term = record.startPrepare(promised, now);
+        lastDecisionKind = DecisionKind.LEARNING;
         lastDecision = "learning the cluster state: reading the cluster record from a majority of agents (term " + term + ")";
         agents.values().forEach(a -> a.tell(new AgentCommand.RecordPrepare(0, term, recordAdapter)));
     }
@@ -496,6 +467,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             ctx.getLog().warn("decision: {}", text);
         }
         lastDecision = text;
+        lastDecisionKind = kindOf(d);
         if (!(d instanceof Decision.Promote p)) {
             if (withoutNumbers(text).equals(withoutNumbers(lastRecordedDecision))) {
                 return Effect().none();
@@ -636,6 +608,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 ctx.getLog().warn("decision: {}", noMajority.get());
             }
             lastDecision = noMajority.get();
+            lastDecisionKind = DecisionKind.NO_MAJORITY;
             failedSinceNanos = Optional.empty(); // evidence must hold for a whole timeout once a majority is heard again
             return Effect().none();
         }
@@ -646,6 +619,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             ctx.getLog().info("decision: {}", text);
         }
         lastDecision = text;
+        lastDecisionKind = kindOf(d);
         if (d instanceof Decision.Promote p) {
             return startFailover(state, p);
         }
@@ -665,6 +639,8 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     /** The names last asked of the primary and answered (empty: not yet in this incarnation). */
     private Optional<List<String>> syncNamesSet = Optional.empty();
     private Optional<List<String>> syncNamesPending = Optional.empty();
+    /** The op id of the SetSynchronousStandbys last sent. */
+    private Optional<String> syncOpId = Optional.empty();
 
     /**
      * Synchronous mode: the primary names the other database nodes in synchronous_standby_names (FIRST 1), so a
@@ -704,14 +680,16 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         syncNamesPending = Optional.of(desired);
         ctx.getLog().info("synchronous mode: setting synchronous_standby_names on node {} to FIRST 1 {} (recorded set {})",
                 primary, desired, recorded);
-        agent.tell(new AgentCommand.SetSynchronousStandbys(state.epoch(), "sync-" + now, desired, stepAdapter));
+        String opId = "sync-" + now;
+        syncOpId = Optional.of(opId);
+        agent.tell(new AgentCommand.SetSynchronousStandbys(state.epoch(), opId, desired, stepAdapter));
         return Effect().none();
     }
 
     /** The primary names exactly these now: names it no longer names leave the recorded set. */
-    private Effect<SupervisorEvent, SupervisorState> onSyncNamesSet(SupervisorState state, AgentResult r) {
-        if (!r.success() || syncNamesPending.isEmpty()) {
-            if (!r.success()) {
+    private Effect<SupervisorEvent, SupervisorState> onSyncNamesSet(SupervisorState state, StepResult r) {
+        if (!r.done() || syncNamesPending.isEmpty()) {
+            if (!r.done()) {
                 ctx.getLog().warn("synchronous mode: node {} could not set synchronous_standby_names: {}", r.nodeId(),
                         r.message());
             }
@@ -730,6 +708,25 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
 
     private static String withoutNumbers(String s) {
         return s.replaceAll("[0-9]+(\\.[0-9]+)?", "#");
+    }
+
+    static DecisionKind kindOf(Decision d) {
+        if (d instanceof Decision.Healthy) {
+            return DecisionKind.HEALTHY;
+        } else if (d instanceof Decision.NotReady) {
+            return DecisionKind.NOT_READY;
+        } else if (d instanceof Decision.WaitForEvidence) {
+            return DecisionKind.WAIT_FOR_EVIDENCE;
+        } else if (d instanceof Decision.WaitForLease) {
+            return DecisionKind.WAIT_FOR_LEASE;
+        } else if (d instanceof Decision.Paused) {
+            return DecisionKind.PAUSED;
+        } else if (d instanceof Decision.ReportOnly) {
+            return DecisionKind.REPORT_ONLY;
+        } else if (d instanceof Decision.NoCandidate) {
+            return DecisionKind.NO_CANDIDATE;
+        }
+        return DecisionKind.PROMOTE;
     }
 
     private static String kind(Decision d) {
@@ -865,7 +862,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             }
             if (op.manualReplyTo.isPresent()) {
                 // the agent that asked promotes itself (or already is primary) and answers its console
-                op.manualReplyTo.get().tell(new PrimaryAnswer(true, op.epoch, why));
+                op.manualReplyTo.get().tell(new PrimaryAnswer.Granted(op.epoch, why));
             } else {
                 Optional.ofNullable(agents.get(op.candidateId)).ifPresent(a -> a.tell(new AgentCommand.Promote(op.epoch,
                         op.id, stepAdapter)));
@@ -880,8 +877,8 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     }
 
     private Effect<SupervisorEvent, SupervisorState> onStepDone(SupervisorState state, StepDone done) {
-        AgentResult r = done.result();
-        if (r.opId().startsWith("sync-")) {
+        StepResult r = done.result();
+        if (syncOpId.equals(Optional.of(r.opId()))) {
             return onSyncNamesSet(state, r);
         }
         Optional<Operation> current = operation.filter(op -> op.phase == Phase.RESUMING_OLD
@@ -891,24 +888,24 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         }
         Operation op = current.get();
         if (op.phase == Phase.RESUMING_OLD) {
-            return rolledBack(state, op, r.success(), r.message());
+            return rolledBack(state, op, r.done(), r.message());
         }
         long sinceStart = (System.nanoTime() - op.startedNanos) / 1_000_000;
         if (op.phase == Phase.STOPPING_OLD) {
-            if (!r.success()) {
+            if (!r.done()) {
                 return rollBack(state, op, "stop the old primary cleanly", r.message());
             }
             op.finalLsn = r.lsn();
-            op.step("old primary stopped at " + r.lsn().orElse("?"));
+            op.step("old primary stopped at " + r.lsn().map(Lsn::toString).orElse("?"));
             op.phase = Phase.CATCHING_UP;
             op.phaseStartedNanos = System.nanoTime();
             Optional.ofNullable(agents.get(op.candidateId)).ifPresent(a -> a.tell(new AgentCommand.AwaitLsn(state.epoch(),
-                    op.id, r.lsn().orElse("0/0"), 10_000, stepAdapter)));
+                    op.id, r.lsn().orElse(Lsn.ZERO), Duration.ofSeconds(10), stepAdapter)));
             return Effect().none();
         }
         if (op.phase == Phase.CATCHING_UP) {
-            if (!r.success()) {
-                return rollBack(state, op, "verify the candidate received the final LSN " + op.finalLsn.orElse("?"),
+            if (!r.done()) {
+                return rollBack(state, op, "verify the candidate received the final LSN " + op.finalLsn.map(Lsn::toString).orElse("?"),
                         r.message());
             }
             op.step("node " + op.candidateId + " has the final LSN");
@@ -918,14 +915,20 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                     .thenRun(s -> requestVotes(op));
         }
         if (op.phase == Phase.PROMOTING) {
-            if (!r.success()) {
+            if (!r.done()) {
                 operation = Optional.empty();
-                op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer(false, op.epoch, "switchover: promoting node "
+                if (r.outcome() == StepResult.Outcome.REFUSED) {
+                    // it cannot take the step at all: no point telling it again (issue 7.6)
+                    watch = watch.filter(w -> w.epoch() == op.epoch && w.primaryId() == r.nodeId())
+                            .or(() -> Optional.of(ChosenPrimaryWatch.Watch.promoted(op.epoch, r.nodeId(), System.nanoTime())))
+                            .map(w -> w.cannotPromote(r.message()));
+                }
+                op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer.Refused(op.epoch, Refusal.FAILED, "switchover: promoting node "
                         + r.nodeId() + " failed after the vote (automatic failover takes over): " + r.message())));
                 return Effect().persist(new StepRecorded(Instant.now(), op.epoch, "promote", false,
                         "node " + r.nodeId() + ": " + r.message()));
             }
-            String detail = "node " + r.nodeId() + " promoted in " + r.millis() + " ms at " + r.lsn().orElse("?")
+            String detail = "node " + r.nodeId() + " promoted in " + r.took().toMillis() + " ms at " + r.lsn().map(Lsn::toString).orElse("?")
                     + " (timeline " + r.timeline().map(Object::toString).orElse("?") + "), " + sinceStart
                     + " ms after the decision" + op.failedSinceNanos.map(f -> ", "
                     + (System.nanoTime() - f) / 1_000_000 + " ms after the failure was first seen").orElse("");
@@ -936,15 +939,15 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         }
         if (op.phase == Phase.FOLLOWING) {
             op.awaitingFollow.remove(r.nodeId());
-            String detail = "node " + r.nodeId() + (r.success() ? " follows node " + op.candidateId + " (" + r.millis()
+            String detail = "node " + r.nodeId() + (r.done() ? " follows node " + op.candidateId + " (" + r.took().toMillis()
                     + " ms)" : " could not follow: " + r.message());
             op.step(detail);
             if (op.awaitingFollow.isEmpty()) {
                 operation = Optional.empty();
-                op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer(true, op.epoch, "switchover to node "
+                op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer.Granted(op.epoch, "switchover to node "
                         + op.candidateId + " done: " + op.steps)));
             }
-            return Effect().persist(new StepRecorded(Instant.now(), op.epoch, "follow", r.success(), detail));
+            return Effect().persist(new StepRecorded(Instant.now(), op.epoch, "follow", r.done(), detail));
         }
         return Effect().none();
     }
@@ -982,7 +985,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 }));
         if (op.awaitingFollow.isEmpty()) {
             operation = Optional.empty();
-            op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer(true, op.epoch, "switchover to node "
+            op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer.Granted(op.epoch, "switchover to node "
                     + op.candidateId + " done: " + op.steps)));
         }
     }
@@ -1003,13 +1006,13 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             return rolledBack(state, op, false, "no answer within " + inPhase / 1_000_000 + " ms");
         }
         operation = Optional.empty();
-        op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer(false, state.epoch(), "switchover: "
+        op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.FAILED, "switchover: "
                 + op.describe() + " timed out after " + inPhase / 1_000_000 + " ms")));
         String detail = op.describe() + " timed out after " + inPhase / 1_000_000 + " ms"
                 + (op.phase == Phase.VOTING ? " with votes from " + op.votes + " (need " + majority() + ")" : "")
                 + (op.phase == Phase.FOLLOWING ? ", still waiting for nodes " + op.awaitingFollow : "");
         ctx.getLog().warn(detail);
-        op.manualReplyTo.ifPresent(r -> r.tell(new PrimaryAnswer(false, state.epoch(), detail)));
+        op.manualReplyTo.ifPresent(r -> r.tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.FAILED, detail)));
         return Effect().persist(new StepRecorded(Instant.now(), op.epoch, op.phase.name().toLowerCase(), false, detail));
     }
 
@@ -1017,19 +1020,21 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
 
     private Effect<SupervisorEvent, SupervisorState> onRequestPrimary(SupervisorState state, RequestPrimary req) {
         if (!stateKnown) {
-            req.replyTo().tell(new PrimaryAnswer(false, state.epoch(), lastDecision + "; retry in a moment"));
+            req.replyTo().tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.STATE_NOT_KNOWN_YET,
+                    lastDecision + "; retry in a moment"));
             return Effect().none();
         }
         if (operation.isPresent()) {
-            req.replyTo().tell(new PrimaryAnswer(false, state.epoch(), "busy: " + operation.get().describe()));
+            req.replyTo().tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.BUSY, "busy: " + operation.get().describe()));
             return Effect().none();
         }
         if (withoutMajority().isPresent()) {
-            req.replyTo().tell(new PrimaryAnswer(false, state.epoch(), withoutMajority().get() + "; retry in a moment"));
+            req.replyTo().tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.NO_MAJORITY,
+                    withoutMajority().get() + "; retry in a moment"));
             return Effect().none();
         }
         if (state.primaryId().equals(Optional.of(req.nodeId()))) {
-            req.replyTo().tell(new PrimaryAnswer(true, state.epoch(), "node " + req.nodeId() + " is primary in epoch "
+            req.replyTo().tell(new PrimaryAnswer.Granted(state.epoch(), "node " + req.nodeId() + " is primary in epoch "
                     + state.epoch()));
             return Effect().none();
         }
@@ -1039,8 +1044,8 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             boolean oldServing = o != null && o.report().pg() == PgState.PRIMARY
                     && System.nanoTime() - o.receivedAtNanos() <= settings.policy().reportStaleAfter().toNanos();
             if (oldServing) {
-                req.replyTo().tell(new PrimaryAnswer(false, state.epoch(), "node " + old.get()
-                        + RUNNING_PRIMARY + state.epoch() + "; stop it first (or use -F)"));
+                req.replyTo().tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.OLD_PRIMARY_RUNNING, "node " + old.get()
+                        + " is the running primary of epoch " + state.epoch() + "; stop it first (or use -F)"));
                 return Effect().none();
             }
         }
@@ -1053,28 +1058,33 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     }
 
     private Effect<SupervisorEvent, SupervisorState> onSwitchover(SupervisorState state, Switchover sw) {
-        Optional<String> refusal = Optional.empty();
+        Optional<PrimaryAnswer.Refused> refusal = Optional.empty();
         long fresh = settings.policy().reportStaleAfter().toNanos();
         long now = System.nanoTime();
+        long e = state.epoch();
         Optional<ObservedReport> primary = state.primaryId().flatMap(id -> Optional.ofNullable(reports.get(id)));
         ObservedReport candidate = reports.get(sw.candidateId());
         if (!stateKnown) {
-            refusal = Optional.of(lastDecision);
+            refusal = Optional.of(new PrimaryAnswer.Refused(e, Refusal.STATE_NOT_KNOWN_YET, lastDecision));
         } else if (operation.isPresent()) {
-            refusal = Optional.of("busy: " + operation.get().describe());
+            refusal = Optional.of(new PrimaryAnswer.Refused(e, Refusal.BUSY, "busy: " + operation.get().describe()));
         } else if (withoutMajority().isPresent()) {
-            refusal = withoutMajority();
+            refusal = Optional.of(new PrimaryAnswer.Refused(e, Refusal.NO_MAJORITY, withoutMajority().get()));
         } else if (state.primaryId().isEmpty() || primary.isEmpty() || primary.get().report().pg() != PgState.PRIMARY
                 || now - primary.get().receivedAtNanos() > fresh) {
-            refusal = Optional.of("no running primary to switch over from");
+            refusal = Optional.of(new PrimaryAnswer.Refused(e, Refusal.NO_RUNNING_PRIMARY,
+                    "no running primary to switch over from"));
         } else if (state.primaryId().get() == sw.candidateId()) {
-            refusal = Optional.of("node " + sw.candidateId() + " is already the primary");
+            refusal = Optional.of(new PrimaryAnswer.Refused(e, Refusal.ALREADY_PRIMARY, "node " + sw.candidateId()
+                    + " is already the primary"));
         } else if (candidate == null || candidate.report().pg() != PgState.STANDBY || candidate.report().streamingFrom().isEmpty()
                 || now - candidate.receivedAtNanos() > fresh) {
-            refusal = Optional.of("node " + sw.candidateId() + " is not a streaming standby");
+            refusal = Optional.of(new PrimaryAnswer.Refused(e, Refusal.NOT_A_STREAMING_STANDBY, "node " + sw.candidateId()
+                    + " is not a streaming standby"));
         }
         if (refusal.isPresent()) {
-            sw.replyTo().tell(new PrimaryAnswer(false, state.epoch(), "switchover refused: " + refusal.get()));
+            PrimaryAnswer.Refused r = refusal.get();
+            sw.replyTo().tell(new PrimaryAnswer.Refused(r.epoch(), r.why(), "switchover refused: " + r.text()));
             return Effect().none();
         }
         int old = state.primaryId().get();
@@ -1119,7 +1129,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 : "; rolled back, but starting node " + old + " again failed: " + message
                         + " (automatic failover decides from here)");
         ctx.getLog().warn(detail);
-        op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer(false, state.epoch(), detail)));
+        op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.FAILED, detail)));
         return Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "switchover", false, detail));
     }
 
@@ -1147,6 +1157,6 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         List<String> history = new ArrayList<>(s.history());
         java.util.Collections.reverse(history);
         return new View(s.epoch(), s.primaryId(), s.paused(), stateKnown, settings.policy().mode().name().toLowerCase(),
-                lastDecision, operation.map(Operation::describe), history, List.of());
+                lastDecisionKind, lastDecision, operation.map(Operation::describe), history, List.of());
     }
 }

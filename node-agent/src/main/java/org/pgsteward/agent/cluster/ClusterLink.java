@@ -19,17 +19,16 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.pgsteward.agent.NodeAgent;
+import org.pgsteward.agent.ops.ClusterStep;
 import org.pgsteward.agent.postgres.PgSnapshot;
-import org.pgsteward.protocol.api.CommandArgs;
-import org.pgsteward.protocol.api.CommandRequest;
 import org.pgsteward.protocol.api.OperationView;
 import org.pgsteward.protocol.cluster.AgentCommand;
-import org.pgsteward.protocol.cluster.AgentResult;
+import org.pgsteward.protocol.cluster.StepResult;
 import org.pgsteward.protocol.cluster.LeaseMessage;
 import org.pgsteward.protocol.cluster.LocalRecovery;
 import org.pgsteward.protocol.cluster.NodeReport;
 import org.pgsteward.protocol.cluster.PgState;
-import org.pgsteward.supervisor.Supervisor;
+import org.pgsteward.protocol.cluster.SupervisorMessage;
 
 /**
  * This agent's part in the cluster: reports to the supervisor, keeps the primary lease (as
@@ -55,10 +54,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
 
     private record Observed(NodeAgent.Observed observed) implements Command {}
 
-    private record Finished(OperationView view, String opId, long epoch, ActorRef<AgentResult> replyTo, long startedNanos)
-            implements Command {}
+    private record Finished(NodeAgent.Done done, ClusterStep step, String opId, long epoch, ActorRef<StepResult> replyTo,
+                            long startedNanos) implements Command {}
 
-    private record NotStarted(String why, String opId, ActorRef<AgentResult> replyTo) implements Command {}
+    private record NotStarted(String why, String opId, ActorRef<StepResult> replyTo) implements Command {}
 
     /** @param releaseLease let go of the lease once fenced (a hung primary the agent gave up on) */
     private record FenceDone(String reason, String how, long tookMillis, boolean releaseLease) implements Command {}
@@ -76,7 +75,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private final RecordStore records;
     private final HistoryLog history;
     private final ActorRef<NodeAgent.Command> nodeAgent;
-    private final ActorRef<Supervisor.Command> supervisor;
+    private final ActorRef<SupervisorMessage> supervisor;
     private final FenceAction fence;
     private final Executor blocking;
     /** A thread of its own: the fence never queues behind HTTP or monitor work (F4). */
@@ -125,7 +124,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
 
     public static Behavior<Command> create(ClusterLinkSettings settings, EpochStore epochs, RecordStore records,
                                            HistoryLog history, LinkMemory memory, ActorRef<NodeAgent.Command> nodeAgent,
-                                           ActorRef<Supervisor.Command> supervisor, FenceAction fence, Executor blocking,
+                                           ActorRef<SupervisorMessage> supervisor, FenceAction fence, Executor blocking,
                                            Executor fenceExecutor) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
                 new ClusterLink(ctx, timers, settings, epochs, records, history, memory, nodeAgent, supervisor, fence,
@@ -135,7 +134,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private ClusterLink(ActorContext<Command> ctx, TimerScheduler<Command> timers, ClusterLinkSettings settings,
                         EpochStore epochs, RecordStore records, HistoryLog history, LinkMemory memory,
                         ActorRef<NodeAgent.Command> nodeAgent,
-                        ActorRef<Supervisor.Command> supervisor,
+                        ActorRef<SupervisorMessage> supervisor,
                         FenceAction fence, Executor blocking, Executor fenceExecutor) {
         super(ctx);
         this.fenceExecutor = fenceExecutor;
@@ -195,8 +194,8 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 .onMessage(NotStarted.class, n -> {
                     internalOpPending = false;
                     if (n.replyTo() != null) {
-                        n.replyTo().tell(new AgentResult(n.opId(), settings.nodeId(), false, n.why(), Optional.empty(),
-                                Optional.empty(), 0));
+                        n.replyTo().tell(new StepResult(n.opId(), settings.nodeId(), StepResult.Outcome.FAILED, n.why(),
+                                Optional.empty(), Optional.empty(), Duration.ZERO));
                     }
                     return this;
                 })
@@ -205,7 +204,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 .onMessageEquals(Renew.INSTANCE, this::onRenew)
                 .onMessageEquals(Check.INSTANCE, this::onCheck)
                 .onMessageEquals(MemberGone.INSTANCE, () -> {
-                    supervisor.tell(new Supervisor.Report(report(), supervisorInbox, peerInbox));
+                    supervisor.tell(new SupervisorMessage.Report(report(), supervisorInbox, peerInbox));
                     return this;
                 })
                 .build();
@@ -259,7 +258,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         long now = System.nanoTime();
         seq++;
         lease.requestSent(seq, now);
-        supervisor.tell(new Supervisor.Report(report(), supervisorInbox, peerInbox));
+        supervisor.tell(new SupervisorMessage.Report(report(), supervisorInbox, peerInbox));
         if (primaryOfEpoch() && !settings.witness() && wantsLease(now)) {
             var req = new LeaseMessage.PromiseRequest(epochs.current(), settings.nodeId(), seq, settings.lease().toMillis(),
                     peerInbox);
@@ -329,8 +328,8 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         return !java.util.Set.of(org.pgsteward.protocol.api.Commands.STANDBY_SWITCHOVER,
                 org.pgsteward.protocol.api.Commands.CLUSTER_PAUSE, org.pgsteward.protocol.api.Commands.CLUSTER_RESUME,
                 org.pgsteward.protocol.api.Commands.PRIMARY_REGISTER, org.pgsteward.protocol.api.Commands.STANDBY_REGISTER,
-                org.pgsteward.protocol.api.Commands.WITNESS_REGISTER, InternalCommands.SET_SYNC,
-                InternalCommands.AWAIT_LSN).contains(operation);
+                org.pgsteward.protocol.api.Commands.WITNESS_REGISTER, ClusterStep.SET_SYNC,
+                ClusterStep.AWAIT_LSN).contains(operation);
     }
 
     // ------------------------------------------------------------------ peers: promises and votes
@@ -433,7 +432,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         if (c.epoch() < accepted) {
             ctx.getLog().warn("refused {} of epoch {}: this agent accepted epoch {}", c.getClass().getSimpleName(), c.epoch(),
                     accepted);
-            replyIfAsked(c, false, "refused: epoch " + c.epoch() + " is older than the accepted epoch " + accepted);
+            replyIfAsked(c, StepResult.Outcome.REFUSED, "refused: epoch " + c.epoch() + " is older than the accepted epoch " + accepted);
             return this;
         }
         if (c instanceof AgentCommand.EpochAnnounce a) {
@@ -453,38 +452,37 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             startFence(f.reason());
         } else if (c instanceof AgentCommand.Promote p) {
             if (!acceptEpoch(p.epoch(), settings.nodeId(), "promotion")) {
-                replyIfAsked(c, false, "refused: epoch " + p.epoch() + " has another primary here (node "
+                replyIfAsked(c, StepResult.Outcome.REFUSED, "refused: epoch " + p.epoch() + " has another primary here (node "
                         + epochs.primaryOfCurrentEpoch().map(String::valueOf).orElse("?") + ")");
                 return this;
             }
             notePrimaryEpoch(System.nanoTime());
-            internal(InternalCommands.PROMOTE, Optional.empty(), p.opId(), p.epoch(), p.replyTo());
+            internal(new ClusterStep.Promote(), p.opId(), p.epoch(), p.replyTo());
         } else if (c instanceof AgentCommand.Follow f) {
             if (!acceptEpoch(f.epoch(), f.primaryNodeId(), "follow")) {
-                replyIfAsked(c, false, "refused: epoch " + f.epoch() + " has another primary here (node "
+                replyIfAsked(c, StepResult.Outcome.REFUSED, "refused: epoch " + f.epoch() + " has another primary here (node "
                         + epochs.primaryOfCurrentEpoch().map(String::valueOf).orElse("?") + ")");
                 return this;
             }
             epochPrimaryConninfo = Optional.of(f.primaryConninfo());
             settings.primaryProbe().target(epochPrimaryConninfo);
-            internal(InternalCommands.FOLLOW, Optional.of(f.primaryConninfo()), f.opId(), f.epoch(), f.replyTo());
+            internal(new ClusterStep.Follow(f.primaryConninfo()), f.opId(), f.epoch(), f.replyTo());
         } else if (c instanceof AgentCommand.Rejoin r) {
             if (!acceptEpoch(r.epoch(), r.primaryNodeId(), "rejoin")) {
-                replyIfAsked(c, false, "refused: epoch " + r.epoch() + " has another primary here (node "
+                replyIfAsked(c, StepResult.Outcome.REFUSED, "refused: epoch " + r.epoch() + " has another primary here (node "
                         + epochs.primaryOfCurrentEpoch().map(String::valueOf).orElse("?") + ")");
                 return this;
             }
-            internal(InternalCommands.REJOIN, Optional.of(r.primaryConninfo()), r.opId(), r.epoch(), r.replyTo());
+            internal(new ClusterStep.Rejoin(r.primaryConninfo()), r.opId(), r.epoch(), r.replyTo());
         } else if (c instanceof AgentCommand.SetSynchronousStandbys s) {
-            internal(InternalCommands.SET_SYNC, Optional.of(String.join(",", s.names())), s.opId(), s.epoch(), s.replyTo());
+            internal(new ClusterStep.SetSync(s.names()), s.opId(), s.epoch(), s.replyTo());
         } else if (c instanceof AgentCommand.StopForSwitchover s) {
             fenced = true; // it must not be restarted as a crashed primary
-            internal(InternalCommands.STOP_FOR_SWITCHOVER, Optional.empty(), s.opId(), s.epoch(), s.replyTo());
+            internal(new ClusterStep.StopForSwitchover(), s.opId(), s.epoch(), s.replyTo());
         } else if (c instanceof AgentCommand.Resume r) {
             resume(r, System.nanoTime());
         } else if (c instanceof AgentCommand.AwaitLsn a) {
-            internal(InternalCommands.AWAIT_LSN, Optional.of(a.lsn() + "@" + a.timeoutMillis()), a.opId(), a.epoch(),
-                    a.replyTo());
+            internal(new ClusterStep.AwaitLsn(a.lsn(), a.timeout()), a.opId(), a.epoch(), a.replyTo());
         }
         return this;
     }
@@ -509,50 +507,24 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 withRecord ? records.stored() : Optional.empty(), why);
     }
 
-    private void replyIfAsked(AgentCommand c, boolean ok, String message) {
-        ActorRef<AgentResult> to = null;
-        String opId = "";
-        if (c instanceof AgentCommand.Promote p) {
-            to = p.replyTo();
-            opId = p.opId();
-        } else if (c instanceof AgentCommand.Follow f) {
-            to = f.replyTo();
-            opId = f.opId();
-        } else if (c instanceof AgentCommand.Rejoin r) {
-            to = r.replyTo();
-            opId = r.opId();
-        } else if (c instanceof AgentCommand.SetSynchronousStandbys s) {
-            to = s.replyTo();
-            opId = s.opId();
-        } else if (c instanceof AgentCommand.StopForSwitchover s) {
-            to = s.replyTo();
-            opId = s.opId();
-        } else if (c instanceof AgentCommand.Resume r) {
-            to = r.replyTo();
-            opId = r.opId();
-        } else if (c instanceof AgentCommand.AwaitLsn a) {
-            to = a.replyTo();
-            opId = a.opId();
-        }
-        if (to != null) {
-            to.tell(new AgentResult(opId, settings.nodeId(), ok, message, Optional.empty(), Optional.empty(), 0));
+    private void replyIfAsked(AgentCommand c, StepResult.Outcome outcome, String message) {
+        if (c instanceof AgentCommand.Step step) {
+            step.replyTo().tell(new StepResult(step.opId(), settings.nodeId(), outcome, message, Optional.empty(),
+                    Optional.empty(), Duration.ZERO));
         }
     }
 
     /** Runs an internal operation through the NodeAgent; the answer goes to {@code replyTo} (may be null). */
-    private void internal(String command, Optional<String> target, String opId, long epoch, ActorRef<AgentResult> replyTo) {
-        CommandArgs none = CommandArgs.none();
-        var args = new CommandArgs(target, none.host(), none.port(), none.username(), none.dbname(), none.dataDir(),
-                none.remoteUser(), none.walKeepSegments(), false, false, false, Optional.empty(), false);
+    private void internal(ClusterStep step, String opId, long epoch, ActorRef<StepResult> replyTo) {
         long started = System.nanoTime();
         internalOpPending = true;
-        ActorRef<OperationView> onFinish = ctx.messageAdapter(OperationView.class,
-                v -> new Finished(v, opId, epoch, replyTo, started));
+        ActorRef<NodeAgent.Done> onFinish = ctx.messageAdapter(NodeAgent.Done.class,
+                d -> new Finished(d, step, opId, epoch, replyTo, started));
         ctx.ask(NodeAgent.SubmitResult.class, nodeAgent,
-                Duration.ofSeconds(10), ref -> new NodeAgent.Submit(new CommandRequest(command, args), ref, Optional.of(onFinish)),
+                Duration.ofSeconds(10), ref -> new NodeAgent.Submit(step, ref, Optional.of(onFinish)),
                 (res, err) -> {
                     if (err != null) {
-                        return new NotStarted(command + ": " + err.getMessage(), opId, replyTo);
+                        return new NotStarted(step.label() + ": " + err.getMessage(), opId, replyTo);
                     }
                     if (res instanceof NodeAgent.Rejected rej) {
                         return new NotStarted(rej.error().message(), opId, replyTo);
@@ -566,10 +538,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
 
     private Behavior<Command> onFinished(Finished f) {
         internalOpPending = false;
-        OperationView v = f.view();
+        OperationView v = f.done().view();
         boolean ok = v.state() == OperationView.State.SUCCEEDED;
         long millis = (System.nanoTime() - f.startedNanos()) / 1_000_000;
-        if (v.command().equals(InternalCommands.RESTART)) {
+        if (f.step() instanceof ClusterStep.LocalRestart) {
             localRecovery = ok ? LocalRecovery.NONE : (restartAttempts >= settings.restartAttempts() ? LocalRecovery.GAVE_UP
                     : LocalRecovery.RESTARTING);
             if (ok) {
@@ -577,31 +549,27 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             }
             detail = "local restart " + (ok ? "succeeded" : "failed: " + v.message());
         }
-        if (v.command().equals(InternalCommands.REJOIN) && ok) {
+        if (f.step() instanceof ClusterStep.Rejoin && ok) {
             fenced = false;
         }
-        if (v.command().equals(InternalCommands.STOP_FOR_SWITCHOVER) && ok) {
+        if (f.step() instanceof ClusterStep.StopForSwitchover && ok) {
             // stopped cleanly: let go of the lease at once so the successor's votes need not wait for it
             releaseLease();
         }
-        if (v.command().equals(InternalCommands.RESUME) && !ok) {
+        if (f.step() instanceof ClusterStep.Resume && !ok) {
             fenced = true;
         }
-        if (v.command().equals(InternalCommands.PROMOTE) && ok) {
+        if (f.step() instanceof ClusterStep.Promote && ok) {
             fenced = false;
             localRecovery = LocalRecovery.NONE;
         }
         if (f.replyTo() != null) {
             Optional<PgSnapshot> s = latest;
-            f.replyTo().tell(new AgentResult(f.opId(), settings.nodeId(), ok, v.message(),
-                    extractLsn(v.message()), s.filter(PgSnapshot::isReachable).map(PgSnapshot::timeline), millis));
+            f.replyTo().tell(new StepResult(f.opId(), settings.nodeId(), ok ? StepResult.Outcome.DONE : StepResult.Outcome.FAILED,
+                    v.message(), f.done().lsn(), s.filter(PgSnapshot::isReachable).map(PgSnapshot::timeline),
+                    Duration.ofMillis(millis)));
         }
         return this;
-    }
-
-    private static Optional<String> extractLsn(String message) {
-        var m = java.util.regex.Pattern.compile("\\b[0-9A-F]{1,8}/[0-9A-F]{1,8}\\b").matcher(message);
-        return m.find() ? Optional.of(m.group()) : Optional.empty();
     }
 
     // ------------------------------------------------------------------ local state, fencing, restarts
@@ -662,14 +630,14 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         if (fenced && primaryOfEpoch() && leaseFresh(now)) {
             ctx.getLog().info("lease held again as primary of epoch {}: starting PostgreSQL", epochs.current());
             fenced = false;
-            internal(InternalCommands.RESTART, Optional.empty(), "unfence", epochs.current(), null);
+            internal(new ClusterStep.LocalRestart(), "unfence", epochs.current(), null);
             return;
         }
         if (fenced && !primaryOfEpoch() && epochs.primaryOfCurrentEpoch().isPresent() && epochPrimaryConninfo.isPresent()
                 && settings.autoRejoin() && now - lastRejoinNanos > settings.rejoinBackoff().toNanos()) {
             lastRejoinNanos = now;
             ctx.getLog().info("fenced former primary: rejoining as a standby of node {}", epochs.primaryOfCurrentEpoch().get());
-            internal(InternalCommands.REJOIN, epochPrimaryConninfo, "auto-rejoin", epochs.current(), null);
+            internal(new ClusterStep.Rejoin(epochPrimaryConninfo.get()), "auto-rejoin", epochs.current(), null);
             return;
         }
         if (down && !fenced && !primaryOfEpoch() && epochs.primaryOfCurrentEpoch().isPresent()
@@ -690,7 +658,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 localRecovery = LocalRecovery.RESTARTING;
                 ctx.getLog().warn("PostgreSQL is down ({}): local restart attempt {} of {}",
                         latest.get().error().orElse("unreachable"), restartAttempts, settings.restartAttempts());
-                internal(InternalCommands.RESTART, Optional.empty(), "restart-" + restartAttempts, epochs.current(), null);
+                internal(new ClusterStep.LocalRestart(), "restart-" + restartAttempts, epochs.current(), null);
             }
         }
     }
@@ -804,10 +772,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         fenced = false;
         long now = System.nanoTime();
         if (!settings.automatic() || !primaryOfEpoch() || leaseFresh(now)) {
-            internal(InternalCommands.RESUME, Optional.empty(), r.opId(), r.epoch(), r.replyTo());
+            internal(new ClusterStep.Resume(), r.opId(), r.epoch(), r.replyTo());
         } else if (now - firstNanos > RESUME_LEASE_WAIT.toNanos()) {
             fenced = true;
-            replyIfAsked(r, false, "no lease within " + RESUME_LEASE_WAIT.toMillis() + " ms: promises from "
+            replyIfAsked(r, StepResult.Outcome.FAILED, "no lease within " + RESUME_LEASE_WAIT.toMillis() + " ms: promises from "
                     + lease.validPromises(now) + " of " + members() + " members");
         } else {
             onRenew(); // ask for promises now rather than at the next renewal
