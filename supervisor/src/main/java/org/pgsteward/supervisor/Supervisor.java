@@ -3,7 +3,6 @@ package org.pgsteward.supervisor;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -11,13 +10,11 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.RecoveryFailed;
@@ -47,11 +44,13 @@ import org.pgsteward.supervisor.policy.CandidateAssessment;
 import org.pgsteward.supervisor.policy.ChosenPrimaryWatch;
 import org.pgsteward.supervisor.policy.ClusterSnapshot;
 import org.pgsteward.supervisor.policy.Decision;
+import org.pgsteward.supervisor.policy.Evidence;
 import org.pgsteward.supervisor.policy.FailoverPolicy;
 import org.pgsteward.supervisor.policy.NodeView;
 import org.pgsteward.supervisor.policy.ObservedReport;
 import org.pgsteward.supervisor.policy.PolicyConfig;
 import org.pgsteward.supervisor.policy.RegisteredMember;
+import org.pgsteward.supervisor.policy.RequestRules;
 import org.pgsteward.supervisor.SupervisorEvent.EpochLearned;
 import org.pgsteward.supervisor.SupervisorEvent.EpochReserved;
 import org.pgsteward.supervisor.SupervisorEvent.MemberSeen;
@@ -136,9 +135,11 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
     private final SupervisorSettings settings;
     /** When this incarnation started, for the time its journal recovery took. */
     private final long createdNanos = System.nanoTime();
-    private final Map<Integer, ObservedReport> reports = new HashMap<>();
-    private final Map<Integer, ActorRef<AgentCommand>> agents = new HashMap<>();
-    private final Map<Integer, ActorRef<LeaseMessage>> leaseRefs = new HashMap<>();
+    /** The agents' reports, refs and reachability, as this incarnation hears them. */
+    private final Observations seen;
+    private final Map<Integer, ObservedReport> reports;
+    private final Map<Integer, ActorRef<AgentCommand>> agents;
+    private final Map<Integer, ActorRef<LeaseMessage>> leaseRefs;
     /** Agent incarnations told the epoch: every new agent process hears it once, so it may act. */
     private final Set<String> announcedTo = new HashSet<>();
     private final ActorRef<LeaseMessage.VoteReply> voteAdapter;
@@ -164,6 +165,10 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         this.ctx = ctx;
         this.timers = timers;
         this.settings = settings;
+        this.seen = new Observations(ctx.getSystem(), settings);
+        this.reports = seen.reports();
+        this.agents = seen.agents();
+        this.leaseRefs = seen.leaseRefs();
         this.voteAdapter = ctx.messageAdapter(LeaseMessage.VoteReply.class, Voted::new);
         this.stepAdapter = ctx.messageAdapter(StepResult.class, StepDone::new);
         this.recordAdapter = ctx.messageAdapter(org.pgsteward.protocol.cluster.RecordReply.class, RecordAnswer::new);
@@ -249,9 +254,7 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
     private Effect<SupervisorEvent, SupervisorState> onReport(SupervisorState state, Report r) {
         NodeReport rep = r.report();
         long now = System.nanoTime();
-        reports.put(rep.nodeId(), new ObservedReport(rep, now));
-        agents.put(rep.nodeId(), r.agent());
-        leaseRefs.put(rep.nodeId(), r.lease());
+        seen.heard(rep, r.agent(), r.lease(), now);
         List<SupervisorEvent> events = new ArrayList<>();
         RegisteredMember known = state.members().get(rep.nodeId());
         // not before the cluster record is adopted (it names the members): a new incarnation on a host whose journal
@@ -304,8 +307,8 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         if (record.preparing(now)) {
             return;
         }
-        int members = clusterSize();
-        List<ObservedReport> fresh = freshReports().toList();
+        int members = seen.clusterSize();
+        List<ObservedReport> fresh = seen.freshReports().toList();
         if (fresh.size() * 2 <= members) {
             lastDecisionKind = DecisionKind.LEARNING;
             lastDecision = "learning the cluster state: " + fresh.size() + " of " + members + " agents reported";
@@ -331,10 +334,10 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
             ctx.getLog().warn("node {} did not store the cluster record: {}", r.nodeId(), r.why());
         }
         if (stateKnown) {
-            record.storeAnswered(r, majority()).forEach(Runnable::run);
+            record.storeAnswered(r, seen.majority()).forEach(Runnable::run);
             return Effect().none();
         }
-        Optional<Optional<org.pgsteward.protocol.cluster.StoredRecord>> read = record.prepareAnswered(r, majority());
+        Optional<Optional<org.pgsteward.protocol.cluster.StoredRecord>> read = record.prepareAnswered(r, seen.majority());
         if (read.isEmpty()) {
             return Effect().none();
         }
@@ -344,7 +347,7 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
             var stored = read.get().get();
             if (!sameFacts(stored.record(), desiredRecord(state))) {
                 var adopted = new SupervisorEvent.RecordAdopted(Instant.now(), stored.term(), stored.seq(), stored.record(),
-                        "the newest of " + majority() + " or more agents' copies");
+                        "the newest of " + seen.majority() + " or more agents' copies");
                 events.add(adopted);
                 next = apply(state, adopted);
             }
@@ -400,7 +403,7 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
      */
     private Optional<Effect<SupervisorEvent, SupervisorState>> watchChosenPrimary(SupervisorState state) {
         if (settings.policy().mode() != PolicyConfig.Mode.AUTOMATIC || state.primaryId().isEmpty()
-                || withoutMajority().isPresent()) {
+                || seen.withoutMajority().isPresent()) {
             return Optional.empty();
         }
         int primary = state.primaryId().get();
@@ -441,7 +444,7 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         ObservedReport o = reports.get(primary);
         ActorRef<AgentCommand> agent = agents.get(primary);
         if (o == null || agent == null || now - o.receivedAtNanos() > settings.policy().reportStaleAfter().toNanos()
-                || !agentReachable(agent.path().address())) {
+                || !seen.agentReachable(agent.path().address())) {
             return ChosenPrimaryWatch.Seen.UNREACHABLE;
         }
         if (o.report().acceptedEpoch() != state.epoch()) {
@@ -521,46 +524,20 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
 
     /** Sends the record to every agent when it changed (or again while a majority has not stored it). */
     private void writeRecord(SupervisorState s) {
-        record.toSend(desiredRecord(s), System.nanoTime(), majority()).ifPresent(st ->
+        record.toSend(desiredRecord(s), System.nanoTime(), seen.majority()).ifPresent(st ->
                 agents.values().forEach(a -> a.tell(new AgentCommand.RecordStore(s.epoch(), st, recordAdapter))));
     }
 
     /** Once the record has been read: adopt the highest epoch a majority of agents accepted. */
     private Optional<SupervisorEvent> learnFromMajority(SupervisorState state) {
-        int members = clusterSize();
-        long fresh = freshReports().count();
-        Optional<NodeReport> highest = freshReports().map(ObservedReport::report)
-                .max(java.util.Comparator.comparingLong(NodeReport::acceptedEpoch));
-        long agentsEpoch = highest.map(NodeReport::acceptedEpoch).orElse(0L);
-        ctx.getLog().info("state known from {} of {} agents: journal epoch {}, highest accepted epoch {}", fresh, members,
-                state.epoch(), agentsEpoch);
-        if (agentsEpoch > state.epoch() || (agentsEpoch == state.epoch() && state.primaryId().isEmpty() && agentsEpoch > 0)) {
-            Optional<Integer> primary = highest.map(NodeReport::epochPrimaryId).filter(id -> id > 0);
-            return Optional.of(new EpochLearned(Instant.now(), agentsEpoch, primary,
-                    "highest epoch accepted by " + fresh + " of " + members + " agents"));
-        }
-        return Optional.empty();
-    }
-
-    private java.util.stream.Stream<ObservedReport> freshReports() {
-        long now = System.nanoTime();
-        long stale = settings.policy().reportStaleAfter().toNanos();
-        return reports.values().stream().filter(o -> now - o.receivedAtNanos() <= stale);
-    }
-
-    private int clusterSize() {
-        int n = 0;
-        for (var m : Cluster.get(ctx.getSystem()).state().getMembers()) {
-            if (m.status() != org.apache.pekko.cluster.MemberStatus.removed()
-                    && m.status() != org.apache.pekko.cluster.MemberStatus.down()) {
-                n++;
-            }
-        }
-        return Math.max(Math.max(n, 1), Math.max(settings.expectedMembers(), 0));
-    }
-
-    private int majority() {
-        return clusterSize() / 2 + 1;
+        int members = seen.clusterSize();
+        List<NodeReport> fresh = seen.freshReports().map(ObservedReport::report).toList();
+        long agentsEpoch = fresh.stream().mapToLong(NodeReport::acceptedEpoch).max().orElse(0);
+        ctx.getLog().info("state known from {} of {} agents: journal epoch {}, highest accepted epoch {}", fresh.size(),
+                members, state.epoch(), agentsEpoch);
+        return Evidence.fromMajority(state.epoch(), state.primaryId().isPresent(), fresh).map(l -> new EpochLearned(
+                Instant.now(), l.epoch(), l.primaryId(), "highest epoch accepted by " + fresh.size() + " of " + members
+                + " agents"));
     }
 
     /**
@@ -573,12 +550,10 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         return Math.max(state.nextEpoch(), seen + 1);
     }
 
-    /** Fresh reports from a majority of the cluster's members: without them this incarnation decides nothing. */
-    private Optional<String> withoutMajority() {
-        long fresh = freshReports().count();
-        int members = clusterSize();
-        return fresh * 2 > members ? Optional.empty() : Optional.of("not deciding: fresh reports from " + fresh + " of "
-                + members + " agents (a supervisor acts only while it hears a majority)");
+    /** What a request is judged on (see {@link RequestRules}). */
+    private RequestRules.Situation situation(SupervisorState state) {
+        return new RequestRules.Situation(stateKnown, lastDecision, operation.map(Operation::describe), seen.withoutMajority(),
+                state.epoch(), state.primaryId());
     }
 
     /** The primary's conninfo: from its reports, else from the cluster record (a new incarnation may never hear it). */
@@ -602,7 +577,7 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         if (watched.isPresent()) {
             return watched.get();
         }
-        Optional<String> noMajority = withoutMajority();
+        Optional<String> noMajority = seen.withoutMajority();
         if (noMajority.isPresent()) {
             if (!withoutNumbers(noMajority.get()).equals(withoutNumbers(lastDecision))) {
                 ctx.getLog().warn("decision: {}", noMajority.get());
@@ -668,7 +643,7 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
                     "recorded before the primary names " + String.join(", ", added))).thenRun(this::writeRecord);
         }
         boolean inEffect = record.written().filter(w -> w.record().syncStandbys().containsAll(desired)
-                && record.effectiveSeq(majority()) >= w.seq()).isPresent();
+                && record.effectiveSeq(seen.majority()) >= w.seq()).isPresent();
         ObservedReport p = reports.get(primary);
         ActorRef<AgentCommand> agent = agents.get(primary);
         long now = System.nanoTime();
@@ -748,7 +723,7 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
                 // the primary a new incarnation learned from the agents but never heard from itself
                 m = new RegisteredMember(id, "node " + id, 0, false, false);
             }
-            boolean reachable = Optional.ofNullable(agents.get(id)).map(a -> agentReachable(a.path().address()))
+            boolean reachable = Optional.ofNullable(agents.get(id)).map(a -> seen.agentReachable(a.path().address()))
                     .orElse(false);
             views.add(new NodeView(m, Optional.ofNullable(o), reachable));
         }
@@ -756,45 +731,10 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         // margin, so the policy itself need not wait for a supervisor grant: no grant, and no incarnation bound.
         long now = System.nanoTime();
         long longAgo = now - Duration.ofDays(1).toNanos();
-        if (failedSinceNanos.isEmpty()) {
-            // a new incarnation (or a fresh failure): the standbys know how long they have not reached the primary
-            long confirmedFor = reports.values().stream().map(ObservedReport::report)
-                    .filter(r -> r.primaryReachable().equals(Optional.of(false)) && !r.witness())
-                    .mapToLong(NodeReport::primaryUnreachableMillis).min().orElse(0);
-            if (confirmedFor > 0) {
-                long since = now - Duration.ofMillis(confirmedFor).toNanos();
-                if (evidenceNotBeforeNanos.isPresent() && since - evidenceNotBeforeNanos.get() < 0) {
-                    since = evidenceNotBeforeNanos.get();
-                }
-                failedSinceNanos = Optional.of(since);
-            }
-        }
+        failedSinceNanos = Evidence.failedSince(failedSinceNanos, reports.values().stream().map(ObservedReport::report)
+                .toList(), evidenceNotBeforeNanos, now);
         return new ClusterSnapshot(state.epoch(), state.primaryId(), state.paused(), views, Optional.empty(),
                 longAgo, failedSinceNanos, stateKnown, state.syncStandbys());
-    }
-
-    /**
-     * Whether the agent at {@code address} is a reachable cluster member now: some incarnation of it (a restarted agent
-     * joins at the same address with a new uid, while its old incarnation may still be listed as unreachable until it
-     * is downed) is joining or up and unreachable to nobody. Read from the membership at decision time, not kept from
-     * events keyed by address, which mixed the incarnations (seen: every agent SIGKILLed and started again, the
-     * primary's old incarnation downed after its new one joined, and the primary failed over as "agent unreachable").
-     */
-    private boolean agentReachable(Address address) {
-        if (address.hasLocalScope()) {
-            return true; // this supervisor's own agent
-        }
-        var state = Cluster.get(ctx.getSystem()).state();
-        java.util.Set<org.apache.pekko.cluster.Member> unreachableMembers = state.getUnreachable();
-        for (org.apache.pekko.cluster.Member m : state.getMembers()) {
-            var st = m.status();
-            if (m.address().equals(address) && !unreachableMembers.contains(m)
-                    && (st == org.apache.pekko.cluster.MemberStatus.up() || st == org.apache.pekko.cluster.MemberStatus.joining()
-                    || st == org.apache.pekko.cluster.MemberStatus.weaklyUp())) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private Effect<SupervisorEvent, SupervisorState> startFailover(SupervisorState state, Decision.Promote p) {
@@ -843,7 +783,7 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
             return Effect().none();
         }
         op.votes.add(reply.fromNodeId());
-        if (op.votes.size() < majority()) {
+        if (op.votes.size() < seen.majority()) {
             return Effect().none();
         }
         long votedMs = (System.nanoTime() - op.startedNanos) / 1_000_000;
@@ -852,7 +792,7 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         String why = op.reason + "; votes from nodes " + op.votes + " in " + votedMs + " ms";
         return Effect().persist(new PrimaryChosen(Instant.now(), op.epoch, op.candidateId, why)).thenRun(s -> {
             ctx.getLog().info("epoch {}: node {} chosen as primary ({} of {} votes after {} ms)", op.epoch, op.candidateId,
-                    op.votes.size(), clusterSize(), votedMs);
+                    op.votes.size(), seen.clusterSize(), votedMs);
             announce(s);
             if (op.switchoverReplyTo.isEmpty()) {
                 // the old primary must not write in the new epoch: say so directly as well as by the announcement
@@ -1009,7 +949,7 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.FAILED, "switchover: "
                 + op.describe() + " timed out after " + inPhase / 1_000_000 + " ms")));
         String detail = op.describe() + " timed out after " + inPhase / 1_000_000 + " ms"
-                + (op.phase == Phase.VOTING ? " with votes from " + op.votes + " (need " + majority() + ")" : "")
+                + (op.phase == Phase.VOTING ? " with votes from " + op.votes + " (need " + seen.majority() + ")" : "")
                 + (op.phase == Phase.FOLLOWING ? ", still waiting for nodes " + op.awaitingFollow : "");
         ctx.getLog().warn(detail);
         op.manualReplyTo.ifPresent(r -> r.tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.FAILED, detail)));
@@ -1019,35 +959,12 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
     // ------------------------------------------------------------------ console requests
 
     private Effect<SupervisorEvent, SupervisorState> onRequestPrimary(SupervisorState state, RequestPrimary req) {
-        if (!stateKnown) {
-            req.replyTo().tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.STATE_NOT_KNOWN_YET,
-                    lastDecision + "; retry in a moment"));
-            return Effect().none();
-        }
-        if (operation.isPresent()) {
-            req.replyTo().tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.BUSY, "busy: " + operation.get().describe()));
-            return Effect().none();
-        }
-        if (withoutMajority().isPresent()) {
-            req.replyTo().tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.NO_MAJORITY,
-                    withoutMajority().get() + "; retry in a moment"));
-            return Effect().none();
-        }
-        if (state.primaryId().equals(Optional.of(req.nodeId()))) {
-            req.replyTo().tell(new PrimaryAnswer.Granted(state.epoch(), "node " + req.nodeId() + " is primary in epoch "
-                    + state.epoch()));
-            return Effect().none();
-        }
         Optional<Integer> old = state.primaryId();
-        if (old.isPresent() && !req.force()) {
-            ObservedReport o = reports.get(old.get());
-            boolean oldServing = o != null && o.report().pg() == PgState.PRIMARY
-                    && System.nanoTime() - o.receivedAtNanos() <= settings.policy().reportStaleAfter().toNanos();
-            if (oldServing) {
-                req.replyTo().tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.OLD_PRIMARY_RUNNING, "node " + old.get()
-                        + " is the running primary of epoch " + state.epoch() + "; stop it first (or use -F)"));
-                return Effect().none();
-            }
+        Optional<PrimaryAnswer> now = RequestRules.requestPrimary(situation(state), req.nodeId(), req.force(),
+                old.flatMap(seen::freshReport));
+        if (now.isPresent()) {
+            req.replyTo().tell(now.get());
+            return Effect().none();
         }
         long epoch = nextEpoch(state);
         String reason = req.why();
@@ -1058,33 +975,10 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
     }
 
     private Effect<SupervisorEvent, SupervisorState> onSwitchover(SupervisorState state, Switchover sw) {
-        Optional<PrimaryAnswer.Refused> refusal = Optional.empty();
-        long fresh = settings.policy().reportStaleAfter().toNanos();
-        long now = System.nanoTime();
-        long e = state.epoch();
-        Optional<ObservedReport> primary = state.primaryId().flatMap(id -> Optional.ofNullable(reports.get(id)));
-        ObservedReport candidate = reports.get(sw.candidateId());
-        if (!stateKnown) {
-            refusal = Optional.of(new PrimaryAnswer.Refused(e, Refusal.STATE_NOT_KNOWN_YET, lastDecision));
-        } else if (operation.isPresent()) {
-            refusal = Optional.of(new PrimaryAnswer.Refused(e, Refusal.BUSY, "busy: " + operation.get().describe()));
-        } else if (withoutMajority().isPresent()) {
-            refusal = Optional.of(new PrimaryAnswer.Refused(e, Refusal.NO_MAJORITY, withoutMajority().get()));
-        } else if (state.primaryId().isEmpty() || primary.isEmpty() || primary.get().report().pg() != PgState.PRIMARY
-                || now - primary.get().receivedAtNanos() > fresh) {
-            refusal = Optional.of(new PrimaryAnswer.Refused(e, Refusal.NO_RUNNING_PRIMARY,
-                    "no running primary to switch over from"));
-        } else if (state.primaryId().get() == sw.candidateId()) {
-            refusal = Optional.of(new PrimaryAnswer.Refused(e, Refusal.ALREADY_PRIMARY, "node " + sw.candidateId()
-                    + " is already the primary"));
-        } else if (candidate == null || candidate.report().pg() != PgState.STANDBY || candidate.report().streamingFrom().isEmpty()
-                || now - candidate.receivedAtNanos() > fresh) {
-            refusal = Optional.of(new PrimaryAnswer.Refused(e, Refusal.NOT_A_STREAMING_STANDBY, "node " + sw.candidateId()
-                    + " is not a streaming standby"));
-        }
+        Optional<PrimaryAnswer.Refused> refusal = RequestRules.switchover(situation(state), sw.candidateId(),
+                state.primaryId().flatMap(seen::freshReport), seen.freshReport(sw.candidateId()));
         if (refusal.isPresent()) {
-            PrimaryAnswer.Refused r = refusal.get();
-            sw.replyTo().tell(new PrimaryAnswer.Refused(r.epoch(), r.why(), "switchover refused: " + r.text()));
+            sw.replyTo().tell(refusal.get());
             return Effect().none();
         }
         int old = state.primaryId().get();
@@ -1144,12 +1038,12 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         }
         if (state.paused() == p.paused()) {
             writeRecord(state);
-            record.whenEffective(() -> p.replyTo().tell(view(state)), majority());
+            record.whenEffective(() -> p.replyTo().tell(view(state)), seen.majority());
             return Effect().none();
         }
         return Effect().persist(new PausedChanged(Instant.now(), p.paused(), p.by())).thenRun(s -> {
             writeRecord(s);
-            record.whenEffective(() -> p.replyTo().tell(view(s)), majority());
+            record.whenEffective(() -> p.replyTo().tell(view(s)), seen.majority());
         });
     }
 
