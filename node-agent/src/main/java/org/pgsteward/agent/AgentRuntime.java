@@ -42,7 +42,7 @@ import org.pgsteward.agent.ops.NodeOperations;
 import org.pgsteward.agent.postgres.PgSnapshot;
 import org.pgsteward.agent.tls.TlsFiles;
 import org.pgsteward.protocol.ExitCode;
-import org.pgsteward.supervisor.Supervisor;
+import org.pgsteward.protocol.cluster.SupervisorMessage;
 import org.pgsteward.supervisor.SupervisorGuard;
 import org.pgsteward.supervisor.SupervisorSettings;
 import org.pgsteward.supervisor.policy.PolicyConfig;
@@ -238,7 +238,7 @@ public final class AgentRuntime {
                 "journal-warmup", org.apache.pekko.actor.typed.Props.empty());
 
         Executor blocking = system.dispatchers().lookup(DispatcherSelector.fromConfig("pgsteward.blocking-dispatcher"));
-        ActorRef<Supervisor.Command> supervisor = ClusterSingleton.get(system).init(SingletonActor.of(
+        ActorRef<SupervisorMessage> supervisor = ClusterSingleton.get(system).init(SingletonActor.of(
                 SupervisorGuard.singleton(supervisorSettings(config), redacted(journalUrl(config))), "supervisor"));
         var supervisorClient = new SupervisorClient(system, supervisor);
         h.operations().attach(supervisorClient, h.epochs(), h.primaryProbe(), h.metrics());

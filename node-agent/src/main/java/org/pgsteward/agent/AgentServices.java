@@ -143,7 +143,7 @@ final class AgentServices implements AgentFacade {
         return CompletableFuture.supplyAsync(() -> queries.events(limit, supervisorView(), history.lines()), queryPool);
     }
 
-    private Optional<org.pgsteward.supervisor.Supervisor.View> supervisorView() {
+    private Optional<org.pgsteward.protocol.cluster.SupervisorMessage.View> supervisorView() {
         try {
             var v = supervisor.view(Duration.ofSeconds(3));
             metrics.epoch(v.epoch());

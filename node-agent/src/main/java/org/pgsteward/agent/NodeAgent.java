@@ -18,7 +18,9 @@ import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
 import org.pgsteward.agent.ops.OperationOutcome;
 import org.pgsteward.agent.ops.OperationRecord;
+import org.pgsteward.agent.ops.ClusterStep;
 import org.pgsteward.agent.ops.OperationRunner;
+import org.pgsteward.agent.ops.Work;
 import org.pgsteward.agent.postgres.PgSnapshot;
 import org.pgsteward.protocol.ExitCode;
 import org.pgsteward.protocol.ExitCodeException;
@@ -35,13 +37,16 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
 
     public sealed interface Command {}
 
-    /** Start a console command. */
-    public record Submit(CommandRequest request, ActorRef<SubmitResult> replyTo, Optional<ActorRef<OperationView>> onFinish)
+    /** Start a console command or a cluster step; {@code onFinish} hears how it ended. */
+    public record Submit(Work work, ActorRef<SubmitResult> replyTo, Optional<ActorRef<Done>> onFinish)
             implements Command {
         public Submit(CommandRequest request, ActorRef<SubmitResult> replyTo) {
-            this(request, replyTo, Optional.empty());
+            this(new Work.Console(request), replyTo, Optional.empty());
         }
     }
+
+    /** How a submitted operation ended: its final view, and the LSN a cluster step answers with. */
+    public record Done(OperationView view, Optional<org.pgsteward.protocol.Lsn> lsn) {}
 
     /** Who hears each probe result (the cluster link). */
     public record Listen(ActorRef<Observed> listener) implements Command {}
@@ -83,7 +88,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
     private final Executor blocking;
     private final Clock clock;
     private final Map<String, OperationRecord> history = new LinkedHashMap<>();
-    private final Map<String, ActorRef<OperationView>> finishListeners = new java.util.HashMap<>();
+    private final Map<String, ActorRef<Done>> finishListeners = new java.util.HashMap<>();
     private Optional<ActorRef<Observed>> listener = Optional.empty();
     private Optional<OperationRecord> current = Optional.empty();
     private Optional<PgSnapshot> latest = Optional.empty();
@@ -133,13 +138,13 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
      */
     private Optional<OperationRecord> beside = Optional.empty();
 
-    private boolean mayRunBeside(String command) {
+    private boolean mayRunBeside(Work work) {
         return current.map(c -> c.command().equals(org.pgsteward.protocol.api.Commands.STANDBY_SWITCHOVER)).orElse(false)
-                && command.startsWith("cluster ") && beside.isEmpty();
+                && work instanceof ClusterStep && beside.isEmpty();
     }
 
     private Behavior<Command> onSubmit(Submit submit) {
-        boolean besideRun = mayRunBeside(submit.request().command());
+        boolean besideRun = mayRunBeside(submit.work());
         if (current.isPresent() && !besideRun) {
             OperationRecord running = current.get();
             submit.replyTo().tell(new Rejected(new ErrorView(ExitCode.ERR_BUSY.code(),
@@ -147,7 +152,7 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
             return this;
         }
         String id = UUID.randomUUID().toString();
-        var record = new OperationRecord(id, submit.request().command(), clock.instant());
+        var record = new OperationRecord(id, submit.work().label(), clock.instant());
         if (besideRun) {
             beside = Optional.of(record);
         } else {
@@ -155,24 +160,25 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
         }
         remember(record);
         submit.onFinish().ifPresent(l -> finishListeners.put(id, l));
-        getContext().getLog().info("operation {} started: {}", id, submit.request().command());
+        getContext().getLog().info("operation {} started: {}", id, submit.work().label());
         ActorRef<Command> self = getContext().getSelf();
-        CompletableFuture.supplyAsync(() -> runSafely(submit.request(), line -> self.tell(new ProgressLine(id, line))),
+        CompletableFuture.supplyAsync(() -> runSafely(submit.work(), line -> self.tell(new ProgressLine(id, line))),
                         blocking)
                 .thenAccept(outcome -> self.tell(new Finished(id, outcome)));
         submit.replyTo().tell(new Accepted(record.view(0)));
         return this;
     }
 
-    private OperationOutcome runSafely(CommandRequest request, org.pgsteward.agent.ops.Progress progress) {
+    private OperationOutcome runSafely(Work work, org.pgsteward.agent.ops.Progress progress) {
         try {
-            return runner.run(request, progress);
+            return work instanceof Work.Console c ? runner.run(c.request(), progress)
+                    : runner.runStep((ClusterStep) work, progress);
         } catch (ExitCodeException f) {
             return new OperationOutcome(f.exitCode(), f.getMessage());
         } catch (RuntimeException | Error e) {
-            BLOCKING_LOG.error("operation {} failed unexpectedly", request.command(), e);
+            BLOCKING_LOG.error("operation {} failed unexpectedly", work.label(), e);
             return new OperationOutcome(ExitCode.ERR_OPERATION_FAILED,
-                    request.command() + " failed: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
+                    work.label() + " failed: " + (e.getMessage() == null ? e.toString() : e.getMessage()));
         }
     }
 
@@ -252,9 +258,9 @@ public final class NodeAgent extends AbstractBehavior<NodeAgent.Command> {
         } else {
             current = Optional.empty();
         }
-        ActorRef<OperationView> onFinish = finishListeners.remove(f.id());
+        ActorRef<Done> onFinish = finishListeners.remove(f.id());
         if (onFinish != null && r != null) {
-            onFinish.tell(r.view(0));
+            onFinish.tell(new Done(r.view(0), f.outcome().lsn()));
         }
         // the operation may have changed the node: probe now rather than at the next tick
         getContext().getSelf().tell(Tick.INSTANCE);

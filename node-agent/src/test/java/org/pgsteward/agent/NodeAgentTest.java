@@ -157,13 +157,13 @@ class NodeAgentTest {
     void givenRunnerThrowsOperationFailure_whenItEnds_thenFailedWithItsExitCodeAndMessage() {
         GatedRunner runner = runner();
         var agent = spawn(runner, () -> DOWN, RARELY);
-        TestProbe<OperationView> finished = testKit.createTestProbe();
+        TestProbe<NodeAgent.Done> finished = testKit.createTestProbe();
         String id = submit(agent, CLONE, finished).id();
 
         runner.finish.complete(() -> {
             throw new OperationFailure(ExitCode.ERR_DB_CON, "cannot connect to the upstream node1");
         });
-        OperationView v = finished.receiveMessage(WAIT);
+        OperationView v = finished.receiveMessage(WAIT).view();
         assertEquals(id, v.id());
         assertEquals(OperationView.State.FAILED, v.state());
         assertEquals(6, v.exitCode());
@@ -176,13 +176,13 @@ class NodeAgentTest {
     void givenRunnerThrowsUnexpectedException_whenItEnds_thenFailedWithErrOperationFailedAndTheMessage_andTheAgentIsFreeAgain() {
         GatedRunner runner = runner();
         var agent = spawn(runner, () -> DOWN, RARELY);
-        TestProbe<OperationView> finished = testKit.createTestProbe();
+        TestProbe<NodeAgent.Done> finished = testKit.createTestProbe();
         String id = submit(agent, CLONE, finished).id();
 
         runner.finish.complete(() -> {
             throw new IllegalStateException("disk full");
         });
-        OperationView v = finished.receiveMessage(WAIT);
+        OperationView v = finished.receiveMessage(WAIT).view();
         assertEquals(id, v.id());
         assertEquals(OperationView.State.FAILED, v.state());
         assertEquals(ExitCode.ERR_OPERATION_FAILED.code(), v.exitCode());
@@ -197,12 +197,12 @@ class NodeAgentTest {
     void givenSubmitWithOnFinish_whenTheOperationSucceeds_thenTheListenerGetsTheFinalView() {
         GatedRunner runner = runner();
         var agent = spawn(runner, () -> DOWN, RARELY);
-        TestProbe<OperationView> finished = testKit.createTestProbe();
+        TestProbe<NodeAgent.Done> finished = testKit.createTestProbe();
         OperationView accepted = submit(agent, CLONE, finished);
         finished.expectNoMessage(Duration.ofMillis(100)); // still running
 
         runner.finish.complete(() -> OperationOutcome.success("done"));
-        OperationView v = finished.receiveMessage(WAIT);
+        OperationView v = finished.receiveMessage(WAIT).view();
         assertEquals(accepted.id(), v.id());
         assertEquals(accepted.startedAt(), v.startedAt());
         assertEquals(OperationView.State.SUCCEEDED, v.state());
@@ -311,9 +311,9 @@ class NodeAgentTest {
         return replies.expectMessageClass(Accepted.class).view();
     }
 
-    private OperationView submit(ActorRef<NodeAgent.Command> agent, CommandRequest request, TestProbe<OperationView> onFinish) {
+    private OperationView submit(ActorRef<NodeAgent.Command> agent, CommandRequest request, TestProbe<NodeAgent.Done> onFinish) {
         TestProbe<SubmitResult> replies = testKit.createTestProbe();
-        agent.tell(new Submit(request, replies.ref(), Optional.of(onFinish.ref())));
+        agent.tell(new Submit(new org.pgsteward.agent.ops.Work.Console(request), replies.ref(), Optional.of(onFinish.ref())));
         return replies.expectMessageClass(Accepted.class).view();
     }
 

@@ -3,22 +3,18 @@ package org.pgsteward.supervisor;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
-import org.apache.pekko.actor.Address;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
 import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.apache.pekko.cluster.typed.Cluster;
 import org.apache.pekko.persistence.typed.PersistenceId;
 import org.apache.pekko.persistence.typed.RecoveryCompleted;
 import org.apache.pekko.persistence.typed.RecoveryFailed;
@@ -28,20 +24,33 @@ import org.apache.pekko.persistence.typed.javadsl.Effect;
 import org.apache.pekko.persistence.typed.javadsl.EventHandler;
 import org.apache.pekko.persistence.typed.javadsl.EventSourcedBehavior;
 import org.apache.pekko.persistence.typed.javadsl.RetentionCriteria;
-import org.pgsteward.protocol.CborSerializable;
 import org.pgsteward.protocol.cluster.AgentCommand;
-import org.pgsteward.protocol.cluster.AgentResult;
+import org.pgsteward.protocol.Lsn;
+import org.pgsteward.protocol.cluster.StepResult;
+import org.pgsteward.protocol.cluster.SupervisorMessage;
+import org.pgsteward.protocol.cluster.SupervisorMessage.DecisionKind;
+import org.pgsteward.protocol.cluster.SupervisorMessage.GetView;
+import org.pgsteward.protocol.cluster.SupervisorMessage.PrimaryAnswer;
+import org.pgsteward.protocol.cluster.SupervisorMessage.Refusal;
+import org.pgsteward.protocol.cluster.SupervisorMessage.Report;
+import org.pgsteward.protocol.cluster.SupervisorMessage.RequestPrimary;
+import org.pgsteward.protocol.cluster.SupervisorMessage.SetPaused;
+import org.pgsteward.protocol.cluster.SupervisorMessage.Switchover;
+import org.pgsteward.protocol.cluster.SupervisorMessage.View;
 import org.pgsteward.protocol.cluster.LeaseMessage;
 import org.pgsteward.protocol.cluster.NodeReport;
 import org.pgsteward.protocol.cluster.PgState;
 import org.pgsteward.supervisor.policy.CandidateAssessment;
+import org.pgsteward.supervisor.policy.ChosenPrimaryWatch;
 import org.pgsteward.supervisor.policy.ClusterSnapshot;
 import org.pgsteward.supervisor.policy.Decision;
+import org.pgsteward.supervisor.policy.Evidence;
 import org.pgsteward.supervisor.policy.FailoverPolicy;
 import org.pgsteward.supervisor.policy.NodeView;
 import org.pgsteward.supervisor.policy.ObservedReport;
 import org.pgsteward.supervisor.policy.PolicyConfig;
 import org.pgsteward.supervisor.policy.RegisteredMember;
+import org.pgsteward.supervisor.policy.RequestRules;
 import org.pgsteward.supervisor.SupervisorEvent.EpochLearned;
 import org.pgsteward.supervisor.SupervisorEvent.EpochReserved;
 import org.pgsteward.supervisor.SupervisorEvent.MemberSeen;
@@ -57,59 +66,21 @@ import org.pgsteward.supervisor.SupervisorEvent.StepRecorded;
  * to follow. A new incarnation first hears a majority of agents and adopts the highest epoch
  * they accepted; it never reuses one.
  */
-public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, SupervisorEvent, SupervisorState> {
+public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEvent, SupervisorState> {
 
-    public sealed interface Command {}
+    /** The messages only this actor sends itself (timers and adapters); the others are {@link SupervisorMessage}s. */
+    private sealed interface Internal {}
 
-    /** Every agent, every monitor interval. */
-    public record Report(NodeReport report, ActorRef<AgentCommand> agent, ActorRef<LeaseMessage> lease)
-            implements Command, CborSerializable {}
-
-    /**
-     * An agent asks to become primary: after `primary register` (no primary yet) or for a manual
-     * `standby promote`. The answer comes once a majority voted for the new epoch.
-     */
-    public record RequestPrimary(int nodeId, String why, boolean force, ActorRef<PrimaryAnswer> replyTo)
-            implements Command, CborSerializable {}
-
-    public record PrimaryAnswer(boolean granted, long epoch, String message) implements CborSerializable {}
-
-    public record SetPaused(boolean paused, String by, ActorRef<View> replyTo) implements Command, CborSerializable {}
-
-    /**
-     * A planned, lossless swap: the primary checkpoints and stops cleanly, {@code candidateId} is
-     * verified to have received its final LSN, is promoted, and the old primary rejoins as its
-     * standby. Before the vote, any failure rolls back (the old primary starts again).
-     */
-    public record Switchover(int candidateId, ActorRef<PrimaryAnswer> replyTo) implements Command, CborSerializable {}
-
-    public record GetView(ActorRef<View> replyTo) implements Command, CborSerializable {}
-
-    /**
-     * What `cluster show` and `cluster event` show of the supervisor. {@code warnings}: what keeps it from working
-     * (its journal failing), added by {@link SupervisorGuard}.
-     */
-    public record View(long epoch, Optional<Integer> primaryId, boolean paused, boolean stateKnown, String mode,
-                       String lastDecision, Optional<String> operation, List<String> history, List<String> warnings)
-            implements CborSerializable {
-
-        public View withWarnings(List<String> more) {
-            List<String> all = new ArrayList<>(warnings);
-            all.addAll(more);
-            return new View(epoch, primaryId, paused, stateKnown, mode, lastDecision, operation, history, List.copyOf(all));
-        }
-    }
-
-    private enum Tick implements Command { INSTANCE }
+    private enum Tick implements Internal { INSTANCE }
 
 
-    private record Voted(LeaseMessage.VoteReply reply) implements Command {}
+    private record Voted(LeaseMessage.VoteReply reply) implements Internal {}
 
-    private record StepDone(AgentResult result) implements Command {}
+    private record StepDone(StepResult result) implements Internal {}
 
-    private record ResendVote(long epoch, int nodeId) implements Command {}
+    private record ResendVote(long epoch, int nodeId) implements Internal {}
 
-    private record RecordAnswer(org.pgsteward.protocol.cluster.RecordReply reply) implements Command {}
+    private record RecordAnswer(org.pgsteward.protocol.cluster.RecordReply reply) implements Internal {}
 
     /** An attempt to install a new primary, from reserving the epoch to the followers' answers. */
     private static final class Operation {
@@ -126,7 +97,9 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         long phaseStartedNanos = System.nanoTime();
         final Set<Integer> awaitingFollow = new HashSet<>();
         Optional<ActorRef<PrimaryAnswer>> switchoverReplyTo = Optional.empty();
-        Optional<String> finalLsn = Optional.empty();
+        Optional<Lsn> finalLsn = Optional.empty();
+        /** The chosen primary of the previous epoch this attempt replaces (it never ran as primary): it rejoins. */
+        Optional<Integer> replacedPrimaryId = Optional.empty();
         /** A switchover being rolled back: what failed (the old primary is being restarted). */
         String rollbackDetail = "";
         final StringBuilder steps = new StringBuilder();
@@ -157,23 +130,20 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
 
     private enum Phase { STOPPING_OLD, CATCHING_UP, VOTING, PROMOTING, FOLLOWING, RESUMING_OLD }
 
-    private final ActorContext<Command> ctx;
-    private final TimerScheduler<Command> timers;
+    private final ActorContext<Object> ctx;
+    private final TimerScheduler<Object> timers;
     private final SupervisorSettings settings;
-    /**
-     * In the refusal of a new primary while the old one's last report said it serves: a requester that has
-     * just seen that server stopped may retry until the old primary's agent has reported it.
-     */
-    public static final String RUNNING_PRIMARY = " is the running primary of epoch ";
     /** When this incarnation started, for the time its journal recovery took. */
     private final long createdNanos = System.nanoTime();
-    private final Map<Integer, ObservedReport> reports = new HashMap<>();
-    private final Map<Integer, ActorRef<AgentCommand>> agents = new HashMap<>();
-    private final Map<Integer, ActorRef<LeaseMessage>> leaseRefs = new HashMap<>();
+    /** The agents' reports, refs and reachability, as this incarnation hears them. */
+    private final Observations seen;
+    private final Map<Integer, ObservedReport> reports;
+    private final Map<Integer, ActorRef<AgentCommand>> agents;
+    private final Map<Integer, ActorRef<LeaseMessage>> leaseRefs;
     /** Agent incarnations told the epoch: every new agent process hears it once, so it may act. */
     private final Set<String> announcedTo = new HashSet<>();
     private final ActorRef<LeaseMessage.VoteReply> voteAdapter;
-    private final ActorRef<AgentResult> stepAdapter;
+    private final ActorRef<StepResult> stepAdapter;
     private final ActorRef<org.pgsteward.protocol.cluster.RecordReply> recordAdapter;
     private final ClusterRecordKeeper record = new ClusterRecordKeeper();
     private boolean stateKnown;
@@ -182,19 +152,25 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     private Optional<Long> evidenceNotBeforeNanos = Optional.empty();
     private Optional<Operation> operation = Optional.empty();
     private String lastDecision = "starting: waiting to hear from a majority of agents";
+    private DecisionKind lastDecisionKind = DecisionKind.STARTING;
     private String lastRecordedDecision = "";
 
-    public static Behavior<Command> create(SupervisorSettings settings) {
-        return Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Supervisor(ctx, timers, settings)));
+    public static Behavior<SupervisorMessage> create(SupervisorSettings settings) {
+        Behavior<Object> b = Behaviors.setup(ctx -> Behaviors.withTimers(timers -> new Supervisor(ctx, timers, settings)));
+        return b.narrow();
     }
 
-    private Supervisor(ActorContext<Command> ctx, TimerScheduler<Command> timers, SupervisorSettings settings) {
+    private Supervisor(ActorContext<Object> ctx, TimerScheduler<Object> timers, SupervisorSettings settings) {
         super(PersistenceId.ofUniqueId(settings.persistenceId()));
         this.ctx = ctx;
         this.timers = timers;
         this.settings = settings;
+        this.seen = new Observations(ctx.getSystem(), settings);
+        this.reports = seen.reports();
+        this.agents = seen.agents();
+        this.leaseRefs = seen.leaseRefs();
         this.voteAdapter = ctx.messageAdapter(LeaseMessage.VoteReply.class, Voted::new);
-        this.stepAdapter = ctx.messageAdapter(AgentResult.class, StepDone::new);
+        this.stepAdapter = ctx.messageAdapter(StepResult.class, StepDone::new);
         this.recordAdapter = ctx.messageAdapter(org.pgsteward.protocol.cluster.RecordReply.class, RecordAnswer::new);
         timers.startTimerWithFixedDelay(Tick.INSTANCE, settings.tick());
         ctx.getLog().info("supervisor for cluster {} started (mode {}, lease {} ms, failover timeout {} ms)",
@@ -255,7 +231,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     }
 
     @Override
-    public CommandHandler<Command, SupervisorEvent, SupervisorState> commandHandler() {
+    public CommandHandler<Object, SupervisorEvent, SupervisorState> commandHandler() {
         return newCommandHandlerBuilder().forAnyState()
                 .onCommand(Report.class, this::onReport)
                 .onCommand(RequestPrimary.class, this::onRequestPrimary)
@@ -278,9 +254,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     private Effect<SupervisorEvent, SupervisorState> onReport(SupervisorState state, Report r) {
         NodeReport rep = r.report();
         long now = System.nanoTime();
-        reports.put(rep.nodeId(), new ObservedReport(rep, now));
-        agents.put(rep.nodeId(), r.agent());
-        leaseRefs.put(rep.nodeId(), r.lease());
+        seen.heard(rep, r.agent(), r.lease(), now);
         List<SupervisorEvent> events = new ArrayList<>();
         RegisteredMember known = state.members().get(rep.nodeId());
         // not before the cluster record is adopted (it names the members): a new incarnation on a host whose journal
@@ -333,14 +307,16 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         if (record.preparing(now)) {
             return;
         }
-        int members = clusterSize();
-        List<ObservedReport> fresh = freshReports().toList();
+        int members = seen.clusterSize();
+        List<ObservedReport> fresh = seen.freshReports().toList();
         if (fresh.size() * 2 <= members) {
+            lastDecisionKind = DecisionKind.LEARNING;
             lastDecision = "learning the cluster state: " + fresh.size() + " of " + members + " agents reported";
             return;
         }
         long promised = fresh.stream().mapToLong(o -> o.report().recordTerm()).max().orElse(0);
         long term = record.startPrepare(promised, now);
+        lastDecisionKind = DecisionKind.LEARNING;
         lastDecision = "learning the cluster state: reading the cluster record from a majority of agents (term " + term + ")";
         agents.values().forEach(a -> a.tell(new AgentCommand.RecordPrepare(0, term, recordAdapter)));
     }
@@ -358,10 +334,10 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             ctx.getLog().warn("node {} did not store the cluster record: {}", r.nodeId(), r.why());
         }
         if (stateKnown) {
-            record.storeAnswered(r, majority()).forEach(Runnable::run);
+            record.storeAnswered(r, seen.majority()).forEach(Runnable::run);
             return Effect().none();
         }
-        Optional<Optional<org.pgsteward.protocol.cluster.StoredRecord>> read = record.prepareAnswered(r, majority());
+        Optional<Optional<org.pgsteward.protocol.cluster.StoredRecord>> read = record.prepareAnswered(r, seen.majority());
         if (read.isEmpty()) {
             return Effect().none();
         }
@@ -371,7 +347,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             var stored = read.get().get();
             if (!sameFacts(stored.record(), desiredRecord(state))) {
                 var adopted = new SupervisorEvent.RecordAdopted(Instant.now(), stored.term(), stored.seq(), stored.record(),
-                        "the newest of " + majority() + " or more agents' copies");
+                        "the newest of " + seen.majority() + " or more agents' copies");
                 events.add(adopted);
                 next = apply(state, adopted);
             }
@@ -410,43 +386,111 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 s.syncStandbys(), operation.map(Operation::describe));
     }
 
-    private static final int PROMOTE_RETRIES = 3;
-    private static final Duration PROMOTE_RETRY_AFTER = Duration.ofSeconds(5);
-    private final Map<Long, Integer> promoteRetries = new HashMap<>();
-    private long lastPromoteRetryNanos = Long.MIN_VALUE / 2;
+    /** The chosen primary of the current epoch while it has not been seen running as primary (issue 7.6). */
+    private Optional<ChosenPrimaryWatch.Watch> watch = Optional.empty();
+
+    private ChosenPrimaryWatch.Limits watchLimits() {
+        return new ChosenPrimaryWatch.Limits(settings.promoteRetries(), settings.promoteRetryAfter(),
+                settings.policy().failoverTimeout());
+    }
 
     /**
-     * Safety-2026-12 F9: the primary of the epoch was chosen by a majority but runs as a standby (its promote failed
-     * or timed out, its agent was busy, or the Promote was lost when the supervisor moved). It is told to promote
-     * again, every 5 s, up to three times; a promotion that succeeds re-points the other standbys at it.
+     * Safety-2026-12 F9 and issue 7.6: the primary of the epoch was chosen by a majority but runs as a standby (its
+     * promote failed or timed out, its agent was busy, or the Promote was lost when the supervisor moved). It is told to
+     * promote again, a few times; a promotion that succeeds re-points the other standbys at it. After the last attempt
+     * (or once it answers that it cannot promote, or its agent stays unreachable) it is fenced and another candidate is
+     * chosen in a new epoch, through the vote; it is never told to promote again in its epoch, and rejoins as a standby.
+     * Empty when {@link FailoverPolicy} decides this tick.
      */
-    private Optional<Effect<SupervisorEvent, SupervisorState>> retryPromotionNotTakenUp(SupervisorState state) {
+    private Optional<Effect<SupervisorEvent, SupervisorState>> watchChosenPrimary(SupervisorState state) {
         if (settings.policy().mode() != PolicyConfig.Mode.AUTOMATIC || state.primaryId().isEmpty()
-                || withoutMajority().isPresent()) {
+                || seen.withoutMajority().isPresent()) {
             return Optional.empty();
         }
         int primary = state.primaryId().get();
+        long now = System.nanoTime();
+        ChosenPrimaryWatch.Seen seen = seenOfChosenPrimary(state, primary, now);
+        watch = watch.filter(w -> w.epoch() == state.epoch() && w.primaryId() == primary);
+        if (watch.isEmpty()) {
+            if (seen != ChosenPrimaryWatch.Seen.STANDBY) {
+                return Optional.empty();
+            }
+            watch = Optional.of(ChosenPrimaryWatch.Watch.found(state.epoch(), primary, now));
+        }
+        String name = Optional.ofNullable(state.members().get(primary)).map(RegisteredMember::name).orElse("node" + primary);
+        ChosenPrimaryWatch.Next next = ChosenPrimaryWatch.next(watch.get(), seen, name, now, watchLimits());
+        if (next instanceof ChosenPrimaryWatch.Next.Done) {
+            watch = Optional.empty();
+            return Optional.empty();
+        }
+        if (next instanceof ChosenPrimaryWatch.Next.Wait w) {
+            watch = Optional.of(w.watch());
+            return Optional.empty();
+        }
+        if (next instanceof ChosenPrimaryWatch.Next.Retry r) {
+            watch = Optional.of(r.watch());
+            ctx.getLog().warn(r.why());
+            var op = new Operation(state.epoch(), primary, Optional.empty(), r.why(), Optional.empty(), Optional.empty());
+            op.phase = Phase.PROMOTING;
+            operation = Optional.of(op);
+            agents.get(primary).tell(new AgentCommand.Promote(state.epoch(), op.id, stepAdapter));
+            return Optional.of(Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "promote", false, r.why())));
+        }
+        var replace = (ChosenPrimaryWatch.Next.Replace) next;
+        watch = Optional.of(replace.watch());
+        return Optional.of(replaceChosenPrimary(state, primary, replace.why(), now));
+    }
+
+    private ChosenPrimaryWatch.Seen seenOfChosenPrimary(SupervisorState state, int primary, long now) {
         ObservedReport o = reports.get(primary);
         ActorRef<AgentCommand> agent = agents.get(primary);
-        long now = System.nanoTime();
         if (o == null || agent == null || now - o.receivedAtNanos() > settings.policy().reportStaleAfter().toNanos()
-                || o.report().pg() != PgState.STANDBY || o.report().acceptedEpoch() != state.epoch()
-                || now - lastPromoteRetryNanos < PROMOTE_RETRY_AFTER.toNanos()) {
-            return Optional.empty();
+                || !seen.agentReachable(agent.path().address())) {
+            return ChosenPrimaryWatch.Seen.UNREACHABLE;
         }
-        int attempt = promoteRetries.merge(state.epoch(), 1, Integer::sum);
-        if (attempt > PROMOTE_RETRIES) {
-            return Optional.empty();
+        if (o.report().acceptedEpoch() != state.epoch()) {
+            return ChosenPrimaryWatch.Seen.OTHER;
         }
-        lastPromoteRetryNanos = now;
-        String why = "node " + primary + " is primary in epoch " + state.epoch() + " but runs as a standby: telling it "
-                + "to promote again (attempt " + attempt + " of " + PROMOTE_RETRIES + ")";
-        ctx.getLog().warn(why);
-        var op = new Operation(state.epoch(), primary, Optional.empty(), why, Optional.empty(), Optional.empty());
-        op.phase = Phase.PROMOTING;
+        return switch (o.report().pg()) {
+            case PRIMARY -> ChosenPrimaryWatch.Seen.RUNS_AS_PRIMARY;
+            case STANDBY -> ChosenPrimaryWatch.Seen.STANDBY;
+            default -> ChosenPrimaryWatch.Seen.OTHER;
+        };
+    }
+
+    /**
+     * Chooses another candidate in a new epoch for a chosen primary given up on. It is fenced first: a live agent of the
+     * epoch's primary keeps asking for promises, which would hold every vote for its successor (and the fence ends any
+     * late promotion of it). No candidate: said once in the history, tried again next tick.
+     */
+    private Effect<SupervisorEvent, SupervisorState> replaceChosenPrimary(SupervisorState state, int failed, String why,
+                                                                          long now) {
+        Decision d = ChosenPrimaryWatch.replacement(settings.policy(), snapshot(state), failed, why, now);
+        String text = kind(d) + ": " + d.reason();
+        if (!withoutNumbers(text).equals(withoutNumbers(lastDecision))) {
+            ctx.getLog().warn("decision: {}", text);
+        }
+        lastDecision = text;
+        lastDecisionKind = kindOf(d);
+        if (!(d instanceof Decision.Promote p)) {
+            if (withoutNumbers(text).equals(withoutNumbers(lastRecordedDecision))) {
+                return Effect().none();
+            }
+            lastRecordedDecision = text;
+            return Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "decision", false, text));
+        }
+        lastRecordedDecision = "";
+        Optional.ofNullable(agents.get(failed)).ifPresent(a -> a.tell(new AgentCommand.Fence(state.epoch(), why
+                + ": another candidate is chosen in a new epoch")));
+        String reason = p.reason() + "; candidates: " + candidatesText(p.assessments()) + "; winner node " + p.candidateId();
+        ctx.getLog().warn("REPLACING the chosen primary: {}", reason);
+        long epoch = nextEpoch(state);
+        var op = new Operation(epoch, p.candidateId(), Optional.empty(), reason, Optional.empty(), Optional.empty());
+        op.replacedPrimaryId = Optional.of(failed);
         operation = Optional.of(op);
-        agent.tell(new AgentCommand.Promote(state.epoch(), op.id, stepAdapter));
-        return Optional.of(Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "promote", false, why)));
+        return Effect().persist(List.of(new StepRecorded(Instant.now(), state.epoch(), "promote", false, why
+                        + ": choosing another candidate"), new EpochReserved(Instant.now(), epoch, p.candidateId(), reason)))
+                .thenRun(s -> requestVotes(op));
     }
 
     /** The last history line every known agent was sent (empty: none yet in this incarnation). */
@@ -481,46 +525,20 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
 
     /** Sends the record to every agent when it changed (or again while a majority has not stored it). */
     private void writeRecord(SupervisorState s) {
-        record.toSend(desiredRecord(s), System.nanoTime(), majority()).ifPresent(st ->
+        record.toSend(desiredRecord(s), System.nanoTime(), seen.majority()).ifPresent(st ->
                 agents.values().forEach(a -> a.tell(new AgentCommand.RecordStore(s.epoch(), st, recordAdapter))));
     }
 
     /** Once the record has been read: adopt the highest epoch a majority of agents accepted. */
     private Optional<SupervisorEvent> learnFromMajority(SupervisorState state) {
-        int members = clusterSize();
-        long fresh = freshReports().count();
-        Optional<NodeReport> highest = freshReports().map(ObservedReport::report)
-                .max(java.util.Comparator.comparingLong(NodeReport::acceptedEpoch));
-        long agentsEpoch = highest.map(NodeReport::acceptedEpoch).orElse(0L);
-        ctx.getLog().info("state known from {} of {} agents: journal epoch {}, highest accepted epoch {}", fresh, members,
-                state.epoch(), agentsEpoch);
-        if (agentsEpoch > state.epoch() || (agentsEpoch == state.epoch() && state.primaryId().isEmpty() && agentsEpoch > 0)) {
-            Optional<Integer> primary = highest.map(NodeReport::epochPrimaryId).filter(id -> id > 0);
-            return Optional.of(new EpochLearned(Instant.now(), agentsEpoch, primary,
-                    "highest epoch accepted by " + fresh + " of " + members + " agents"));
-        }
-        return Optional.empty();
-    }
-
-    private java.util.stream.Stream<ObservedReport> freshReports() {
-        long now = System.nanoTime();
-        long stale = settings.policy().reportStaleAfter().toNanos();
-        return reports.values().stream().filter(o -> now - o.receivedAtNanos() <= stale);
-    }
-
-    private int clusterSize() {
-        int n = 0;
-        for (var m : Cluster.get(ctx.getSystem()).state().getMembers()) {
-            if (m.status() != org.apache.pekko.cluster.MemberStatus.removed()
-                    && m.status() != org.apache.pekko.cluster.MemberStatus.down()) {
-                n++;
-            }
-        }
-        return Math.max(Math.max(n, 1), Math.max(settings.expectedMembers(), 0));
-    }
-
-    private int majority() {
-        return clusterSize() / 2 + 1;
+        int members = seen.clusterSize();
+        List<NodeReport> fresh = seen.freshReports().map(ObservedReport::report).toList();
+        long agentsEpoch = fresh.stream().mapToLong(NodeReport::acceptedEpoch).max().orElse(0);
+        ctx.getLog().info("state known from {} of {} agents: journal epoch {}, highest accepted epoch {}", fresh.size(),
+                members, state.epoch(), agentsEpoch);
+        return Evidence.fromMajority(state.epoch(), state.primaryId().isPresent(), fresh).map(l -> new EpochLearned(
+                Instant.now(), l.epoch(), l.primaryId(), "highest epoch accepted by " + fresh.size() + " of " + members
+                + " agents"));
     }
 
     /**
@@ -533,12 +551,10 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         return Math.max(state.nextEpoch(), seen + 1);
     }
 
-    /** Fresh reports from a majority of the cluster's members: without them this incarnation decides nothing. */
-    private Optional<String> withoutMajority() {
-        long fresh = freshReports().count();
-        int members = clusterSize();
-        return fresh * 2 > members ? Optional.empty() : Optional.of("not deciding: fresh reports from " + fresh + " of "
-                + members + " agents (a supervisor acts only while it hears a majority)");
+    /** What a request is judged on (see {@link RequestRules}). */
+    private RequestRules.Situation situation(SupervisorState state) {
+        return new RequestRules.Situation(stateKnown, lastDecision, operation.map(Operation::describe), seen.withoutMajority(),
+                state.epoch(), state.primaryId());
     }
 
     /** The primary's conninfo: from its reports, else from the cluster record (a new incarnation may never hear it). */
@@ -558,16 +574,17 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         if (operation.isPresent()) {
             return checkOperationTimeout(state, operation.get());
         }
-        Optional<Effect<SupervisorEvent, SupervisorState>> retried = retryPromotionNotTakenUp(state);
-        if (retried.isPresent()) {
-            return retried.get();
+        Optional<Effect<SupervisorEvent, SupervisorState>> watched = watchChosenPrimary(state);
+        if (watched.isPresent()) {
+            return watched.get();
         }
-        Optional<String> noMajority = withoutMajority();
+        Optional<String> noMajority = seen.withoutMajority();
         if (noMajority.isPresent()) {
             if (!withoutNumbers(noMajority.get()).equals(withoutNumbers(lastDecision))) {
                 ctx.getLog().warn("decision: {}", noMajority.get());
             }
             lastDecision = noMajority.get();
+            lastDecisionKind = DecisionKind.NO_MAJORITY;
             failedSinceNanos = Optional.empty(); // evidence must hold for a whole timeout once a majority is heard again
             return Effect().none();
         }
@@ -578,6 +595,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             ctx.getLog().info("decision: {}", text);
         }
         lastDecision = text;
+        lastDecisionKind = kindOf(d);
         if (d instanceof Decision.Promote p) {
             return startFailover(state, p);
         }
@@ -597,6 +615,8 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     /** The names last asked of the primary and answered (empty: not yet in this incarnation). */
     private Optional<List<String>> syncNamesSet = Optional.empty();
     private Optional<List<String>> syncNamesPending = Optional.empty();
+    /** The op id of the SetSynchronousStandbys last sent. */
+    private Optional<String> syncOpId = Optional.empty();
 
     /**
      * Synchronous mode: the primary names the other database nodes in synchronous_standby_names (FIRST 1), so a
@@ -624,7 +644,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                     "recorded before the primary names " + String.join(", ", added))).thenRun(this::writeRecord);
         }
         boolean inEffect = record.written().filter(w -> w.record().syncStandbys().containsAll(desired)
-                && record.effectiveSeq(majority()) >= w.seq()).isPresent();
+                && record.effectiveSeq(seen.majority()) >= w.seq()).isPresent();
         ObservedReport p = reports.get(primary);
         ActorRef<AgentCommand> agent = agents.get(primary);
         long now = System.nanoTime();
@@ -636,14 +656,16 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         syncNamesPending = Optional.of(desired);
         ctx.getLog().info("synchronous mode: setting synchronous_standby_names on node {} to FIRST 1 {} (recorded set {})",
                 primary, desired, recorded);
-        agent.tell(new AgentCommand.SetSynchronousStandbys(state.epoch(), "sync-" + now, desired, stepAdapter));
+        String opId = "sync-" + now;
+        syncOpId = Optional.of(opId);
+        agent.tell(new AgentCommand.SetSynchronousStandbys(state.epoch(), opId, desired, stepAdapter));
         return Effect().none();
     }
 
     /** The primary names exactly these now: names it no longer names leave the recorded set. */
-    private Effect<SupervisorEvent, SupervisorState> onSyncNamesSet(SupervisorState state, AgentResult r) {
-        if (!r.success() || syncNamesPending.isEmpty()) {
-            if (!r.success()) {
+    private Effect<SupervisorEvent, SupervisorState> onSyncNamesSet(SupervisorState state, StepResult r) {
+        if (!r.done() || syncNamesPending.isEmpty()) {
+            if (!r.done()) {
                 ctx.getLog().warn("synchronous mode: node {} could not set synchronous_standby_names: {}", r.nodeId(),
                         r.message());
             }
@@ -662,6 +684,25 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
 
     private static String withoutNumbers(String s) {
         return s.replaceAll("[0-9]+(\\.[0-9]+)?", "#");
+    }
+
+    static DecisionKind kindOf(Decision d) {
+        if (d instanceof Decision.Healthy) {
+            return DecisionKind.HEALTHY;
+        } else if (d instanceof Decision.NotReady) {
+            return DecisionKind.NOT_READY;
+        } else if (d instanceof Decision.WaitForEvidence) {
+            return DecisionKind.WAIT_FOR_EVIDENCE;
+        } else if (d instanceof Decision.WaitForLease) {
+            return DecisionKind.WAIT_FOR_LEASE;
+        } else if (d instanceof Decision.Paused) {
+            return DecisionKind.PAUSED;
+        } else if (d instanceof Decision.ReportOnly) {
+            return DecisionKind.REPORT_ONLY;
+        } else if (d instanceof Decision.NoCandidate) {
+            return DecisionKind.NO_CANDIDATE;
+        }
+        return DecisionKind.PROMOTE;
     }
 
     private static String kind(Decision d) {
@@ -683,7 +724,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 // the primary a new incarnation learned from the agents but never heard from itself
                 m = new RegisteredMember(id, "node " + id, 0, false, false);
             }
-            boolean reachable = Optional.ofNullable(agents.get(id)).map(a -> agentReachable(a.path().address()))
+            boolean reachable = Optional.ofNullable(agents.get(id)).map(a -> seen.agentReachable(a.path().address()))
                     .orElse(false);
             views.add(new NodeView(m, Optional.ofNullable(o), reachable));
         }
@@ -691,49 +732,10 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         // margin, so the policy itself need not wait for a supervisor grant: no grant, and no incarnation bound.
         long now = System.nanoTime();
         long longAgo = now - Duration.ofDays(1).toNanos();
-        if (failedSinceNanos.isEmpty()) {
-            // a new incarnation (or a fresh failure): the standbys know how long they have not reached the primary,
-            // as of when their report arrived (not now: a report can be half a renew interval old, and one buffered
-            // by the singleton proxy while the supervisor moved older still); the latest start among the confirming
-            // standbys counts, and arrival is after sending, so this never predates the evidence
-            OptionalLong latestStart = reports.values().stream()
-                    .filter(o -> o.report().primaryReachable().equals(Optional.of(false)) && !o.report().witness())
-                    .mapToLong(o -> o.receivedAtNanos() - Duration.ofMillis(o.report().primaryUnreachableMillis()).toNanos())
-                    .reduce((a, b) -> a - b > 0 ? a : b); // the later, by difference: nanoTime may wrap
-            if (latestStart.isPresent()) {
-                long since = latestStart.getAsLong();
-                if (evidenceNotBeforeNanos.isPresent() && since - evidenceNotBeforeNanos.get() < 0) {
-                    since = evidenceNotBeforeNanos.get();
-                }
-                failedSinceNanos = Optional.of(since);
-            }
-        }
+        failedSinceNanos = Evidence.failedSince(failedSinceNanos, List.copyOf(reports.values()), evidenceNotBeforeNanos,
+                now);
         return new ClusterSnapshot(state.epoch(), state.primaryId(), state.paused(), views, Optional.empty(),
                 longAgo, failedSinceNanos, stateKnown, state.syncStandbys());
-    }
-
-    /**
-     * Whether the agent at {@code address} is a reachable cluster member now: some incarnation of it (a restarted agent
-     * joins at the same address with a new uid, while its old incarnation may still be listed as unreachable until it
-     * is downed) is joining or up and unreachable to nobody. Read from the membership at decision time, not kept from
-     * events keyed by address, which mixed the incarnations (seen: every agent SIGKILLed and started again, the
-     * primary's old incarnation downed after its new one joined, and the primary failed over as "agent unreachable").
-     */
-    private boolean agentReachable(Address address) {
-        if (address.hasLocalScope()) {
-            return true; // this supervisor's own agent
-        }
-        var state = Cluster.get(ctx.getSystem()).state();
-        java.util.Set<org.apache.pekko.cluster.Member> unreachableMembers = state.getUnreachable();
-        for (org.apache.pekko.cluster.Member m : state.getMembers()) {
-            var st = m.status();
-            if (m.address().equals(address) && !unreachableMembers.contains(m)
-                    && (st == org.apache.pekko.cluster.MemberStatus.up() || st == org.apache.pekko.cluster.MemberStatus.joining()
-                    || st == org.apache.pekko.cluster.MemberStatus.weaklyUp())) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private Effect<SupervisorEvent, SupervisorState> startFailover(SupervisorState state, Decision.Promote p) {
@@ -782,7 +784,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             return Effect().none();
         }
         op.votes.add(reply.fromNodeId());
-        if (op.votes.size() < majority()) {
+        if (op.votes.size() < seen.majority()) {
             return Effect().none();
         }
         long votedMs = (System.nanoTime() - op.startedNanos) / 1_000_000;
@@ -791,7 +793,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         String why = op.reason + "; votes from nodes " + op.votes + " in " + votedMs + " ms";
         return Effect().persist(new PrimaryChosen(Instant.now(), op.epoch, op.candidateId, why)).thenRun(s -> {
             ctx.getLog().info("epoch {}: node {} chosen as primary ({} of {} votes after {} ms)", op.epoch, op.candidateId,
-                    op.votes.size(), clusterSize(), votedMs);
+                    op.votes.size(), seen.clusterSize(), votedMs);
             announce(s);
             if (op.switchoverReplyTo.isEmpty()) {
                 // the old primary must not write in the new epoch: say so directly as well as by the announcement
@@ -801,10 +803,11 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             }
             if (op.manualReplyTo.isPresent()) {
                 // the agent that asked promotes itself (or already is primary) and answers its console
-                op.manualReplyTo.get().tell(new PrimaryAnswer(true, op.epoch, why));
+                op.manualReplyTo.get().tell(new PrimaryAnswer.Granted(op.epoch, why));
             } else {
                 Optional.ofNullable(agents.get(op.candidateId)).ifPresent(a -> a.tell(new AgentCommand.Promote(op.epoch,
                         op.id, stepAdapter)));
+                watch = Optional.of(ChosenPrimaryWatch.Watch.promoted(op.epoch, op.candidateId, System.nanoTime()));
             }
         });
     }
@@ -815,8 +818,8 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     }
 
     private Effect<SupervisorEvent, SupervisorState> onStepDone(SupervisorState state, StepDone done) {
-        AgentResult r = done.result();
-        if (r.opId().startsWith("sync-")) {
+        StepResult r = done.result();
+        if (syncOpId.equals(Optional.of(r.opId()))) {
             return onSyncNamesSet(state, r);
         }
         Optional<Operation> current = operation.filter(op -> op.phase == Phase.RESUMING_OLD
@@ -826,24 +829,24 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         }
         Operation op = current.get();
         if (op.phase == Phase.RESUMING_OLD) {
-            return rolledBack(state, op, r.success(), r.message());
+            return rolledBack(state, op, r.done(), r.message());
         }
         long sinceStart = (System.nanoTime() - op.startedNanos) / 1_000_000;
         if (op.phase == Phase.STOPPING_OLD) {
-            if (!r.success()) {
+            if (!r.done()) {
                 return rollBack(state, op, "stop the old primary cleanly", r.message());
             }
             op.finalLsn = r.lsn();
-            op.step("old primary stopped at " + r.lsn().orElse("?"));
+            op.step("old primary stopped at " + r.lsn().map(Lsn::toString).orElse("?"));
             op.phase = Phase.CATCHING_UP;
             op.phaseStartedNanos = System.nanoTime();
             Optional.ofNullable(agents.get(op.candidateId)).ifPresent(a -> a.tell(new AgentCommand.AwaitLsn(state.epoch(),
-                    op.id, r.lsn().orElse("0/0"), 10_000, stepAdapter)));
+                    op.id, r.lsn().orElse(Lsn.ZERO), Duration.ofSeconds(10), stepAdapter)));
             return Effect().none();
         }
         if (op.phase == Phase.CATCHING_UP) {
-            if (!r.success()) {
-                return rollBack(state, op, "verify the candidate received the final LSN " + op.finalLsn.orElse("?"),
+            if (!r.done()) {
+                return rollBack(state, op, "verify the candidate received the final LSN " + op.finalLsn.map(Lsn::toString).orElse("?"),
                         r.message());
             }
             op.step("node " + op.candidateId + " has the final LSN");
@@ -853,14 +856,20 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                     .thenRun(s -> requestVotes(op));
         }
         if (op.phase == Phase.PROMOTING) {
-            if (!r.success()) {
+            if (!r.done()) {
                 operation = Optional.empty();
-                op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer(false, op.epoch, "switchover: promoting node "
+                if (r.outcome() == StepResult.Outcome.REFUSED) {
+                    // it cannot take the step at all: no point telling it again (issue 7.6)
+                    watch = watch.filter(w -> w.epoch() == op.epoch && w.primaryId() == r.nodeId())
+                            .or(() -> Optional.of(ChosenPrimaryWatch.Watch.promoted(op.epoch, r.nodeId(), System.nanoTime())))
+                            .map(w -> w.cannotPromote(r.message()));
+                }
+                op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer.Refused(op.epoch, Refusal.FAILED, "switchover: promoting node "
                         + r.nodeId() + " failed after the vote (automatic failover takes over): " + r.message())));
                 return Effect().persist(new StepRecorded(Instant.now(), op.epoch, "promote", false,
                         "node " + r.nodeId() + ": " + r.message()));
             }
-            String detail = "node " + r.nodeId() + " promoted in " + r.millis() + " ms at " + r.lsn().orElse("?")
+            String detail = "node " + r.nodeId() + " promoted in " + r.took().toMillis() + " ms at " + r.lsn().map(Lsn::toString).orElse("?")
                     + " (timeline " + r.timeline().map(Object::toString).orElse("?") + "), " + sinceStart
                     + " ms after the decision" + op.failedSinceNanos.map(f -> ", "
                     + (System.nanoTime() - f) / 1_000_000 + " ms after the failure was first seen").orElse("");
@@ -874,15 +883,15 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         }
         if (op.phase == Phase.FOLLOWING) {
             op.awaitingFollow.remove(r.nodeId());
-            String detail = "node " + r.nodeId() + (r.success() ? " follows node " + op.candidateId + " (" + r.millis()
+            String detail = "node " + r.nodeId() + (r.done() ? " follows node " + op.candidateId + " (" + r.took().toMillis()
                     + " ms)" : " could not follow: " + r.message());
             op.step(detail);
             if (op.awaitingFollow.isEmpty()) {
                 operation = Optional.empty();
-                op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer(true, op.epoch, "switchover to node "
+                op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer.Granted(op.epoch, "switchover to node "
                         + op.candidateId + " done: " + op.steps)));
             }
-            return Effect().persist(new StepRecorded(Instant.now(), op.epoch, "follow", r.success(), detail));
+            return Effect().persist(new StepRecorded(Instant.now(), op.epoch, "follow", r.done(), detail));
         }
         return Effect().none();
     }
@@ -896,7 +905,8 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             ObservedReport o = reports.get(id);
             boolean isStandby = o != null && !o.report().witness() && id != op.candidateId
                     && o.report().pg() == PgState.STANDBY
-                    && op.oldPrimaryId.map(old -> old != id).orElse(true);
+                    && op.oldPrimaryId.map(old -> old != id).orElse(true)
+                    && op.replacedPrimaryId.map(r -> r != id).orElse(true);
             if (isStandby && settings.policy().mode() == PolicyConfig.Mode.AUTOMATIC) {
                 op.awaitingFollow.add(id);
                 e.getValue().tell(new AgentCommand.Follow(op.epoch, op.id, op.candidateId, conninfo, stepAdapter));
@@ -909,9 +919,17 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 old.tell(new AgentCommand.Rejoin(op.epoch, op.id, op.candidateId, conninfo, stepAdapter));
             }
         }
+        // the chosen primary given up on was fenced: it rejoins as a standby of the new primary (when its agent is heard;
+        // an unreachable one rejoins by itself when it comes back, as a returning old primary does)
+        op.replacedPrimaryId.filter(id -> Optional.ofNullable(reports.get(id)).filter(o -> System.nanoTime()
+                        - o.receivedAtNanos() <= settings.policy().reportStaleAfter().toNanos()).isPresent())
+                .ifPresent(id -> Optional.ofNullable(agents.get(id)).ifPresent(a -> {
+                    op.awaitingFollow.add(id);
+                    a.tell(new AgentCommand.Rejoin(op.epoch, op.id, op.candidateId, conninfo, stepAdapter));
+                }));
         if (op.awaitingFollow.isEmpty()) {
             operation = Optional.empty();
-            op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer(true, op.epoch, "switchover to node "
+            op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer.Granted(op.epoch, "switchover to node "
                     + op.candidateId + " done: " + op.steps)));
         }
     }
@@ -932,46 +950,25 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
             return rolledBack(state, op, false, "no answer within " + inPhase / 1_000_000 + " ms");
         }
         operation = Optional.empty();
-        op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer(false, state.epoch(), "switchover: "
+        op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.FAILED, "switchover: "
                 + op.describe() + " timed out after " + inPhase / 1_000_000 + " ms")));
         String detail = op.describe() + " timed out after " + inPhase / 1_000_000 + " ms"
-                + (op.phase == Phase.VOTING ? " with votes from " + op.votes + " (need " + majority() + ")" : "")
+                + (op.phase == Phase.VOTING ? " with votes from " + op.votes + " (need " + seen.majority() + ")" : "")
                 + (op.phase == Phase.FOLLOWING ? ", still waiting for nodes " + op.awaitingFollow : "");
         ctx.getLog().warn(detail);
-        op.manualReplyTo.ifPresent(r -> r.tell(new PrimaryAnswer(false, state.epoch(), detail)));
+        op.manualReplyTo.ifPresent(r -> r.tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.FAILED, detail)));
         return Effect().persist(new StepRecorded(Instant.now(), op.epoch, op.phase.name().toLowerCase(), false, detail));
     }
 
     // ------------------------------------------------------------------ console requests
 
     private Effect<SupervisorEvent, SupervisorState> onRequestPrimary(SupervisorState state, RequestPrimary req) {
-        if (!stateKnown) {
-            req.replyTo().tell(new PrimaryAnswer(false, state.epoch(), lastDecision + "; retry in a moment"));
-            return Effect().none();
-        }
-        if (operation.isPresent()) {
-            req.replyTo().tell(new PrimaryAnswer(false, state.epoch(), "busy: " + operation.get().describe()));
-            return Effect().none();
-        }
-        if (withoutMajority().isPresent()) {
-            req.replyTo().tell(new PrimaryAnswer(false, state.epoch(), withoutMajority().get() + "; retry in a moment"));
-            return Effect().none();
-        }
-        if (state.primaryId().equals(Optional.of(req.nodeId()))) {
-            req.replyTo().tell(new PrimaryAnswer(true, state.epoch(), "node " + req.nodeId() + " is primary in epoch "
-                    + state.epoch()));
-            return Effect().none();
-        }
         Optional<Integer> old = state.primaryId();
-        if (old.isPresent() && !req.force()) {
-            ObservedReport o = reports.get(old.get());
-            boolean oldServing = o != null && o.report().pg() == PgState.PRIMARY
-                    && System.nanoTime() - o.receivedAtNanos() <= settings.policy().reportStaleAfter().toNanos();
-            if (oldServing) {
-                req.replyTo().tell(new PrimaryAnswer(false, state.epoch(), "node " + old.get()
-                        + RUNNING_PRIMARY + state.epoch() + "; stop it first (or use -F)"));
-                return Effect().none();
-            }
+        Optional<PrimaryAnswer> now = RequestRules.requestPrimary(situation(state), req.nodeId(), req.force(),
+                old.flatMap(seen::freshReport));
+        if (now.isPresent()) {
+            req.replyTo().tell(now.get());
+            return Effect().none();
         }
         long epoch = nextEpoch(state);
         String reason = req.why();
@@ -982,28 +979,10 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
     }
 
     private Effect<SupervisorEvent, SupervisorState> onSwitchover(SupervisorState state, Switchover sw) {
-        Optional<String> refusal = Optional.empty();
-        long fresh = settings.policy().reportStaleAfter().toNanos();
-        long now = System.nanoTime();
-        Optional<ObservedReport> primary = state.primaryId().flatMap(id -> Optional.ofNullable(reports.get(id)));
-        ObservedReport candidate = reports.get(sw.candidateId());
-        if (!stateKnown) {
-            refusal = Optional.of(lastDecision);
-        } else if (operation.isPresent()) {
-            refusal = Optional.of("busy: " + operation.get().describe());
-        } else if (withoutMajority().isPresent()) {
-            refusal = withoutMajority();
-        } else if (state.primaryId().isEmpty() || primary.isEmpty() || primary.get().report().pg() != PgState.PRIMARY
-                || now - primary.get().receivedAtNanos() > fresh) {
-            refusal = Optional.of("no running primary to switch over from");
-        } else if (state.primaryId().get() == sw.candidateId()) {
-            refusal = Optional.of("node " + sw.candidateId() + " is already the primary");
-        } else if (candidate == null || candidate.report().pg() != PgState.STANDBY || candidate.report().streamingFrom().isEmpty()
-                || now - candidate.receivedAtNanos() > fresh) {
-            refusal = Optional.of("node " + sw.candidateId() + " is not a streaming standby");
-        }
+        Optional<PrimaryAnswer.Refused> refusal = RequestRules.switchover(situation(state), sw.candidateId(),
+                state.primaryId().flatMap(seen::freshReport), seen.freshReport(sw.candidateId()));
         if (refusal.isPresent()) {
-            sw.replyTo().tell(new PrimaryAnswer(false, state.epoch(), "switchover refused: " + refusal.get()));
+            sw.replyTo().tell(refusal.get());
             return Effect().none();
         }
         int old = state.primaryId().get();
@@ -1048,7 +1027,7 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
                 : "; rolled back, but starting node " + old + " again failed: " + message
                         + " (automatic failover decides from here)");
         ctx.getLog().warn(detail);
-        op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer(false, state.epoch(), detail)));
+        op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.FAILED, detail)));
         return Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "switchover", false, detail));
     }
 
@@ -1063,12 +1042,12 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         }
         if (state.paused() == p.paused()) {
             writeRecord(state);
-            record.whenEffective(() -> p.replyTo().tell(view(state)), majority());
+            record.whenEffective(() -> p.replyTo().tell(view(state)), seen.majority());
             return Effect().none();
         }
         return Effect().persist(new PausedChanged(Instant.now(), p.paused(), p.by())).thenRun(s -> {
             writeRecord(s);
-            record.whenEffective(() -> p.replyTo().tell(view(s)), majority());
+            record.whenEffective(() -> p.replyTo().tell(view(s)), seen.majority());
         });
     }
 
@@ -1076,6 +1055,6 @@ public final class Supervisor extends EventSourcedBehavior<Supervisor.Command, S
         List<String> history = new ArrayList<>(s.history());
         java.util.Collections.reverse(history);
         return new View(s.epoch(), s.primaryId(), s.paused(), stateKnown, settings.policy().mode().name().toLowerCase(),
-                lastDecision, operation.map(Operation::describe), history, List.of());
+                lastDecisionKind, lastDecision, operation.map(Operation::describe), history, List.of());
     }
 }

@@ -15,7 +15,12 @@ import org.apache.pekko.actor.typed.javadsl.ActorContext;
 import org.apache.pekko.actor.typed.javadsl.Behaviors;
 import org.apache.pekko.actor.typed.javadsl.Receive;
 import org.apache.pekko.actor.typed.javadsl.TimerScheduler;
-import org.pgsteward.supervisor.Supervisor.View;
+import org.pgsteward.protocol.cluster.SupervisorMessage;
+import org.pgsteward.protocol.cluster.SupervisorMessage.DecisionKind;
+import org.pgsteward.protocol.cluster.SupervisorMessage.GetView;
+import org.pgsteward.protocol.cluster.SupervisorMessage.PrimaryAnswer;
+import org.pgsteward.protocol.cluster.SupervisorMessage.Refusal;
+import org.pgsteward.protocol.cluster.SupervisorMessage.View;
 
 /**
  * Keeps a {@link Supervisor} running whatever fails: it runs the event-sourced supervisor as its child and, when
@@ -59,7 +64,7 @@ public final class SupervisorGuard extends AbstractBehavior<Object> {
     private final SupervisorSettings settings;
     private final String journal;
     private final Restarts restarts;
-    private Optional<ActorRef<Supervisor.Command>> child = Optional.empty();
+    private Optional<ActorRef<SupervisorMessage>> child = Optional.empty();
     private int incarnation;
     private boolean recovered;
     private long spawnedNanos;
@@ -77,7 +82,7 @@ public final class SupervisorGuard extends AbstractBehavior<Object> {
      *
      * @param journal what the warning names: the journal's URL, without password
      */
-    public static Behavior<Supervisor.Command> singleton(SupervisorSettings settings, String journal) {
+    public static Behavior<SupervisorMessage> singleton(SupervisorSettings settings, String journal) {
         Restarts r = Restarts.defaults();
         return Behaviors.supervise(create(settings, journal, r))
                 .onFailure(SupervisorStrategy.restartWithBackoff(r.minBackoff(), r.maxBackoff(), r.randomFactor()));
@@ -86,7 +91,7 @@ public final class SupervisorGuard extends AbstractBehavior<Object> {
     /**
      * @param journal what the warning names: the journal's URL, without password
      */
-    public static Behavior<Supervisor.Command> create(SupervisorSettings settings, String journal, Restarts restarts) {
+    public static Behavior<SupervisorMessage> create(SupervisorSettings settings, String journal, Restarts restarts) {
         Behavior<Object> guard = Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
                 new SupervisorGuard(ctx, timers, settings, journal, restarts)));
         return guard.narrow();
@@ -124,28 +129,28 @@ public final class SupervisorGuard extends AbstractBehavior<Object> {
     @Override
     public Receive<Object> createReceive() {
         return newReceiveBuilder()
-                .onMessage(Supervisor.GetView.class, this::onGetView)
-                .onMessage(Supervisor.Report.class, r -> {
+                .onMessage(GetView.class, this::onGetView)
+                .onMessage(SupervisorMessage.Report.class, r -> {
                     child.ifPresent(c -> c.tell(r));
                     return this;
                 })
-                .onMessage(Supervisor.RequestPrimary.class, r -> {
+                .onMessage(SupervisorMessage.RequestPrimary.class, r -> {
                     if (usable()) {
                         child.get().tell(r);
                     } else {
-                        r.replyTo().tell(new Supervisor.PrimaryAnswer(false, epoch(), refusal()));
+                        r.replyTo().tell(new PrimaryAnswer.Refused(epoch(), Refusal.SUPERVISOR_DOWN, refusal()));
                     }
                     return this;
                 })
-                .onMessage(Supervisor.Switchover.class, s -> {
+                .onMessage(SupervisorMessage.Switchover.class, s -> {
                     if (usable()) {
                         child.get().tell(s);
                     } else {
-                        s.replyTo().tell(new Supervisor.PrimaryAnswer(false, epoch(), "switchover refused: " + refusal()));
+                        s.replyTo().tell(new PrimaryAnswer.Refused(epoch(), Refusal.SUPERVISOR_DOWN, "switchover refused: " + refusal()));
                     }
                     return this;
                 })
-                .onMessage(Supervisor.SetPaused.class, p -> {
+                .onMessage(SupervisorMessage.SetPaused.class, p -> {
                     if (usable()) {
                         child.get().tell(p);
                     } else {
@@ -171,7 +176,7 @@ public final class SupervisorGuard extends AbstractBehavior<Object> {
 
     private void spawn() {
         incarnation++;
-        ActorRef<Supervisor.Command> c = ctx.spawn(Supervisor.create(settings), "incarnation-" + incarnation);
+        ActorRef<SupervisorMessage> c = ctx.spawn(Supervisor.create(settings), "incarnation-" + incarnation);
         ctx.watch(c);
         child = Optional.of(c);
         recovered = false;
@@ -182,7 +187,7 @@ public final class SupervisorGuard extends AbstractBehavior<Object> {
     /** Commands wait in the child while it reads its journal: the first answer says the journal was read. */
     private void askRecovered() {
         int inc = incarnation;
-        child.ifPresent(c -> ctx.ask(View.class, c, ASK_TIMEOUT, Supervisor.GetView::new,
+        child.ifPresent(c -> ctx.ask(View.class, c, ASK_TIMEOUT, GetView::new,
                 (view, failure) -> new Recovered(inc, Optional.ofNullable(view))));
     }
 
@@ -228,10 +233,10 @@ public final class SupervisorGuard extends AbstractBehavior<Object> {
         return this;
     }
 
-    private Behavior<Object> onGetView(Supervisor.GetView get) {
+    private Behavior<Object> onGetView(GetView get) {
         if (child.isPresent() && recovered) {
             ActorRef<View> replyTo = get.replyTo();
-            ctx.ask(View.class, child.get(), ASK_TIMEOUT, Supervisor.GetView::new,
+            ctx.ask(View.class, child.get(), ASK_TIMEOUT, GetView::new,
                     (view, failure) -> new Relay(Optional.ofNullable(view), replyTo));
         } else if (usable()) {
             child.get().tell(get); // starting: answered once the journal was read
@@ -273,8 +278,9 @@ public final class SupervisorGuard extends AbstractBehavior<Object> {
     /** The last view it gave (or an empty one), no longer current: the state is not known now. */
     private View unavailableView() {
         View base = lastView.orElseGet(() -> new View(0, Optional.empty(), false, false,
-                settings.policy().mode().name().toLowerCase(), "", Optional.empty(), List.of(), List.of()));
-        return new View(base.epoch(), base.primaryId(), base.paused(), false, base.mode(),
+                settings.policy().mode().name().toLowerCase(), DecisionKind.NOT_RUNNING, "", Optional.empty(), List.of(),
+                List.of()));
+        return new View(base.epoch(), base.primaryId(), base.paused(), false, base.mode(), DecisionKind.NOT_RUNNING,
                 "not running: its journal cannot be used", Optional.empty(), base.history(), warnings());
     }
 }

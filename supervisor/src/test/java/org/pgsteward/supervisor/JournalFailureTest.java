@@ -23,7 +23,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
-import org.pgsteward.supervisor.Supervisor.View;
+import org.pgsteward.protocol.cluster.SupervisorMessage;
+import org.pgsteward.protocol.cluster.SupervisorMessage.PrimaryAnswer;
+import org.pgsteward.protocol.cluster.SupervisorMessage.View;
 import org.pgsteward.supervisor.policy.PolicyConfig;
 
 /** The supervisor as the agent runs it, on a journal that fails to read or to write and then works again. */
@@ -80,17 +82,17 @@ class JournalFailureTest {
     @Test
     void givenJournalThatCannotBeRead_thenTheViewWarnsNamingTheJournalAndError_andOnceItWorks_theSupervisorAnswers() {
         FailingJournal.failReads = true;
-        ActorRef<Supervisor.Command> sup = testKit.spawn(asTheAgentRunsIt(settings()));
+        ActorRef<SupervisorMessage> sup = testKit.spawn(asTheAgentRunsIt(settings()));
         TestProbe<View> views = testKit.createTestProbe();
         View failing = awaitView(sup, views, v -> v.warnings().stream().anyMatch(w ->
                 w.contains("supervisor journal " + JOURNAL) && w.contains(FailingJournal.error)));
         assertFalse(failing.stateKnown());
         // requests that need a supervisor are refused at once, naming the journal
-        TestProbe<Supervisor.PrimaryAnswer> answers = testKit.createTestProbe();
-        sup.tell(new Supervisor.RequestPrimary(1, "primary register", false, answers.ref()));
-        Supervisor.PrimaryAnswer refused = answers.receiveMessage(WAIT);
-        assertFalse(refused.granted());
-        assertTrue(refused.message().contains(JOURNAL), refused.message());
+        TestProbe<PrimaryAnswer> answers = testKit.createTestProbe();
+        sup.tell(new SupervisorMessage.RequestPrimary(1, "primary register", false, answers.ref()));
+        PrimaryAnswer refused = answers.receiveMessage(WAIT);
+        assertFalse((refused instanceof PrimaryAnswer.Granted));
+        assertTrue(refused.text().contains(JOURNAL), refused.text());
 
         FailingJournal.heal();
         View running = awaitView(sup, views, v -> (v.lastDecision().startsWith("starting") || v.lastDecision().startsWith("learning")));
@@ -100,7 +102,7 @@ class JournalFailureTest {
 
     @Test
     void givenJournalThatCannotBeWritten_whenAPersistFails_thenTheSupervisorRestarts_andPersistsOnceItWorks() {
-        ActorRef<Supervisor.Command> sup = testKit.spawn(asTheAgentRunsIt(settings(1)));
+        ActorRef<SupervisorMessage> sup = testKit.spawn(asTheAgentRunsIt(settings(1)));
         TestProbe<View> views = testKit.createTestProbe();
         awaitView(sup, views, v -> v.warnings().isEmpty() && (v.lastDecision().startsWith("starting") || v.lastDecision().startsWith("learning")));
         FailingJournal.failWrites = true;
@@ -108,14 +110,14 @@ class JournalFailureTest {
         // the member
         ActorRef<org.pgsteward.protocol.cluster.AgentCommand> agent = testKit.spawn(answeringTheRecord());
         TestProbe<org.pgsteward.protocol.cluster.LeaseMessage> lease = testKit.createTestProbe();
-        Supervisor.Report report = new Supervisor.Report(new org.pgsteward.protocol.cluster.NodeReport(1, "node1", 1, "inc-1",
+        SupervisorMessage.Report report = new SupervisorMessage.Report(new org.pgsteward.protocol.cluster.NodeReport(1, "node1", 1, "inc-1",
                 0, 0, false, 100, "host=10.0.0.1", org.pgsteward.protocol.cluster.PgState.STANDBY,
                 org.pgsteward.protocol.cluster.LocalRecovery.NONE, java.util.Optional.empty(), java.util.Optional.empty(),
                 java.util.Optional.empty(), java.util.Optional.empty(), java.util.Optional.empty(), java.util.Optional.empty(),
                 0, java.util.List.of(), false, "", 0, 0), agent, lease.ref());
         views.awaitAssert(WAIT, Duration.ofMillis(100), () -> {
             sup.tell(report);
-            sup.tell(new Supervisor.GetView(views.ref()));
+            sup.tell(new SupervisorMessage.GetView(views.ref()));
             View v = views.receiveMessage(Duration.ofMillis(500));
             assertTrue(v.warnings().stream().anyMatch(w -> w.contains(FailingJournal.error)), v.toString());
             return v;
@@ -124,7 +126,7 @@ class JournalFailureTest {
         FailingJournal.heal();
         View seen = views.awaitAssert(WAIT, Duration.ofMillis(100), () -> {
             sup.tell(report);
-            sup.tell(new Supervisor.GetView(views.ref()));
+            sup.tell(new SupervisorMessage.GetView(views.ref()));
             View v = views.receiveMessage(Duration.ofMillis(500));
             assertTrue(v.history().stream().anyMatch(h -> h.contains("member node1")), v.history().toString());
             return v;
@@ -137,12 +139,12 @@ class JournalFailureTest {
     void givenTheUnguardedSupervisor_whenItsJournalCannotBeRead_thenItStopsForGood() {
         // why the guard exists: Pekko's default on a journal failure is to stop
         FailingJournal.failReads = true;
-        ActorRef<Supervisor.Command> sup = testKit.spawn(Supervisor.create(settings()));
+        ActorRef<SupervisorMessage> sup = testKit.spawn(Supervisor.create(settings()));
         TestProbe<Object> watcher = testKit.createTestProbe();
         watcher.expectTerminated(sup, WAIT);
     }
 
-    private static Behavior<Supervisor.Command> asTheAgentRunsIt(SupervisorSettings settings) {
+    private static Behavior<SupervisorMessage> asTheAgentRunsIt(SupervisorSettings settings) {
         return SupervisorGuard.singleton(settings, JOURNAL);
     }
 
@@ -167,9 +169,9 @@ class JournalFailureTest {
                 .build();
     }
 
-    private static View awaitView(ActorRef<Supervisor.Command> sup, TestProbe<View> probe, Predicate<View> check) {
+    private static View awaitView(ActorRef<SupervisorMessage> sup, TestProbe<View> probe, Predicate<View> check) {
         return probe.awaitAssert(WAIT, Duration.ofMillis(100), () -> {
-            sup.tell(new Supervisor.GetView(probe.ref()));
+            sup.tell(new SupervisorMessage.GetView(probe.ref()));
             View v = probe.receiveMessage(Duration.ofMillis(500));
             assertTrue(check.test(v), v.toString());
             return v;

@@ -40,12 +40,14 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.pgsteward.protocol.cluster.AgentCommand;
-import org.pgsteward.protocol.cluster.AgentResult;
+import org.pgsteward.protocol.cluster.StepResult;
 import org.pgsteward.protocol.cluster.LeaseMessage;
+import org.pgsteward.protocol.cluster.SupervisorMessage;
+import org.pgsteward.protocol.cluster.SupervisorMessage.PrimaryAnswer;
 import org.pgsteward.protocol.cluster.LocalRecovery;
 import org.pgsteward.protocol.cluster.NodeReport;
 import org.pgsteward.protocol.cluster.PgState;
-import org.pgsteward.supervisor.Supervisor.View;
+import org.pgsteward.protocol.cluster.SupervisorMessage.View;
 import org.pgsteward.supervisor.policy.PolicyConfig;
 import org.pgsteward.supervisor.policy.RegisteredMember;
 
@@ -78,7 +80,7 @@ class SupervisorTest {
     private static final AtomicInteger CLUSTERS = new AtomicInteger();
 
     private final List<Cancellable> reporters = new ArrayList<>();
-    private final List<ActorRef<Supervisor.Command>> supervisors = new ArrayList<>();
+    private final List<ActorRef<SupervisorMessage>> supervisors = new ArrayList<>();
 
     private static Config config(Path snapshots) {
         return ConfigFactory.parseString(String.join("\n",
@@ -151,11 +153,11 @@ class SupervisorTest {
         assertFalse(minority.stateKnown(), "1 of 3 is no majority");
         assertEquals("learning the cluster state: 1 of 3 agents reported", minority.lastDecision());
 
-        TestProbe<Supervisor.PrimaryAnswer> answers = testKit.createTestProbe();
-        sup.tell(new Supervisor.RequestPrimary(1, "primary register", false, answers.ref()));
-        Supervisor.PrimaryAnswer refused = answers.receiveMessage();
-        assertFalse(refused.granted());
-        assertTrue(refused.message().endsWith("retry in a moment"), refused.message());
+        TestProbe<PrimaryAnswer> answers = testKit.createTestProbe();
+        sup.tell(new SupervisorMessage.RequestPrimary(1, "primary register", false, answers.ref()));
+        PrimaryAnswer refused = answers.receiveMessage();
+        assertFalse((refused instanceof PrimaryAnswer.Granted));
+        assertTrue(refused.text().endsWith("retry in a moment"), refused.text());
 
         sup.tell(n2.standby(0, 0, "0/3000000", Optional.empty()));
         // 2 of 3 is a majority: once they answered the record's prepare, the state is known
@@ -200,8 +202,8 @@ class SupervisorTest {
         sup.tell(n3.standby(0, 0, "0/3000000", Optional.empty()));
         awaitView(sup, v -> assertTrue(v.stateKnown()));
 
-        TestProbe<Supervisor.PrimaryAnswer> answers = testKit.createTestProbe();
-        sup.tell(new Supervisor.RequestPrimary(1, "primary register", false, answers.ref()));
+        TestProbe<PrimaryAnswer> answers = testKit.createTestProbe();
+        sup.tell(new SupervisorMessage.RequestPrimary(1, "primary register", false, answers.ref()));
 
         var requests = List.of(n1, n2, n3).stream().map(n -> n.lease.expectMessageClass(LeaseMessage.VoteRequest.class)).toList();
         requests.forEach(r -> {
@@ -216,10 +218,10 @@ class SupervisorTest {
         answers.expectNoMessage(Duration.ofMillis(100)); // one vote of three is no majority
         requests.get(1).replyTo().tell(new LeaseMessage.VoteReply(1, 2, true, 0, "accepted"));
 
-        Supervisor.PrimaryAnswer answer = answers.receiveMessage();
-        assertTrue(answer.granted(), answer.message());
+        PrimaryAnswer answer = answers.receiveMessage();
+        assertTrue((answer instanceof PrimaryAnswer.Granted), answer.text());
         assertEquals(1, answer.epoch());
-        assertTrue(answer.message().contains("votes from nodes [1, 2]"), answer.message());
+        assertTrue(answer.text().contains("votes from nodes [1, 2]"), answer.text());
 
         var announce = new AgentCommand.EpochAnnounce(1, 1, n1.conninfo());
         for (FakeNode n : List.of(n1, n2, n3)) {
@@ -244,7 +246,7 @@ class SupervisorTest {
             assertEquals(1, follow.epoch());
             assertEquals(1, follow.primaryNodeId());
             assertEquals(n1.conninfo(), follow.primaryConninfo());
-            follow.replyTo().tell(new AgentResult(follow.opId(), n.id, true, "streaming", Optional.of("0/3000100"),
+            follow.replyTo().tell(result(follow.opId(), n.id, true, "streaming", Optional.of("0/3000100"),
                     Optional.of(1L), 40));
         }
         View done = awaitView(sup, d -> assertEquals(Optional.empty(), d.operation()));
@@ -263,15 +265,15 @@ class SupervisorTest {
         sup.tell(n2.standby(3, 1, "0/3000000", Optional.of(true)));
         awaitView(sup, v -> assertTrue(v.stateKnown()));
 
-        TestProbe<Supervisor.PrimaryAnswer> answers = testKit.createTestProbe();
-        sup.tell(new Supervisor.RequestPrimary(2, "standby promote", false, answers.ref()));
-        Supervisor.PrimaryAnswer answer = answers.receiveMessage();
-        assertFalse(answer.granted());
-        assertEquals("node 1 is the running primary of epoch 3; stop it first (or use -F)", answer.message());
+        TestProbe<PrimaryAnswer> answers = testKit.createTestProbe();
+        sup.tell(new SupervisorMessage.RequestPrimary(2, "standby promote", false, answers.ref()));
+        PrimaryAnswer answer = answers.receiveMessage();
+        assertFalse((answer instanceof PrimaryAnswer.Granted));
+        assertEquals("node 1 is the running primary of epoch 3; stop it first (or use -F)", answer.text());
         n2.lease.expectNoMessage(Duration.ofMillis(100));
 
-        sup.tell(new Supervisor.RequestPrimary(1, "primary register", false, answers.ref()));
-        assertEquals(new Supervisor.PrimaryAnswer(true, 3, "node 1 is primary in epoch 3"), answers.receiveMessage());
+        sup.tell(new SupervisorMessage.RequestPrimary(1, "primary register", false, answers.ref()));
+        assertEquals(new PrimaryAnswer.Granted(3, "node 1 is primary in epoch 3"), answers.receiveMessage());
     }
 
     // ------------------------------------------------------------------ (c) the epoch's primary
@@ -350,11 +352,11 @@ class SupervisorTest {
         awaitCommand(n1.agent, AgentCommand.EpochAnnounce.class, announce::equals);
         awaitCommand(n2.agent, AgentCommand.EpochAnnounce.class, announce::equals);
 
-        promote.replyTo().tell(new AgentResult(promote.opId(), 3, true, "promoted", Optional.of("0/3000200"),
+        promote.replyTo().tell(result(promote.opId(), 3, true, "promoted", Optional.of("0/3000200"),
                 Optional.of(2L), 120));
         AgentCommand.Follow follow = awaitCommand(n2.agent, AgentCommand.Follow.class, f -> true);
         assertEquals(new AgentCommand.Follow(2, promote.opId(), 3, n3.conninfo(), follow.replyTo()), follow);
-        follow.replyTo().tell(new AgentResult(follow.opId(), 2, true, "streaming from node 3", Optional.of("0/3000200"),
+        follow.replyTo().tell(result(follow.opId(), 2, true, "streaming from node 3", Optional.of("0/3000200"),
                 Optional.of(2L), 80));
 
         View done = awaitView(sup, v -> assertEquals(Optional.empty(), v.operation()));
@@ -439,14 +441,14 @@ class SupervisorTest {
         });
         awaitView(sup, v -> assertTrue(v.lastDecision().startsWith("healthy"), v.lastDecision()));
 
-        TestProbe<Supervisor.PrimaryAnswer> answers = testKit.createTestProbe();
-        sup.tell(new Supervisor.Switchover(2, answers.ref()));
+        TestProbe<PrimaryAnswer> answers = testKit.createTestProbe();
+        sup.tell(new SupervisorMessage.Switchover(2, answers.ref()));
         AgentCommand.StopForSwitchover stop = awaitCommand(n1.agent, AgentCommand.StopForSwitchover.class, c -> true);
         stopped.set(true);
-        stop.replyTo().tell(new AgentResult(stop.opId(), 1, true, "stopped cleanly at 0/3000300", Optional.of("0/3000300"),
+        stop.replyTo().tell(result(stop.opId(), 1, true, "stopped cleanly at 0/3000300", Optional.of("0/3000300"),
                 Optional.of(1L), 30));
         AgentCommand.AwaitLsn await = awaitCommand(n2.agent, AgentCommand.AwaitLsn.class, c -> true);
-        await.replyTo().tell(new AgentResult(await.opId(), 2, false, "received only 0/3000200", Optional.empty(),
+        await.replyTo().tell(result(await.opId(), 2, false, "received only 0/3000200", Optional.empty(),
                 Optional.of(1L), 10_000));
 
         AgentCommand.Resume resume = awaitCommand(n1.agent, AgentCommand.Resume.class, c -> true);
@@ -457,13 +459,13 @@ class SupervisorTest {
             n.lease().expectNoMessage(Duration.ZERO);
         }
         stopped.set(false);
-        resume.replyTo().tell(new AgentResult(resume.opId(), 1, true, "started in 150 ms", Optional.empty(),
+        resume.replyTo().tell(result(resume.opId(), 1, true, "started in 150 ms", Optional.empty(),
                 Optional.of(1L), 150));
-        Supervisor.PrimaryAnswer answer = answers.receiveMessage(WAIT);
-        assertFalse(answer.granted());
-        assertTrue(answer.message().contains("failed at step 'verify the candidate received the final LSN 0/3000300'"),
-                answer.message());
-        assertTrue(answer.message().contains("rolled back: node 1 stays primary"), answer.message());
+        PrimaryAnswer answer = answers.receiveMessage(WAIT);
+        assertFalse((answer instanceof PrimaryAnswer.Granted));
+        assertTrue(answer.text().contains("failed at step 'verify the candidate received the final LSN 0/3000300'"),
+                answer.text());
+        assertTrue(answer.text().contains("rolled back: node 1 stays primary"), answer.text());
         n2.lease().expectNoMessage(Duration.ofMillis(400));
         View v = view(sup);
         assertEquals(1, v.epoch());
@@ -526,7 +528,7 @@ class SupervisorTest {
         n3.agent.expectMessage(new AgentCommand.EpochAnnounce(1, 1, ""));
         // the pause is confirmed once a majority of agents holds it in the cluster record
         TestProbe<View> paused = testKit.createTestProbe();
-        sup.tell(new Supervisor.SetPaused(true, "test", paused.ref()));
+        sup.tell(new SupervisorMessage.SetPaused(true, "test", paused.ref()));
         assertTrue(paused.receiveMessage().paused());
         sup.tell(n1.primary(1, 1, "0/3000200"));
         every(Duration.ofMillis(50), () -> {
@@ -547,7 +549,7 @@ class SupervisorTest {
         assertTrue(v.history().stream().anyMatch(l -> l.contains("decision FAILED: paused: ")), v.history().toString());
         assertEquals(Optional.empty(), v.operation());
 
-        sup.tell(new Supervisor.SetPaused(false, "test", paused.ref()));
+        sup.tell(new SupervisorMessage.SetPaused(false, "test", paused.ref()));
         assertFalse(paused.receiveMessage().paused());
         LeaseMessage.VoteRequest vote = n3.lease.expectMessageClass(LeaseMessage.VoteRequest.class, WAIT);
         assertEquals(new LeaseMessage.VoteRequest(2, 3, vote.replyTo()), vote);
@@ -566,15 +568,15 @@ class SupervisorTest {
             first.tell(n.standby(0, 0, "0/3000000", Optional.empty()));
         }
         awaitView(first, v -> assertTrue(v.stateKnown()));
-        TestProbe<Supervisor.PrimaryAnswer> answers = testKit.createTestProbe();
-        first.tell(new Supervisor.RequestPrimary(1, "primary register", false, answers.ref()));
+        TestProbe<PrimaryAnswer> answers = testKit.createTestProbe();
+        first.tell(new SupervisorMessage.RequestPrimary(1, "primary register", false, answers.ref()));
         for (FakeNode n : List.of(n1, n2)) {
             n.lease.expectMessageClass(LeaseMessage.VoteRequest.class).replyTo()
                     .tell(new LeaseMessage.VoteReply(1, n.id, true, 0, "accepted"));
         }
-        assertTrue(answers.receiveMessage().granted());
+        assertTrue(answers.receiveMessage() instanceof PrimaryAnswer.Granted);
         TestProbe<View> paused = testKit.createTestProbe();
-        first.tell(new Supervisor.SetPaused(true, "operator", paused.ref()));
+        first.tell(new SupervisorMessage.SetPaused(true, "operator", paused.ref()));
         View before = paused.receiveMessage();
         assertEquals(3, decisions(before.history()).size(), "reserved, chosen, paused: " + before.history());
 
@@ -594,7 +596,7 @@ class SupervisorTest {
         second.tell(n2.standby(1, 1, "0/3000000", Optional.empty()));
         second.tell(n3.standby(1, 1, "0/3000000", Optional.empty()));
         awaitView(second, v -> assertTrue(v.stateKnown()));
-        second.tell(new Supervisor.RequestPrimary(2, "standby promote", true, answers.ref()));
+        second.tell(new SupervisorMessage.RequestPrimary(2, "standby promote", true, answers.ref()));
         assertEquals(2, n2.lease.expectMessageClass(LeaseMessage.VoteRequest.class).newEpoch());
     }
 
@@ -611,7 +613,7 @@ class SupervisorTest {
         first.tell(n1.primary(1, 1, "0/3000200"));
         awaitView(first, v -> assertTrue(v.stateKnown()));
         TestProbe<View> paused = testKit.createTestProbe();
-        first.tell(new Supervisor.SetPaused(true, "operator", paused.ref()));
+        first.tell(new SupervisorMessage.SetPaused(true, "operator", paused.ref()));
         assertTrue(paused.receiveMessage().paused());
         // every agent keeps a copy of the history: `cluster event` on a survivor still has it after the move
         awaitView(first, x -> assertTrue(n2.history().stream().anyMatch(l -> l.contains("paused by operator")),
@@ -650,7 +652,7 @@ class SupervisorTest {
         });
 
         AgentCommand.Promote promote = awaitCommand(n3.agent, AgentCommand.Promote.class, p -> p.epoch() == 2);
-        promote.replyTo().tell(new AgentResult(promote.opId(), 3, true, "promoted", Optional.of("0/3000200"),
+        promote.replyTo().tell(result(promote.opId(), 3, true, "promoted", Optional.of("0/3000200"),
                 Optional.of(3L), 90));
 
         for (FakeNode n : List.of(n1, n2)) {
@@ -660,6 +662,86 @@ class SupervisorTest {
         View v = view(sup);
         assertTrue(v.history().stream().anyMatch(l -> l.contains("runs as a standby: telling it to promote again")),
                 v.history().toString());
+    }
+
+    @Test
+    void givenTheChosenPrimaryStaysAStandby_whenItsPromoteAttemptsRunOut_thenAnotherCandidateIsChosenInANewEpoch() {
+        // issue 7.6: in 4eb4ae1 the chosen primary was told to promote three times, then left a standby for good
+        var sup = spawn(new SupervisorSettings(nextCluster(), FAST, Duration.ofMillis(20), Duration.ofSeconds(5),
+                Duration.ofSeconds(5), 3, 3, Duration.ofMillis(100)));
+        var n1 = node(1);
+        var n2 = node(2);
+        var n3 = node(3);
+        every(Duration.ofMillis(50), () -> {
+            sup.tell(n1.standby(2, 3, "0/3000000", Optional.of(true)));
+            sup.tell(n2.standby(2, 3, "0/3000000", Optional.of(true)));
+            sup.tell(n3.standby(2, 3, "0/3000000", Optional.of(true))); // node 3 is primary of epoch 2, yet a standby
+        });
+
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            AgentCommand.Promote promote = awaitCommand(n3.agent, AgentCommand.Promote.class, p -> p.epoch() == 2);
+            promote.replyTo().tell(result(promote.opId(), 3, false, "pg_ctl promote failed", Optional.empty(),
+                    Optional.empty(), 30));
+        }
+        // given up on: fenced (its live agent would hold every vote with its lease requests), never told to promote again
+        List<AgentCommand> toNode3 = n3.agent.fishForMessage(WAIT, "the fence of node 3",
+                m -> m instanceof AgentCommand.Fence ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore());
+        AgentCommand.Fence fence = (AgentCommand.Fence) toNode3.get(toNode3.size() - 1);
+        assertEquals(2, fence.epoch());
+        assertTrue(toNode3.stream().noneMatch(m -> m instanceof AgentCommand.Promote), toNode3.toString());
+
+        List<LeaseMessage.VoteRequest> requests = List.of(n1, n2).stream()
+                .map(n -> n.lease.expectMessageClass(LeaseMessage.VoteRequest.class, WAIT)).toList();
+        requests.forEach(r -> {
+            assertEquals(3, r.newEpoch());
+            assertEquals(1, r.candidateNodeId(), "as advanced as node 2, lower id");
+        });
+        requests.get(0).replyTo().tell(new LeaseMessage.VoteReply(3, 1, true, 0, "granted"));
+        requests.get(1).replyTo().tell(new LeaseMessage.VoteReply(3, 2, true, 0, "granted"));
+
+        AgentCommand.Promote promote = awaitCommand(n1.agent, AgentCommand.Promote.class, p -> true);
+        assertEquals(3, promote.epoch());
+        promote.replyTo().tell(result(promote.opId(), 1, true, "promoted", Optional.of("0/3000100"),
+                Optional.of(2L), 60));
+        AgentCommand.Follow follow = awaitCommand(n2.agent, AgentCommand.Follow.class, f -> f.primaryNodeId() == 1);
+        assertEquals(3, follow.epoch());
+        List<AgentCommand> later = n3.agent.fishForMessage(WAIT, "node 3 told to rejoin node 1",
+                m -> m instanceof AgentCommand.Rejoin r && r.primaryNodeId() == 1 && r.epoch() == 3
+                        ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore());
+        assertTrue(later.stream().noneMatch(m -> m instanceof AgentCommand.Promote), later.toString());
+
+        View v = view(sup);
+        assertEquals(Optional.of(1), v.primaryId());
+        assertEquals(3, v.epoch());
+        assertTrue(v.history().stream().anyMatch(l -> l.contains(
+                        "node3 (node 3) did not become primary in epoch 2 after 3 promote attempts: choosing another candidate")),
+                v.history().toString());
+        assertTrue(v.history().stream().anyMatch(l -> l.contains("epoch 3 reserved for promoting node 1")
+                && l.contains("choosing another candidate, node1 (node 1)")), v.history().toString());
+    }
+
+    @Test
+    void givenTheChosenPrimaryStaysAStandby_whenItRefusesThePromoteStep_thenAnotherCandidateIsChosenAtOnce() {
+        var sup = spawn(new SupervisorSettings(nextCluster(), FAST, Duration.ofMillis(20), Duration.ofSeconds(5),
+                Duration.ofSeconds(5), 3, 3, Duration.ofMillis(100)));
+        var n1 = node(1);
+        var n2 = node(2);
+        var n3 = node(3);
+        every(Duration.ofMillis(50), () -> {
+            sup.tell(n1.standby(2, 3, "0/3000000", Optional.of(true)));
+            sup.tell(n2.standby(2, 3, "0/3000000", Optional.of(true)));
+            sup.tell(n3.standby(2, 3, "0/3000000", Optional.of(true)));
+        });
+        AgentCommand.Promote promote = awaitCommand(n3.agent, AgentCommand.Promote.class, p -> p.epoch() == 2);
+        promote.replyTo().tell(StepResult.refused(promote.opId(), 3, "refused: epoch 2 has another primary here (node 1)"));
+
+        List<AgentCommand> toNode3 = n3.agent.fishForMessage(WAIT, "the fence of node 3",
+                m -> m instanceof AgentCommand.Fence ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore());
+        assertTrue(toNode3.stream().noneMatch(m -> m instanceof AgentCommand.Promote), "one attempt only: " + toNode3);
+        assertEquals(3, n1.lease.expectMessageClass(LeaseMessage.VoteRequest.class, WAIT).newEpoch());
+        View v = awaitView(sup, view -> assertTrue(view.history().stream().anyMatch(l -> l.contains(
+                "node3 (node 3) did not become primary in epoch 2: it cannot promote (refused: epoch 2 has another primary"))));
+        assertEquals(Optional.of("voting node 1 in epoch 3"), v.operation());
     }
 
     @Test
@@ -677,9 +759,9 @@ class SupervisorTest {
     void everyMessageEventAndStateSurvivesCborSerialization() {
         TestProbe<AgentCommand> agent = testKit.createTestProbe();
         TestProbe<LeaseMessage> lease = testKit.createTestProbe();
-        TestProbe<Supervisor.PrimaryAnswer> answer = testKit.createTestProbe();
+        TestProbe<PrimaryAnswer> answer = testKit.createTestProbe();
         TestProbe<View> views = testKit.createTestProbe();
-        TestProbe<AgentResult> results = testKit.createTestProbe();
+        TestProbe<StepResult> results = testKit.createTestProbe();
         TestProbe<LeaseMessage.VoteReply> votes = testKit.createTestProbe();
         Instant at = Instant.parse("2025-03-01T12:34:56.123456789Z");
 
@@ -696,15 +778,17 @@ class SupervisorTest {
 
         List<Object> all = List.of(
                 // supervisor protocol
-                new Supervisor.Report(full, agent.ref(), lease.ref()),
-                new Supervisor.Report(sparse, agent.ref(), lease.ref()),
-                new Supervisor.RequestPrimary(2, "standby promote", true, answer.ref()),
-                new Supervisor.PrimaryAnswer(true, 5, "node 2 is primary in epoch 5"),
-                new Supervisor.SetPaused(true, "operator", views.ref()),
-                new Supervisor.GetView(views.ref()),
-                new View(5, Optional.of(2), true, true, "automatic", "healthy: fine", Optional.of("voting node 2 in epoch 6"),
+                new SupervisorMessage.Report(full, agent.ref(), lease.ref()),
+                new SupervisorMessage.Report(sparse, agent.ref(), lease.ref()),
+                new SupervisorMessage.RequestPrimary(2, "standby promote", true, answer.ref()),
+                new PrimaryAnswer.Granted(5, "node 2 is primary in epoch 5"),
+                new PrimaryAnswer.Refused(5, SupervisorMessage.Refusal.OLD_PRIMARY_RUNNING, "node 1 is the running primary"),
+                new SupervisorMessage.Switchover(3, answer.ref()),
+                new SupervisorMessage.SetPaused(true, "operator", views.ref()),
+                new SupervisorMessage.GetView(views.ref()),
+                new View(5, Optional.of(2), true, true, "automatic", SupervisorMessage.DecisionKind.HEALTHY, "healthy: fine", Optional.of("voting node 2 in epoch 6"),
                         List.of("line 2", "line 1"), List.of("supervisor journal jdbc:h2:file:/x: broken")),
-                new View(0, Optional.empty(), false, false, "manual", "starting", Optional.empty(), List.of(), List.of()),
+                new View(0, Optional.empty(), false, false, "manual", SupervisorMessage.DecisionKind.STARTING, "starting", Optional.empty(), List.of(), List.of()),
                 // supervisor journal
                 new SupervisorEvent.MemberSeen(at, 4, "witness", 0, true),
                 new SupervisorEvent.EpochLearned(at, 4, Optional.of(1), "highest epoch accepted by 2 of 3 agents"),
@@ -727,9 +811,11 @@ class SupervisorTest {
                 new AgentCommand.SetSynchronousStandbys(5, "sync-1", List.of("node3"), results.ref()),
                 new AgentCommand.StopForSwitchover(5, "op-3", results.ref()),
                 new AgentCommand.Resume(5, "op-3", results.ref()),
-                new AgentCommand.AwaitLsn(5, "op-3", "0/3000100", 30_000, results.ref()),
-                new AgentResult("op-1", 2, true, "promoted", Optional.of("0/3000100"), Optional.of(4L), 120),
-                new AgentResult("op-1", 2, false, "failed", Optional.empty(), Optional.empty(), 0),
+                new AgentCommand.AwaitLsn(5, "op-3", org.pgsteward.protocol.Lsn.parse("0/3000100"), Duration.ofSeconds(30),
+                        results.ref()),
+                result("op-1", 2, true, "promoted", Optional.of("0/3000100"), Optional.of(4L), 120),
+                result("op-1", 2, false, "failed", Optional.empty(), Optional.empty(), 0),
+                StepResult.refused("op-1", 2, "refused: epoch 4 is older than the accepted epoch 5"),
                 new LeaseMessage.PromiseRequest(5, 2, 17, 10_000, lease.ref()),
                 new LeaseMessage.PromiseReply(5, 3, 17, true, 3000, 5, "promised"),
                 new LeaseMessage.VoteRequest(6, 3, votes.ref()),
@@ -742,12 +828,19 @@ class SupervisorTest {
 
     // ------------------------------------------------------------------ fixtures
 
+    /** An agent's answer to a step: done or failed, the LSN as text. */
+    private static StepResult result(String opId, int nodeId, boolean ok, String message, Optional<String> lsn,
+                                     Optional<Long> timeline, long millis) {
+        return new StepResult(opId, nodeId, ok ? StepResult.Outcome.DONE : StepResult.Outcome.FAILED, message,
+                lsn.map(org.pgsteward.protocol.Lsn::parse), timeline, Duration.ofMillis(millis));
+    }
+
     /**
      * Standbys 2 and 3 report (state known: epoch 1, primary 1); primary node 1 reports once and gets
      * its lease, then falls silent; the standbys keep reporting every 50 ms that they cannot reach it.
      * Node 2 is at 0/3000000, node 3 at 0/3000100.
      */
-    private void establishPrimaryThenSilenceIt(ActorRef<Supervisor.Command> sup, FakeNode n1, FakeNode n2, FakeNode n3) {
+    private void establishPrimaryThenSilenceIt(ActorRef<SupervisorMessage> sup, FakeNode n1, FakeNode n2, FakeNode n3) {
         sup.tell(n2.standby(1, 1, "0/3000000", Optional.of(false)));
         sup.tell(n3.standby(1, 1, "0/3000100", Optional.of(false)));
         // node 3's report made a majority: the supervisor knows the state and tells node 3 the epoch
@@ -770,12 +863,12 @@ class SupervisorTest {
         return new SupervisorSettings(cluster, policy, Duration.ofMillis(20), Duration.ofSeconds(5), Duration.ofSeconds(5), 3);
     }
 
-    private ActorRef<Supervisor.Command> spawnSupervisor(PolicyConfig policy) {
+    private ActorRef<SupervisorMessage> spawnSupervisor(PolicyConfig policy) {
         return spawn(settings(nextCluster(), policy));
     }
 
-    private ActorRef<Supervisor.Command> spawn(SupervisorSettings settings) {
-        ActorRef<Supervisor.Command> ref = testKit.spawn(Supervisor.create(settings));
+    private ActorRef<SupervisorMessage> spawn(SupervisorSettings settings) {
+        ActorRef<SupervisorMessage> ref = testKit.spawn(Supervisor.create(settings));
         supervisors.add(ref);
         return ref;
     }
@@ -785,16 +878,16 @@ class SupervisorTest {
                 testKit.system().executionContext()));
     }
 
-    private View view(ActorRef<Supervisor.Command> sup) {
+    private View view(ActorRef<SupervisorMessage> sup) {
         TestProbe<View> probe = testKit.createTestProbe();
-        sup.tell(new Supervisor.GetView(probe.ref()));
+        sup.tell(new SupervisorMessage.GetView(probe.ref()));
         return probe.receiveMessage();
     }
 
-    private View awaitView(ActorRef<Supervisor.Command> sup, Consumer<View> check) {
+    private View awaitView(ActorRef<SupervisorMessage> sup, Consumer<View> check) {
         TestProbe<View> probe = testKit.createTestProbe();
         return probe.awaitAssert(WAIT, Duration.ofMillis(20), () -> {
-            sup.tell(new Supervisor.GetView(probe.ref()));
+            sup.tell(new SupervisorMessage.GetView(probe.ref()));
             View v = probe.receiveMessage();
             check.accept(v);
             return v;
@@ -867,17 +960,17 @@ class SupervisorTest {
             return "host=10.0.0." + id + " port=5432 user=repmgr";
         }
 
-        Supervisor.Report primary(long acceptedEpoch, int epochPrimary, String lsn) {
+        SupervisorMessage.Report primary(long acceptedEpoch, int epochPrimary, String lsn) {
             return report(nodeReport(seq.incrementAndGet(), acceptedEpoch, epochPrimary, PgState.PRIMARY, lsn, Optional.empty()));
         }
 
-        Supervisor.Report standby(long acceptedEpoch, int epochPrimary, String lsn, Optional<Boolean> primaryReachable) {
+        SupervisorMessage.Report standby(long acceptedEpoch, int epochPrimary, String lsn, Optional<Boolean> primaryReachable) {
             return report(nodeReport(seq.incrementAndGet(), acceptedEpoch, epochPrimary, PgState.STANDBY, lsn,
                     primaryReachable));
         }
 
-        Supervisor.Report report(NodeReport r) {
-            return new Supervisor.Report(r, inbox, lease.ref());
+        SupervisorMessage.Report report(NodeReport r) {
+            return new SupervisorMessage.Report(r, inbox, lease.ref());
         }
 
         NodeReport nodeReport(long seq, long acceptedEpoch, int epochPrimary, PgState pg, String lsn,

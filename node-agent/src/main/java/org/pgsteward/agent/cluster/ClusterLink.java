@@ -19,17 +19,16 @@ import org.apache.pekko.actor.typed.receptionist.ServiceKey;
 import org.apache.pekko.cluster.MemberStatus;
 import org.apache.pekko.cluster.typed.Cluster;
 import org.pgsteward.agent.NodeAgent;
+import org.pgsteward.agent.ops.ClusterStep;
 import org.pgsteward.agent.postgres.PgSnapshot;
-import org.pgsteward.protocol.api.CommandArgs;
-import org.pgsteward.protocol.api.CommandRequest;
 import org.pgsteward.protocol.api.OperationView;
 import org.pgsteward.protocol.cluster.AgentCommand;
-import org.pgsteward.protocol.cluster.AgentResult;
+import org.pgsteward.protocol.cluster.StepResult;
 import org.pgsteward.protocol.cluster.LeaseMessage;
 import org.pgsteward.protocol.cluster.LocalRecovery;
 import org.pgsteward.protocol.cluster.NodeReport;
 import org.pgsteward.protocol.cluster.PgState;
-import org.pgsteward.supervisor.Supervisor;
+import org.pgsteward.protocol.cluster.SupervisorMessage;
 
 /**
  * This agent's part in the cluster: reports to the supervisor, keeps the primary lease (as
@@ -57,10 +56,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
 
     private record Observed(NodeAgent.Observed observed) implements Command {}
 
-    private record Finished(OperationView view, String opId, long epoch, ActorRef<AgentResult> replyTo, long startedNanos)
-            implements Command {}
+    private record Finished(NodeAgent.Done done, ClusterStep step, String opId, long epoch, ActorRef<StepResult> replyTo,
+                            long startedNanos) implements Command {}
 
-    private record NotStarted(String why, String opId, ActorRef<AgentResult> replyTo) implements Command {}
+    private record NotStarted(String why, String opId, ActorRef<StepResult> replyTo) implements Command {}
 
     private record FenceDone(String how, long tookMillis) implements Command {}
 
@@ -79,7 +78,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private final RecordStore records;
     private final HistoryLog history;
     private final ActorRef<NodeAgent.Command> nodeAgent;
-    private final ActorRef<Supervisor.Command> supervisor;
+    private final ActorRef<SupervisorMessage> supervisor;
     private final FenceAction fence;
     private final Executor blocking;
     /** A thread of its own: the fence never queues behind HTTP or monitor work (F4). */
@@ -126,7 +125,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
 
     public static Behavior<Command> create(ClusterLinkSettings settings, EpochStore epochs, RecordStore records,
                                            HistoryLog history, LinkMemory memory, ActorRef<NodeAgent.Command> nodeAgent,
-                                           ActorRef<Supervisor.Command> supervisor, FenceAction fence, Executor blocking,
+                                           ActorRef<SupervisorMessage> supervisor, FenceAction fence, Executor blocking,
                                            Executor fenceExecutor) {
         return Behaviors.setup(ctx -> Behaviors.withTimers(timers ->
                 new ClusterLink(ctx, timers, settings, epochs, records, history, memory, nodeAgent, supervisor, fence,
@@ -136,7 +135,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private ClusterLink(ActorContext<Command> ctx, TimerScheduler<Command> timers, ClusterLinkSettings settings,
                         EpochStore epochs, RecordStore records, HistoryLog history, LinkMemory memory,
                         ActorRef<NodeAgent.Command> nodeAgent,
-                        ActorRef<Supervisor.Command> supervisor,
+                        ActorRef<SupervisorMessage> supervisor,
                         FenceAction fence, Executor blocking, Executor fenceExecutor) {
         super(ctx);
         this.fenceExecutor = fenceExecutor;
@@ -201,8 +200,8 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                         transition(j.from(), "rejoin not started: " + n.why());
                     }
                     if (n.replyTo() != null) {
-                        n.replyTo().tell(new AgentResult(n.opId(), settings.nodeId(), false, n.why(), Optional.empty(),
-                                Optional.empty(), 0));
+                        n.replyTo().tell(new StepResult(n.opId(), settings.nodeId(), StepResult.Outcome.FAILED, n.why(),
+                                Optional.empty(), Optional.empty(), Duration.ZERO));
                     }
                     return this;
                 })
@@ -211,7 +210,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 .onMessageEquals(Renew.INSTANCE, this::onRenew)
                 .onMessageEquals(Check.INSTANCE, this::onCheck)
                 .onMessageEquals(MemberGone.INSTANCE, () -> {
-                    supervisor.tell(new Supervisor.Report(report(), supervisorInbox, peerInbox));
+                    supervisor.tell(new SupervisorMessage.Report(report(), supervisorInbox, peerInbox));
                     return this;
                 })
                 .build();
@@ -261,7 +260,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         long now = System.nanoTime();
         seq++;
         lease.requestSent(seq, now);
-        supervisor.tell(new Supervisor.Report(report(), supervisorInbox, peerInbox));
+        supervisor.tell(new SupervisorMessage.Report(report(), supervisorInbox, peerInbox));
         if (primaryOfEpoch() && !settings.witness() && wantsLease(now)) {
             var req = new LeaseMessage.PromiseRequest(epochs.current(), settings.nodeId(), seq, t.lease().toMillis(),
                     peerInbox);
@@ -332,8 +331,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 org.pgsteward.protocol.api.Commands.CLUSTER_PAUSE, org.pgsteward.protocol.api.Commands.CLUSTER_RESUME,
                 org.pgsteward.protocol.api.Commands.PRIMARY_REGISTER, org.pgsteward.protocol.api.Commands.STANDBY_REGISTER,
                 org.pgsteward.protocol.api.Commands.WITNESS_REGISTER, org.pgsteward.protocol.api.Commands.STANDBY_UNREGISTER,
-                InternalCommands.SET_SYNC,
-                InternalCommands.AWAIT_LSN).contains(operation);
+                ClusterStep.SET_SYNC, ClusterStep.AWAIT_LSN).contains(operation);
     }
 
     // ------------------------------------------------------------------ peers: promises and votes
@@ -436,7 +434,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         if (c.epoch() < accepted) {
             ctx.getLog().warn("refused {} of epoch {}: this agent accepted epoch {}", c.getClass().getSimpleName(), c.epoch(),
                     accepted);
-            replyIfAsked(c, false, "refused: epoch " + c.epoch() + " is older than the accepted epoch " + accepted);
+            replyIfAsked(c, StepResult.Outcome.REFUSED, "refused: epoch " + c.epoch() + " is older than the accepted epoch " + accepted);
             return this;
         }
         if (c instanceof AgentCommand.EpochAnnounce a) {
@@ -456,39 +454,38 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             startFence(f.reason());
         } else if (c instanceof AgentCommand.Promote p) {
             if (!acceptEpoch(p.epoch(), settings.nodeId(), "promotion")) {
-                replyIfAsked(c, false, "refused: epoch " + p.epoch() + " has another primary here (node "
+                replyIfAsked(c, StepResult.Outcome.REFUSED, "refused: epoch " + p.epoch() + " has another primary here (node "
                         + epochs.primaryOfCurrentEpoch().map(String::valueOf).orElse("?") + ")");
                 return this;
             }
             notePrimaryEpoch(System.nanoTime());
-            internal(InternalCommands.PROMOTE, Optional.empty(), p.opId(), p.epoch(), p.replyTo());
+            internal(new ClusterStep.Promote(), p.opId(), p.epoch(), p.replyTo());
         } else if (c instanceof AgentCommand.Follow f) {
             if (!acceptEpoch(f.epoch(), f.primaryNodeId(), "follow")) {
-                replyIfAsked(c, false, "refused: epoch " + f.epoch() + " has another primary here (node "
+                replyIfAsked(c, StepResult.Outcome.REFUSED, "refused: epoch " + f.epoch() + " has another primary here (node "
                         + epochs.primaryOfCurrentEpoch().map(String::valueOf).orElse("?") + ")");
                 return this;
             }
             epochPrimaryConninfo = Optional.of(f.primaryConninfo());
             settings.primaryProbe().target(epochPrimaryConninfo);
-            internal(InternalCommands.FOLLOW, Optional.of(f.primaryConninfo()), f.opId(), f.epoch(), f.replyTo());
+            internal(new ClusterStep.Follow(f.primaryConninfo()), f.opId(), f.epoch(), f.replyTo());
         } else if (c instanceof AgentCommand.Rejoin r) {
             if (!acceptEpoch(r.epoch(), r.primaryNodeId(), "rejoin")) {
-                replyIfAsked(c, false, "refused: epoch " + r.epoch() + " has another primary here (node "
+                replyIfAsked(c, StepResult.Outcome.REFUSED, "refused: epoch " + r.epoch() + " has another primary here (node "
                         + epochs.primaryOfCurrentEpoch().map(String::valueOf).orElse("?") + ")");
                 return this;
             }
             rejoining("the supervisor asks it to rejoin node " + r.primaryNodeId());
-            internal(InternalCommands.REJOIN, Optional.of(r.primaryConninfo()), r.opId(), r.epoch(), r.replyTo());
+            internal(new ClusterStep.Rejoin(r.primaryConninfo()), r.opId(), r.epoch(), r.replyTo());
         } else if (c instanceof AgentCommand.SetSynchronousStandbys s) {
-            internal(InternalCommands.SET_SYNC, Optional.of(String.join(",", s.names())), s.opId(), s.epoch(), s.replyTo());
+            internal(new ClusterStep.SetSync(s.names()), s.opId(), s.epoch(), s.replyTo());
         } else if (c instanceof AgentCommand.StopForSwitchover s) {
             setFenced(true, "stopped for a switchover"); // it must not be restarted as a crashed primary
-            internal(InternalCommands.STOP_FOR_SWITCHOVER, Optional.empty(), s.opId(), s.epoch(), s.replyTo());
+            internal(new ClusterStep.StopForSwitchover(), s.opId(), s.epoch(), s.replyTo());
         } else if (c instanceof AgentCommand.Resume r) {
             resume(r, System.nanoTime());
         } else if (c instanceof AgentCommand.AwaitLsn a) {
-            internal(InternalCommands.AWAIT_LSN, Optional.of(a.lsn() + "@" + a.timeoutMillis()), a.opId(), a.epoch(),
-                    a.replyTo());
+            internal(new ClusterStep.AwaitLsn(a.lsn(), a.timeout()), a.opId(), a.epoch(), a.replyTo());
         }
         return this;
     }
@@ -513,50 +510,24 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 withRecord ? records.stored() : Optional.empty(), why);
     }
 
-    private void replyIfAsked(AgentCommand c, boolean ok, String message) {
-        ActorRef<AgentResult> to = null;
-        String opId = "";
-        if (c instanceof AgentCommand.Promote p) {
-            to = p.replyTo();
-            opId = p.opId();
-        } else if (c instanceof AgentCommand.Follow f) {
-            to = f.replyTo();
-            opId = f.opId();
-        } else if (c instanceof AgentCommand.Rejoin r) {
-            to = r.replyTo();
-            opId = r.opId();
-        } else if (c instanceof AgentCommand.SetSynchronousStandbys s) {
-            to = s.replyTo();
-            opId = s.opId();
-        } else if (c instanceof AgentCommand.StopForSwitchover s) {
-            to = s.replyTo();
-            opId = s.opId();
-        } else if (c instanceof AgentCommand.Resume r) {
-            to = r.replyTo();
-            opId = r.opId();
-        } else if (c instanceof AgentCommand.AwaitLsn a) {
-            to = a.replyTo();
-            opId = a.opId();
-        }
-        if (to != null) {
-            to.tell(new AgentResult(opId, settings.nodeId(), ok, message, Optional.empty(), Optional.empty(), 0));
+    private void replyIfAsked(AgentCommand c, StepResult.Outcome outcome, String message) {
+        if (c instanceof AgentCommand.Step step) {
+            step.replyTo().tell(new StepResult(step.opId(), settings.nodeId(), outcome, message, Optional.empty(),
+                    Optional.empty(), Duration.ZERO));
         }
     }
 
     /** Runs an internal operation through the NodeAgent; the answer goes to {@code replyTo} (may be null). */
-    private void internal(String command, Optional<String> target, String opId, long epoch, ActorRef<AgentResult> replyTo) {
-        CommandArgs none = CommandArgs.none();
-        var args = new CommandArgs(target, none.host(), none.port(), none.username(), none.dbname(), none.dataDir(),
-                none.remoteUser(), none.walKeepSegments(), false, false, false, Optional.empty(), false);
+    private void internal(ClusterStep step, String opId, long epoch, ActorRef<StepResult> replyTo) {
         long started = System.nanoTime();
         internalOpPending = true;
-        ActorRef<OperationView> onFinish = ctx.messageAdapter(OperationView.class,
-                v -> new Finished(v, opId, epoch, replyTo, started));
+        ActorRef<NodeAgent.Done> onFinish = ctx.messageAdapter(NodeAgent.Done.class,
+                d -> new Finished(d, step, opId, epoch, replyTo, started));
         ctx.ask(NodeAgent.SubmitResult.class, nodeAgent,
-                Duration.ofSeconds(10), ref -> new NodeAgent.Submit(new CommandRequest(command, args), ref, Optional.of(onFinish)),
+                Duration.ofSeconds(10), ref -> new NodeAgent.Submit(step, ref, Optional.of(onFinish)),
                 (res, err) -> {
                     if (err != null) {
-                        return new NotStarted(command + ": " + err.getMessage(), opId, replyTo);
+                        return new NotStarted(step.label() + ": " + err.getMessage(), opId, replyTo);
                     }
                     if (res instanceof NodeAgent.Rejected rej) {
                         return new NotStarted(rej.error().message(), opId, replyTo);
@@ -570,10 +541,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
 
     private Behavior<Command> onFinished(Finished f) {
         internalOpPending = false;
-        OperationView v = f.view();
+        OperationView v = f.done().view();
         boolean ok = v.state() == OperationView.State.SUCCEEDED;
         long millis = (System.nanoTime() - f.startedNanos()) / 1_000_000;
-        if (v.command().equals(InternalCommands.RESTART)) {
+        if (f.step() instanceof ClusterStep.LocalRestart) {
             LocalRecovery r = ok ? LocalRecovery.NONE : (restartAttempts >= t.restartAttempts() ? LocalRecovery.GAVE_UP
                     : LocalRecovery.RESTARTING);
             if (ok) {
@@ -583,33 +554,29 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             record("local_restart", ok, detail);
             setRecovery(r, detail);
         }
-        if (v.command().equals(InternalCommands.REJOIN) && ok) {
+        if (f.step() instanceof ClusterStep.Rejoin && ok) {
             setFenced(false, "rejoined as a standby");
-        } else if (v.command().equals(InternalCommands.REJOIN) && state instanceof LinkState.Rejoining j) {
+        } else if (f.step() instanceof ClusterStep.Rejoin && state instanceof LinkState.Rejoining j) {
             transition(j.from(), "rejoin FAILED: " + v.message());
         }
-        if (v.command().equals(InternalCommands.STOP_FOR_SWITCHOVER) && ok) {
+        if (f.step() instanceof ClusterStep.StopForSwitchover && ok) {
             // stopped cleanly: let go of the lease at once so the successor's votes need not wait for it
             releaseLease();
         }
-        if (v.command().equals(InternalCommands.RESUME) && !ok) {
+        if (f.step() instanceof ClusterStep.Resume && !ok) {
             setFenced(true, "restart after the rolled-back switchover failed: " + v.message());
         }
-        if (v.command().equals(InternalCommands.PROMOTE) && ok) {
+        if (f.step() instanceof ClusterStep.Promote && ok) {
             setFenced(false, "promoted");
             setRecovery(LocalRecovery.NONE, "promoted");
         }
         if (f.replyTo() != null) {
             Optional<PgSnapshot> s = latest;
-            f.replyTo().tell(new AgentResult(f.opId(), settings.nodeId(), ok, v.message(),
-                    extractLsn(v.message()), s.filter(PgSnapshot::isReachable).map(PgSnapshot::timeline), millis));
+            f.replyTo().tell(new StepResult(f.opId(), settings.nodeId(), ok ? StepResult.Outcome.DONE : StepResult.Outcome.FAILED,
+                    v.message(), f.done().lsn(), s.filter(PgSnapshot::isReachable).map(PgSnapshot::timeline),
+                    Duration.ofMillis(millis)));
         }
         return this;
-    }
-
-    private static Optional<String> extractLsn(String message) {
-        var m = java.util.regex.Pattern.compile("\\b[0-9A-F]{1,8}/[0-9A-F]{1,8}\\b").matcher(message);
-        return m.find() ? Optional.of(m.group()) : Optional.empty();
     }
 
     // ------------------------------------------------------------------ local state, fencing, restarts
@@ -662,12 +629,12 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         if (a instanceof LocalRules.Action.Unfence u) {
             ctx.getLog().info("lease held again as primary of epoch {}: starting PostgreSQL", epochs.current());
             setFenced(false, u.reason());
-            internal(InternalCommands.RESTART, Optional.empty(), "unfence", epochs.current(), null);
+            internal(new ClusterStep.LocalRestart(), "unfence", epochs.current(), null);
         } else if (a instanceof LocalRules.Action.Rejoin r) {
             lastRejoinNanos = now;
             ctx.getLog().info("fenced former primary: rejoining as a standby of node {}", epochs.primaryOfCurrentEpoch().get());
             rejoining(r.reason());
-            internal(InternalCommands.REJOIN, epochPrimaryConninfo, "auto-rejoin", epochs.current(), null);
+            internal(new ClusterStep.Rejoin(epochPrimaryConninfo.get()), "auto-rejoin", epochs.current(), null);
         } else if (a instanceof LocalRules.Action.StayFenced f) {
             // a former primary's data directory: it must not start as a primary again
             ctx.getLog().warn("PostgreSQL is down and its data directory is a primary's, but node {} is primary in epoch {}: "
@@ -681,7 +648,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             ctx.getLog().warn("PostgreSQL is down ({}): local restart attempt {} of {}",
                     latest.get().error().orElse("unreachable"), restartAttempts, t.restartAttempts());
             setRecovery(LocalRecovery.RESTARTING, r.reason());
-            internal(InternalCommands.RESTART, Optional.empty(), "restart-" + restartAttempts, epochs.current(), null);
+            internal(new ClusterStep.LocalRestart(), "restart-" + restartAttempts, epochs.current(), null);
         }
     }
 
@@ -905,10 +872,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         long now = System.nanoTime();
         LocalRules.Resume d = LocalRules.onResume(settings.automatic(), primaryOfEpoch(), leaseView(), t, firstNanos, now);
         if (d instanceof LocalRules.Resume.Start) {
-            internal(InternalCommands.RESUME, Optional.empty(), r.opId(), r.epoch(), r.replyTo());
+            internal(new ClusterStep.Resume(), r.opId(), r.epoch(), r.replyTo());
         } else if (d instanceof LocalRules.Resume.Refuse refuse) {
             setFenced(true, refuse.why());
-            replyIfAsked(r, false, refuse.why());
+            replyIfAsked(r, StepResult.Outcome.FAILED, refuse.why());
         } else {
             onRenew(); // ask for promises now rather than at the next renewal
             timers.startSingleTimer(new RetryResume(r, firstNanos), Duration.ofMillis(50));

@@ -4,7 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import org.pgsteward.agent.cluster.InternalCommands;
+import org.pgsteward.agent.ops.ClusterStep;
 import org.pgsteward.protocol.api.Commands;
 
 /**
@@ -23,6 +23,15 @@ public final class EventNames {
 
     private static final Map<String, String> BY_COMMAND = byCommand();
 
+    /** The events of the cluster steps the supervisor (or the agent itself) asks for, by step. */
+    private static final Map<Class<? extends ClusterStep>, String> BY_STEP = Map.of(
+            ClusterStep.Follow.class, "failover_follow", // re-pointed by the supervisor at a new primary
+            ClusterStep.Rejoin.class, "auto_rejoin", // a former primary rejoining by itself (failover.auto-rejoin)
+            ClusterStep.LocalRestart.class, "local_restart", // the agent restarted its crashed PostgreSQL
+            ClusterStep.StopForSwitchover.class, "switchover_stop", // the old primary stopped cleanly
+            ClusterStep.Resume.class, "switchover_rollback", // the old primary started again: the switchover failed
+            ClusterStep.SetSync.class, "synchronous_standbys"); // synchronous_standby_names set
+
     private EventNames() {}
 
     private static Map<String, String> byCommand() {
@@ -30,32 +39,29 @@ public final class EventNames {
         for (String c : Commands.ALL) {
             m.put(c, c.replace(' ', '_')); // primary_register, standby_clone, cluster_pause, ...
         }
-        m.put(InternalCommands.FOLLOW, "failover_follow"); // re-pointed by the supervisor at a new primary
-        m.put(InternalCommands.REJOIN, "auto_rejoin"); // a former primary rejoining by itself (failover.auto-rejoin)
-        m.put(InternalCommands.RESTART, "local_restart"); // the agent restarted its crashed PostgreSQL
-        m.put(InternalCommands.STOP_FOR_SWITCHOVER, "switchover_stop"); // the old primary stopped cleanly
-        m.put(InternalCommands.RESUME, "switchover_rollback"); // the old primary started again: the switchover failed
-        m.put(InternalCommands.SET_SYNC, "synchronous_standbys"); // synchronous_standby_names set
         return m;
     }
 
+    /** The event of console command {@code command}. */
+    public static Optional<String> ofCommand(String command) {
+        return Optional.of(BY_COMMAND.getOrDefault(command, command.replace(' ', '_')));
+    }
+
     /**
-     * The event of operation {@code command}; empty for steps that are no event of their own (waiting for an LSN is
+     * The event of cluster step {@code step}; empty for steps that are no event of their own (waiting for an LSN is
      * part of a switchover). {@code inSwitchover}: a switchover asked for on this node is running.
      */
-    public static Optional<String> ofCommand(String command, boolean inSwitchover) {
-        if (command.equals(InternalCommands.PROMOTE)) {
+    public static Optional<String> ofStep(ClusterStep step, boolean inSwitchover) {
+        if (step instanceof ClusterStep.Promote) {
             return Optional.of(inSwitchover ? SWITCHOVER_PROMOTE : FAILOVER_PROMOTE);
         }
-        if (command.equals(InternalCommands.AWAIT_LSN)) {
-            return Optional.empty();
-        }
-        return Optional.of(BY_COMMAND.getOrDefault(command, command.replace(' ', '_')));
+        return Optional.ofNullable(BY_STEP.get(step.getClass()));
     }
 
     /** Every event name, for {@code events.only}. */
     public static List<String> all() {
         List<String> all = new java.util.ArrayList<>(BY_COMMAND.values());
+        all.addAll(new java.util.TreeSet<>(BY_STEP.values()));
         all.add(FAILOVER_PROMOTE);
         all.add(SWITCHOVER_PROMOTE);
         all.add(FENCE);

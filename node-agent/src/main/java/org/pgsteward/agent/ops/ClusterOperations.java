@@ -8,7 +8,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import org.pgsteward.agent.LocalNode;
-import org.pgsteward.agent.cluster.InternalCommands;
 import org.pgsteward.agent.exec.CommandFailedException;
 import org.pgsteward.agent.metadata.RegisteredNode;
 import org.pgsteward.agent.postgres.Conninfo;
@@ -44,29 +43,41 @@ public final class ClusterOperations {
         this.slots = slots;
     }
 
-    OperationOutcome run(String command, CommandArgs args, Progress progress) {
-        return switch (command) {
-            case InternalCommands.PROMOTE -> promote(progress);
-            case InternalCommands.FOLLOW -> follow(target(args), progress);
-            case InternalCommands.REJOIN -> rejoin(target(args), progress);
-            case InternalCommands.RESTART -> restart(progress);
-            case InternalCommands.SET_SYNC -> setSync(args.target().orElse(""), progress);
-            case InternalCommands.STOP_FOR_SWITCHOVER -> stopForSwitchover(progress);
-            case InternalCommands.RESUME -> restart(progress);
-            case InternalCommands.AWAIT_LSN -> awaitLsn(args.target().orElse(""), progress);
-            default -> throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "unknown internal command " + command);
-        };
+    OperationOutcome run(ClusterStep step, Progress progress) {
+        if (step instanceof ClusterStep.Promote) {
+            return promote(progress);
+        } else if (step instanceof ClusterStep.Follow f) {
+            return follow(target(f.primaryConninfo()), progress);
+        } else if (step instanceof ClusterStep.Rejoin r) {
+            return rejoin(target(r.primaryConninfo()), progress);
+        } else if (step instanceof ClusterStep.LocalRestart || step instanceof ClusterStep.Resume) {
+            return restart(progress);
+        } else if (step instanceof ClusterStep.SetSync s) {
+            return setSync(s.names(), progress);
+        } else if (step instanceof ClusterStep.StopForSwitchover) {
+            return stopForSwitchover(progress);
+        }
+        ClusterStep.AwaitLsn a = (ClusterStep.AwaitLsn) step;
+        return awaitLsn(a.lsn(), a.timeout(), progress);
     }
 
-    private Conninfo target(CommandArgs args) {
-        String c = args.target().orElseThrow(() -> new OperationFailure(ExitCode.ERR_BAD_CONFIG, "no upstream conninfo"));
-        return queries.connections().withCredentials(Conninfo.parse(c));
+    /** `node rejoin` from the console: the same path as the cluster's rejoin. */
+    OperationOutcome rejoin(String primaryConninfo, Progress progress) {
+        return rejoin(target(primaryConninfo), progress);
+    }
+
+    private Conninfo target(String conninfo) {
+        if (conninfo.isBlank()) {
+            throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, "no upstream conninfo");
+        }
+        return queries.connections().withCredentials(Conninfo.parse(conninfo));
     }
 
     private OperationOutcome promote(Progress progress) {
         PgSnapshot s = node.probeLocal();
         if (s.isReachable() && !s.inRecovery()) {
-            return OperationOutcome.success("already primary at " + s.currentLsn().map(Object::toString).orElse("?"));
+            return OperationOutcome.success("already primary at " + s.currentLsn().map(Object::toString).orElse("?"),
+                    s.currentLsn());
         }
         long t0 = System.nanoTime();
         try {
@@ -81,7 +92,7 @@ public final class ClusterOperations {
         slots.createForStandbys(progress);
         recordPromotion(after, "promoted by the supervisor (failover or switchover; see cluster event)");
         return OperationOutcome.success("promoted in " + ms + " ms at " + after.currentLsn().map(Object::toString).orElse("?")
-                + " on timeline " + after.timeline());
+                + " on timeline " + after.timeline(), after.currentLsn());
     }
 
     /** Mirrors the promotion into the SQL metadata (nodes, cluster_state, events); best effort. */
@@ -188,7 +199,8 @@ public final class ClusterOperations {
         }
         PgSnapshot s = ops.awaitStreaming(Optional.of(source), progress);
         return OperationOutcome.success("rejoined as a standby of " + source.toConnStringRedacted() + " in "
-                + (System.nanoTime() - t0) / 1_000_000 + " ms (received " + s.receivedLsn().map(Object::toString).orElse("?") + ")");
+                + (System.nanoTime() - t0) / 1_000_000 + " ms (received " + s.receivedLsn().map(Object::toString).orElse("?") + ")",
+                s.receivedLsn());
     }
 
     /** How long a started server has to answer SQL before its restart counts as failed. */
@@ -240,8 +252,9 @@ public final class ClusterOperations {
         }
     }
 
-    private OperationOutcome setSync(String names, Progress progress) {
-        String value = names.isBlank() ? "" : "FIRST 1 (" + String.join(", ", quoteNames(names)) + ")";
+    private OperationOutcome setSync(List<String> names, Progress progress) {
+        List<String> quoted = quoteNames(names);
+        String value = quoted.isEmpty() ? "" : "FIRST 1 (" + String.join(", ", quoted) + ")";
         try (Connection c = queries.connections().open(node.conninfo()); Statement st = c.createStatement()) {
             st.execute("ALTER SYSTEM SET synchronous_standby_names = " + PgConfSyntax.quote(value));
             st.execute("SELECT pg_reload_conf()");
@@ -251,8 +264,8 @@ public final class ClusterOperations {
         return OperationOutcome.success("synchronous_standby_names = '" + value + "'");
     }
 
-    private static List<String> quoteNames(String names) {
-        return java.util.Arrays.stream(names.split(",")).map(String::strip).filter(n -> !n.isEmpty())
+    private static List<String> quoteNames(List<String> names) {
+        return names.stream().map(String::strip).filter(n -> !n.isEmpty())
                 .map(n -> "\"" + n.replace("\"", "\"\"") + "\"").toList();
     }
 
@@ -267,20 +280,18 @@ public final class ClusterOperations {
         } catch (CommandFailedException e) {
             throw new OperationFailure(ExitCode.ERR_OPERATION_FAILED, "clean stop failed: " + e.getMessage(), e);
         }
-        String lsn = node.checkpointLsn().orElse("?");
-        return OperationOutcome.success("stopped cleanly; final checkpoint at " + lsn);
+        Optional<Lsn> lsn = node.checkpointLsn().map(Lsn::parse);
+        return OperationOutcome.success("stopped cleanly; final checkpoint at " + lsn.map(Lsn::toString).orElse("?"), lsn);
     }
 
-    private OperationOutcome awaitLsn(String spec, Progress progress) {
-        int at = spec.indexOf('@');
-        Lsn want = Lsn.parse(at < 0 ? spec : spec.substring(0, at));
-        long timeoutMs = at < 0 ? 10_000 : Long.parseLong(spec.substring(at + 1));
-        Instant deadline = Instant.now().plusMillis(timeoutMs);
+    private OperationOutcome awaitLsn(Lsn want, Duration timeout, Progress progress) {
+        long timeoutMs = timeout.toMillis();
+        Instant deadline = Instant.now().plus(timeout);
         while (true) {
             PgSnapshot s = node.probeLocal();
             Optional<Lsn> got = s.receivedLsn().or(s::replayedLsn);
             if (got.isPresent() && got.get().compareTo(want) >= 0) {
-                return OperationOutcome.success("received up to " + got.get() + " (>= " + want + ")");
+                return OperationOutcome.success("received up to " + got.get() + " (>= " + want + ")", got);
             }
             if (Instant.now().isAfter(deadline)) {
                 throw new OperationFailure(ExitCode.ERR_TIMEOUT, "received only " + got.map(Object::toString).orElse("?")

@@ -24,7 +24,7 @@ import org.pgsteward.protocol.Lsn;
 import org.pgsteward.protocol.api.ClusterView;
 import org.pgsteward.protocol.api.EventRow;
 import org.pgsteward.protocol.api.NodeRow;
-import org.pgsteward.supervisor.Supervisor;
+import org.pgsteward.protocol.cluster.SupervisorMessage;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -138,13 +138,13 @@ public final class ClusterQueries {
         return local;
     }
 
-    public ClusterView clusterView(Optional<Supervisor.View> supervisor) {
+    public ClusterView clusterView(Optional<SupervisorMessage.View> supervisor) {
         List<String> warnings = new ArrayList<>();
         if (supervisor.isEmpty()) {
             warnings.add("the supervisor did not answer (is a majority of the cluster's agents up?)");
         }
         supervisor.ifPresent(v -> {
-            if (!v.lastDecision().startsWith("healthy")) {
+            if (v.decisionKind() != SupervisorMessage.DecisionKind.HEALTHY) {
                 warnings.add("supervisor (" + v.mode() + " failover" + (v.paused() ? ", paused" : "") + "): " + v.lastDecision());
             }
             v.operation().ifPresent(op -> warnings.add("supervisor is " + op));
@@ -169,12 +169,12 @@ public final class ClusterQueries {
         Optional<Lsn> primaryLsn = primary.flatMap(p -> snaps.get(p.id()).currentLsn());
         // the epoch and the pause are the cluster record's (held by a majority, read by the supervisor): without a
         // supervisor they are unknown here, never read from the SQL schema's copy, which nothing keeps current
-        long epoch = supervisor.map(Supervisor.View::epoch).orElse(0L);
-        boolean paused = supervisor.map(Supervisor.View::paused).orElse(false);
+        long epoch = supervisor.map(SupervisorMessage.View::epoch).orElse(0L);
+        boolean paused = supervisor.map(SupervisorMessage.View::paused).orElse(false);
         Map<String, RegisteredNode> byAddress = nodes.stream().collect(Collectors.toMap(
                 n -> address(n.conninfo().host(), n.conninfo().port()), Function.identity(), (a, b) -> a));
         List<NodeRow> rows = new ArrayList<>();
-        Optional<Integer> epochPrimary = supervisor.flatMap(Supervisor.View::primaryId);
+        Optional<Integer> epochPrimary = supervisor.flatMap(SupervisorMessage.View::primaryId);
         for (RegisteredNode n : nodes) {
             rows.add(row(n, snaps.get(n.id()), primaryLsn, byAddress, epochPrimary));
         }
@@ -270,7 +270,7 @@ public final class ClusterQueries {
      * of every history line a supervisor sent it (one on a host that is gone included), each line once, and this
      * agent's own events (fence, unfence, local restart, gave up, rejoin).
      */
-    public List<EventRow> events(int limit, Optional<Supervisor.View> supervisor, List<String> localHistory) {
+    public List<EventRow> events(int limit, Optional<SupervisorMessage.View> supervisor, List<String> localHistory) {
         List<EventRow> all = new ArrayList<>(events(limit));
         java.util.LinkedHashSet<String> lines = new java.util.LinkedHashSet<>(localHistory);
         supervisor.ifPresent(v -> {

@@ -34,6 +34,8 @@ import org.pgsteward.protocol.ExitCode;
 import org.pgsteward.protocol.api.CommandArgs;
 import org.pgsteward.protocol.api.CommandRequest;
 import org.pgsteward.protocol.api.Commands;
+import org.pgsteward.protocol.cluster.SupervisorMessage.PrimaryAnswer;
+import org.pgsteward.protocol.cluster.SupervisorMessage.Refusal;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -114,23 +116,21 @@ public final class NodeOperations implements OperationRunner {
             Instant deadline = Instant.now().plus(primaryRequestTimeout());
             Instant staleDeadline = Instant.now().plus(node.config().agent().monitorInterval().multipliedBy(3)
                     .plusSeconds(2));
-            var answer = supervisor.get().requestPrimary(node.config().node().id(), why, force, primaryRequestTimeout());
+            PrimaryAnswer answer = supervisor.get().requestPrimary(node.config().node().id(), why, force, primaryRequestTimeout());
             boolean told = false;
-            while (!answer.granted() && Instant.now().isBefore(deadline)
-                    && (answer.message().contains("retry in a moment") || oldPrimarySeenDown
-                    && answer.message().contains(org.pgsteward.supervisor.Supervisor.RUNNING_PRIMARY)
-                    && Instant.now().isBefore(staleDeadline))) {
-                if (!told && answer.message().contains(org.pgsteward.supervisor.Supervisor.RUNNING_PRIMARY)) {
+            while (answer instanceof PrimaryAnswer.Refused r && Instant.now().isBefore(deadline)
+                    && askAgain(r.why(), oldPrimarySeenDown && Instant.now().isBefore(staleDeadline))) {
+                if (!told && r.why() == Refusal.OLD_PRIMARY_RUNNING) {
                     progress.report("the supervisor has not yet heard that the old primary stopped; asking again");
                     told = true;
                 }
                 sleep();
                 answer = supervisor.get().requestPrimary(node.config().node().id(), why, force, primaryRequestTimeout());
             }
-            if (!answer.granted()) {
-                throw new OperationFailure(ExitCode.ERR_OPERATION_FAILED, "the supervisor refused: " + answer.message());
+            if (answer instanceof PrimaryAnswer.Refused) {
+                throw new OperationFailure(ExitCode.ERR_OPERATION_FAILED, "the supervisor refused: " + answer.text());
             }
-            progress.report("epoch " + answer.epoch() + ": " + answer.message());
+            progress.report("epoch " + answer.epoch() + ": " + answer.text());
             return answer.epoch();
         } catch (OperationFailure e) {
             if (force && e.exitCode() == ExitCode.ERR_TIMEOUT) {
@@ -141,15 +141,28 @@ public final class NodeOperations implements OperationRunner {
         }
     }
 
+    /**
+     * Whether a refused request for the primary is worth asking again: the supervisor is still learning the state or
+     * hearing a majority; or it still believes the old primary serves while this node has just seen it stopped (its
+     * report is older than that probe).
+     */
+    private static boolean askAgain(Refusal why, boolean oldPrimaryJustSeenDown) {
+        return switch (why) {
+            case STATE_NOT_KNOWN_YET, NO_MAJORITY -> true;
+            case OLD_PRIMARY_RUNNING -> oldPrimaryJustSeenDown;
+            default -> false;
+        };
+    }
+
+    @Override
+    public OperationOutcome runStep(ClusterStep step, Progress progress) {
+        return clusterOps.run(step, progress);
+    }
+
     @Override
     public OperationOutcome run(CommandRequest request, Progress progress) {
         CommandArgs args = request.args() == null ? CommandArgs.none() : request.args();
         checkDataDirArgument(args);
-        if (request.command().startsWith("cluster ") && !request.command().equals(Commands.CLUSTER_PAUSE)
-                && !request.command().equals(Commands.CLUSTER_RESUME) || request.command().equals(
-                org.pgsteward.agent.cluster.InternalCommands.RESTART)) {
-            return clusterOps.run(request.command(), args, progress);
-        }
         if (node.witness() && !request.command().equals(Commands.WITNESS_REGISTER)
                 && !request.command().equals(Commands.CLUSTER_PAUSE) && !request.command().equals(Commands.CLUSTER_RESUME)) {
             throw new OperationFailure(ExitCode.ERR_BAD_CONFIG, request.command() + ": this node is a witness (no PostgreSQL)");
@@ -193,19 +206,21 @@ public final class NodeOperations implements OperationRunner {
         var client = supervisor.orElseThrow(() -> new OperationFailure(ExitCode.ERR_OPERATION_FAILED, "no supervisor"));
         progress.report("asking the supervisor for a switchover to node " + node.config().node().name());
         long t0 = System.nanoTime();
-        var answer = client.switchover(node.config().node().id(), Duration.ofSeconds(90));
+        PrimaryAnswer answer = client.switchover(node.config().node().id(), Duration.ofSeconds(90));
         // right after a change of primary the supervisor may not have the newest reports yet: ask again briefly
         Instant deadline = Instant.now().plusSeconds(15);
-        while (!answer.granted() && Instant.now().isBefore(deadline) && (answer.message().contains("is not a streaming standby")
-                || answer.message().contains("no running primary") || answer.message().contains("retry in a moment"))) {
+        while (answer instanceof PrimaryAnswer.Refused r && Instant.now().isBefore(deadline) && switch (r.why()) {
+            case NOT_A_STREAMING_STANDBY, NO_RUNNING_PRIMARY, STATE_NOT_KNOWN_YET, NO_MAJORITY -> true;
+            default -> false;
+        }) {
             sleep();
             answer = client.switchover(node.config().node().id(), Duration.ofSeconds(90));
         }
-        if (!answer.granted()) {
-            throw new OperationFailure(ExitCode.ERR_OPERATION_FAILED, answer.message());
+        if (answer instanceof PrimaryAnswer.Refused) {
+            throw new OperationFailure(ExitCode.ERR_OPERATION_FAILED, answer.text());
         }
         // the promotion step itself recorded the event and counted it in the metrics
-        return OperationOutcome.success(answer.message() + " (" + (System.nanoTime() - t0) / 1_000_000 + " ms, epoch "
+        return OperationOutcome.success(answer.text() + " (" + (System.nanoTime() - t0) / 1_000_000 + " ms, epoch "
                 + answer.epoch() + ")");
     }
 
@@ -228,12 +243,8 @@ public final class NodeOperations implements OperationRunner {
                     .orElseThrow(() -> new OperationFailure(ExitCode.ERR_DB_CON,
                             "no running primary known to rejoin: give HOST (and -p)"));
         }
-        // without the password: the rejoin adds this node's credentials again (Connections.withCredentials), so the
-        // secret does not travel in the internal command's arguments
-        CommandArgs withTarget = new CommandArgs(Optional.of(primary.without("password").toConnString()), args.host(),
-                args.port(), args.username(), args.dbname(), args.dataDir(), args.remoteUser(), args.walKeepSegments(),
-                args.ignoreRsyncWarning(), args.force(), args.verbose(), args.method(), args.noStart());
-        return clusterOps.run(org.pgsteward.agent.cluster.InternalCommands.REJOIN, withTarget, progress);
+        // without the password: the rejoin adds this node's credentials again (Connections.withCredentials)
+        return clusterOps.rejoin(primary.without("password").toConnString(), progress);
     }
 
     private OperationOutcome registerWitness(CommandArgs args, Progress progress) {

@@ -39,12 +39,28 @@ public final class ObservedOperations implements OperationRunner {
     public OperationOutcome run(CommandRequest request, Progress progress) {
         String command = request.command();
         boolean switchover = command.equals(Commands.STANDBY_SWITCHOVER);
-        Optional<String> event = EventNames.ofCommand(command, switchovers.get() > 0);
+        Optional<String> event = EventNames.ofCommand(command);
         if (switchover) {
             switchovers.incrementAndGet();
         }
         try {
-            OperationOutcome outcome = delegate.run(request, progress);
+            return observed(command, event, () -> delegate.run(request, progress));
+        } finally {
+            if (switchover) {
+                switchovers.decrementAndGet();
+            }
+        }
+    }
+
+    @Override
+    public OperationOutcome runStep(ClusterStep step, Progress progress) {
+        return observed(step.label(), EventNames.ofStep(step, switchovers.get() > 0), () -> delegate.runStep(step, progress));
+    }
+
+    private OperationOutcome observed(String command, Optional<String> event,
+                                      java.util.function.Supplier<OperationOutcome> run) {
+        try {
+            OperationOutcome outcome = run.get();
             ended(command, event, outcome.succeeded(), outcome.message());
             return outcome;
         } catch (ExitCodeException e) {
@@ -53,10 +69,6 @@ public final class ObservedOperations implements OperationRunner {
         } catch (RuntimeException | Error e) {
             ended(command, event, false, e.getMessage() == null ? e.toString() : e.getMessage());
             throw e;
-        } finally {
-            if (switchover) {
-                switchovers.decrementAndGet();
-            }
         }
     }
 

@@ -63,11 +63,11 @@ class EventCommandTest {
 
     @Test
     void givenCommands_thenEventNamesAreRepmgrs() {
-        assertEquals(Optional.of("standby_register"), EventNames.ofCommand("standby register", false));
-        assertEquals(Optional.of("failover_promote"), EventNames.ofCommand("cluster promote", false));
-        assertEquals(Optional.of("switchover_promote"), EventNames.ofCommand("cluster promote", true));
-        assertEquals(Optional.of("failover_follow"), EventNames.ofCommand("cluster follow", false));
-        assertEquals(Optional.empty(), EventNames.ofCommand("cluster await-lsn", true));
+        assertEquals(Optional.of("standby_register"), EventNames.ofCommand("standby register"));
+        assertEquals(Optional.of("failover_promote"), EventNames.ofStep(new org.pgsteward.agent.ops.ClusterStep.Promote(), false));
+        assertEquals(Optional.of("switchover_promote"), EventNames.ofStep(new org.pgsteward.agent.ops.ClusterStep.Promote(), true));
+        assertEquals(Optional.of("failover_follow"), EventNames.ofStep(new org.pgsteward.agent.ops.ClusterStep.Follow("host=h"), false));
+        assertEquals(Optional.empty(), EventNames.ofStep(new org.pgsteward.agent.ops.ClusterStep.AwaitLsn(org.pgsteward.protocol.Lsn.parse("0/0"), java.time.Duration.ofSeconds(1)), true));
         assertTrue(EventNames.all().containsAll(List.of("fence", "cluster_pause", "cluster_resume", "node_rejoin")));
     }
 }

@@ -1,8 +1,10 @@
 package org.pgsteward.protocol.cluster;
 
+import java.time.Duration;
 import java.util.List;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.pgsteward.protocol.CborSerializable;
+import org.pgsteward.protocol.Lsn;
 
 /**
  * What the supervisor tells an agent. Every command carries the epoch it belongs to; an agent
@@ -16,33 +18,39 @@ public sealed interface AgentCommand extends CborSerializable {
     /** Who is primary in this epoch. A node that is not it must not serve writes. */
     record EpochAnnounce(long epoch, int primaryNodeId, String primaryConninfo) implements AgentCommand {}
 
-    /** Promote this standby (pg_ctl promote -w); answer with an {@link AgentResult}. */
-    record Promote(long epoch, String opId, ActorRef<AgentResult> replyTo) implements AgentCommand {}
+    /** A step of a promotion or switchover: the agent runs it on its PostgreSQL and answers with a {@link StepResult}. */
+    sealed interface Step extends AgentCommand {
+        String opId();
+
+        ActorRef<StepResult> replyTo();
+    }
+
+    /** Promote this standby (pg_ctl promote -w). */
+    record Promote(long epoch, String opId, ActorRef<StepResult> replyTo) implements Step {}
 
     /** Re-point this standby at the new primary (reload on >= 13) and answer once it streams. */
-    record Follow(long epoch, String opId, int primaryNodeId, String primaryConninfo, ActorRef<AgentResult> replyTo)
-            implements AgentCommand {}
+    record Follow(long epoch, String opId, int primaryNodeId, String primaryConninfo, ActorRef<StepResult> replyTo)
+            implements Step {}
 
     /** Stop serving writes now (immediate stop, SIGKILL if it hangs). */
     record Fence(long epoch, String reason) implements AgentCommand {}
 
     /** A fenced former primary: rewind (or re-clone when configured) and start as a standby of the primary. */
-    record Rejoin(long epoch, String opId, int primaryNodeId, String primaryConninfo, ActorRef<AgentResult> replyTo)
-            implements AgentCommand {}
+    record Rejoin(long epoch, String opId, int primaryNodeId, String primaryConninfo, ActorRef<StepResult> replyTo)
+            implements Step {}
 
     /** On the primary: set synchronous_standby_names to these application names (empty: asynchronous). */
-    record SetSynchronousStandbys(long epoch, String opId, List<String> names, ActorRef<AgentResult> replyTo)
-            implements AgentCommand {}
+    record SetSynchronousStandbys(long epoch, String opId, List<String> names, ActorRef<StepResult> replyTo)
+            implements Step {}
 
     /** Switchover, on the old primary: checkpoint, stop cleanly, answer with the final LSN. */
-    record StopForSwitchover(long epoch, String opId, ActorRef<AgentResult> replyTo) implements AgentCommand {}
+    record StopForSwitchover(long epoch, String opId, ActorRef<StepResult> replyTo) implements Step {}
 
     /** Switchover rollback, on the old primary: start again as primary. */
-    record Resume(long epoch, String opId, ActorRef<AgentResult> replyTo) implements AgentCommand {}
+    record Resume(long epoch, String opId, ActorRef<StepResult> replyTo) implements Step {}
 
-    /** Switchover, on the candidate: answer once it has received up to {@code lsn}. */
-    record AwaitLsn(long epoch, String opId, String lsn, long timeoutMillis, ActorRef<AgentResult> replyTo)
-            implements AgentCommand {}
+    /** Switchover, on the candidate: answer once it has received up to {@code lsn}, or fail after {@code timeout}. */
+    record AwaitLsn(long epoch, String opId, Lsn lsn, Duration timeout, ActorRef<StepResult> replyTo) implements Step {}
 
     /**
      * A new supervisor incarnation of {@code term} asks for the record: the agent promises to refuse writes of older
