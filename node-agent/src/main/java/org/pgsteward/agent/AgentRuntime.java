@@ -95,6 +95,8 @@ public final class AgentRuntime {
 
     static final Duration REJOIN_TIMEOUT = Duration.ofSeconds(10);
     static final Duration ISLAND_TIMEOUT = Duration.ofSeconds(15);
+    /** How often a member that is not the first seed asks the seeds again while joining (Pekko's default: 5 s). */
+    static final Duration JOIN_RETRY = Duration.ofSeconds(1);
 
     /** This incarnation stayed without a majority of the seed nodes after a fallback join: try to rejoin instead. */
     static final class IslandReason implements CoordinatedShutdown.Reason {
@@ -634,6 +636,11 @@ public final class AgentRuntime {
         return pekkoConfig(config, verbose, Join.FIRST);
     }
 
+    /** Whether this member is the first of the seeds it joins through, the one that forms a cluster when nobody answers. */
+    private static boolean firstSeedIsSelf(NodeConfig.Agent a, boolean rejoin) {
+        return !rejoin && !a.seedNodes().isEmpty() && a.seedNodes().get(0).equals(a.clusterAddress());
+    }
+
     static Config pekkoConfig(NodeConfig config, boolean verbose, Join join) {
         var a = config.agent();
         boolean rejoin = join == Join.REJOIN && a.seedNodes().stream().anyMatch(s -> !s.equals(a.clusterAddress()));
@@ -664,7 +671,12 @@ public final class AgentRuntime {
                 "  cluster {",
                 "    seed-nodes = [" + seeds + "]",
                 rejoin ? "    shutdown-after-unsuccessful-join-seed-nodes = " + REJOIN_TIMEOUT.toMillis() + "ms" : "",
-                // seed-node-timeout stays at Pekko's 5 s: measured with 2 s, a restarted first seed agent did not
+                // a member that is not the first of its seeds never forms a cluster: for it seed-node-timeout is only
+                // the pause before it asks the seeds again, and a seed that answered "not initialized yet" (it was
+                // starting too) was asked again 5 s later. Every agent restarted at once: the primary's agent joined
+                // 5 s after the others and they had failed it over (AllAgentsKilledTest). It asks every second.
+                firstSeedIsSelf(a, rejoin) ? "" : "    seed-node-timeout = " + JOIN_RETRY.toMillis() + "ms",
+                // for the first seed seed-node-timeout stays at Pekko's 5 s: measured with 2 s, a restarted first seed agent did not
                 // hear the running seeds in time and formed a cluster of its own (an island that never rejoins)
                 // Pekko's keep-majority, except that of a broken link only one end is downed, not the primary's (issue
                 // 8.6); it reads stable-after below; the role tells every member which member is which node

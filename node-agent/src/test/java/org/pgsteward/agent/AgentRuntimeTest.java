@@ -132,6 +132,14 @@ class AgentRuntimeTest {
         assertEquals(java.util.List.of("pekko://pgsteward@127.0.0.1:2552"), rejoin.getStringList("pekko.cluster.seed-nodes"));
         assertEquals(AgentRuntime.REJOIN_TIMEOUT,
                 rejoin.getDuration("pekko.cluster.shutdown-after-unsuccessful-join-seed-nodes"));
+        // the first seed waits Pekko's 5 s before it forms a cluster; a member joining through others asks every second
+        assertEquals(java.time.Duration.ofSeconds(5), first.getDuration("pekko.cluster.seed-node-timeout"));
+        assertEquals(AgentRuntime.JOIN_RETRY, rejoin.getDuration("pekko.cluster.seed-node-timeout"));
+        java.nio.file.Files.writeString(file, "pgsteward { cluster = t, node { id = 2, conninfo = \"host=127.0.0.1\" },"
+                + " agent { cluster-address = \"127.0.0.1:2552\", seed-nodes = [\"127.0.0.1:2551\", \"127.0.0.1:2552\"] } }");
+        var second = AgentRuntime.pekkoConfig(org.pgsteward.agent.config.ConfigLoader.load(file), false,
+                AgentRuntime.Join.FIRST);
+        assertEquals(AgentRuntime.JOIN_RETRY, second.getDuration("pekko.cluster.seed-node-timeout"));
     }
 
     /**

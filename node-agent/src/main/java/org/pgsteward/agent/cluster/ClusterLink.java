@@ -70,6 +70,9 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     /** A member was removed: the supervisor may be moving to another member, which should hear this agent at once. */
     private enum MemberGone implements Command { INSTANCE }
 
+    /** This incarnation became an Up member: from now on the primary's agent can reach it (its failure clock). */
+    private enum SelfUp implements Command { INSTANCE }
+
     private final ActorContext<Command> ctx;
     private final ClusterLinkSettings settings;
     /** The timings of the safety core (one place). */
@@ -172,6 +175,9 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         Cluster.get(ctx.getSystem()).subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(
                 ctx.messageAdapter(org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class, e -> MemberGone.INSTANCE),
                 org.apache.pekko.cluster.ClusterEvent.MemberRemoved.class));
+        Cluster.get(ctx.getSystem()).subscriptions().tell(org.apache.pekko.cluster.typed.Subscribe.create(
+                ctx.messageAdapter(org.apache.pekko.cluster.typed.SelfUp.class, e -> SelfUp.INSTANCE),
+                org.apache.pekko.cluster.typed.SelfUp.class));
         timers.startTimerWithFixedDelay(Renew.INSTANCE, t.renewInterval());
         timers.startTimerWithFixedDelay(Check.INSTANCE, t.checkInterval());
         ctx.getLog().info("cluster link up: node {} epoch {} (primary {}), mode {}, lease {} ms", settings.nodeId(),
@@ -209,6 +215,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 .onMessage(Submitted.class, m -> this)
                 .onMessageEquals(Renew.INSTANCE, this::onRenew)
                 .onMessageEquals(Check.INSTANCE, this::onCheck)
+                .onMessageEquals(SelfUp.INSTANCE, () -> {
+                    failureClock.joined(System.nanoTime());
+                    return this;
+                })
                 .onMessageEquals(MemberGone.INSTANCE, () -> {
                     supervisor.tell(new SupervisorMessage.Report(report(), supervisorInbox, peerInbox));
                     return this;

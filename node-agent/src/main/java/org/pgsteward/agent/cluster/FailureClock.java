@@ -25,7 +25,20 @@ final class FailureClock {
 
     /** The primary of the accepted epoch asked for a promise: its agent is alive and reaches us. */
     void primaryRequest(long nowNanos) {
-        lastPrimaryRequest = nowNanos;
+        if (nowNanos - lastPrimaryRequest > 0) {
+            lastPrimaryRequest = nowNanos;
+        }
+    }
+
+    /**
+     * This agent became an Up member of the cluster: the primary's agent can reach it only from now on, so its silence
+     * before this moment is no evidence (every agent restarted: a standby that joined first must not count the time
+     * the primary's agent was still joining). Never moves the clock back.
+     */
+    void joined(long nowNanos) {
+        if (nowNanos - lastPrimaryRequest > 0) {
+            lastPrimaryRequest = nowNanos;
+        }
     }
 
     /** This standby's latest ping of the primary's PostgreSQL (empty: not pinged). */

@@ -53,4 +53,27 @@ class FailureClockTest {
 
         assertEquals(500, clock.bothHeldMillis(102_000 * MS));
     }
+
+    @Test
+    void givenStandbyNotYetAMember_whenItJoinsLate_thenThePrimarysSilenceCountsFromTheJoin() {
+        // every agent restarted: this standby's process ran from 100 s but joined the cluster only at 106 s; the
+        // primary's agent could not have reached it before then, so its silence is no evidence until then
+        var clock = new FailureClock(1_500 * MS, 100_000 * MS);
+        clock.ping(DOWN, 100_500 * MS);
+        clock.joined(106_000 * MS);
+
+        assertEquals(0, clock.bothHeldMillis(107_000 * MS), "silent only 1 s as a member, within the 1.5 s");
+        assertEquals(500, clock.bothHeldMillis(108_000 * MS));
+    }
+
+    @Test
+    void givenPrimaryHeardAfterTheJoin_thenAJoinNeverMovesTheClockBack() {
+        var clock = new FailureClock(1_500 * MS, 0);
+        clock.joined(1_000 * MS);
+        clock.primaryRequest(5_000 * MS);
+        clock.joined(2_000 * MS); // a late event of an earlier moment
+        clock.ping(DOWN, 5_000 * MS);
+
+        assertEquals(500, clock.bothHeldMillis(7_000 * MS));
+    }
 }
