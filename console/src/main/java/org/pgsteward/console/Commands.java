@@ -13,6 +13,7 @@ import org.pgsteward.protocol.Json;
 import org.pgsteward.protocol.api.ClusterView;
 import org.pgsteward.protocol.api.CommandRequest;
 import org.pgsteward.protocol.api.EventRow;
+import org.pgsteward.protocol.api.NodeCheckView;
 import org.pgsteward.protocol.api.NodeRow;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -164,20 +165,31 @@ final class Commands {
         }
     }
 
-    @Command(name = "check", description = "exits non-zero when something is wrong with this node: "
-            + "6 PostgreSQL unreachable, 9 password rejected, 12 a standby not streaming")
+    @Command(name = "check", description = "checks this node, one line each: PostgreSQL, replication, replication "
+            + "slots, the primary's lease, the supervisor; exits with the first problem's code: 6 PostgreSQL unreachable,"
+            + " 7 a query failed, 9 password rejected, 12 a standby not streaming, 15 a primary without its lease,"
+            + " 16 the supervisor does not answer, 17 a replication slot missing or lost")
     static final class NodeCheck extends Base {
+        @ArgGroup(exclusive = true) Format format = new Format();
+
         @Override
         public Integer call() {
-            NodeRow row = root().agent().get("/api/v1/status", NodeRow.class);
-            String st = row.status();
-            ExitCode code = st.startsWith("unreachable") ? ExitCode.ERR_DB_CON
-                    : st.contains("authentication failed") ? ExitCode.ERR_BAD_PASSWORD
-                    : st.startsWith("error") ? ExitCode.ERR_DB_QUERY
-                    : st.contains("not streaming") ? ExitCode.ERR_TIMEOUT : ExitCode.SUCCESS;
-            (code == ExitCode.SUCCESS ? out() : err()).println((code == ExitCode.SUCCESS ? "OK: " : "PROBLEM: ") + row.name()
-                    + " is " + row.role() + ", " + st + row.upstream().map(u -> ", upstream " + u).orElse(""));
-            return code.code();
+            NodeCheckView view = root().agent().get("/api/v1/check", NodeCheckView.class);
+            if (format.json) {
+                out().println(json(view));
+                return view.exitCode();
+            }
+            Table t = new Table(List.of("check", "result", "detail"));
+            for (NodeCheckView.Check c : view.checks()) {
+                t.add(List.of(c.name(), c.level().name(), c.detail()));
+            }
+            var stream = view.exitCode() == 0 ? out() : err();
+            stream.print(format.csv ? t.csv() : t.aligned());
+            stream.println((view.exitCode() == 0 ? "OK: " : "PROBLEM: ") + view.node() + (view.exitCode() == 0
+                    ? " passed every check" : " failed " + view.checks().stream().filter(c -> c.level()
+                    == NodeCheckView.Level.PROBLEM).map(NodeCheckView.Check::name).distinct()
+                    .collect(java.util.stream.Collectors.joining(", "))));
+            return view.exitCode();
         }
     }
 

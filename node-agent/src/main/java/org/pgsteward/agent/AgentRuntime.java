@@ -286,7 +286,8 @@ public final class AgentRuntime {
         observeForMetrics(system, h.metrics());
 
         try {
-            var facade = new AgentServices(system, agent, node, h.queries(), h.metrics(), supervisorClient, h.history());
+            var facade = new AgentServices(system, agent, node, h.queries(), h.metrics(), supervisorClient, h.history(),
+                    h.epochs(), h.leaseStatus()::mayWrite);
             var http = config.agent().http();
             var ui = new org.pgsteward.agent.ui.AgentUiData(system, config, h.leaseStatus(), h.records(), lagHistory,
                     lagSampler);

@@ -17,6 +17,7 @@ import org.apache.pekko.cluster.MemberStatus;
 import org.pgsteward.agent.http.AgentFacade;
 import org.pgsteward.agent.metrics.AgentMetrics;
 import org.pgsteward.agent.ops.ClusterQueries;
+import org.pgsteward.agent.ops.NodeChecks;
 import org.pgsteward.protocol.api.ClusterView;
 import org.pgsteward.protocol.api.CommandRequest;
 import org.pgsteward.protocol.api.EventRow;
@@ -42,8 +43,11 @@ final class AgentServices implements AgentFacade {
 
     AgentServices(ActorSystem<?> system, ActorRef<NodeAgent.Command> agent, LocalNode node,
                   ClusterQueries queries, AgentMetrics metrics, org.pgsteward.agent.cluster.SupervisorClient supervisor,
-                  org.pgsteward.agent.cluster.HistoryLog history) {
+                  org.pgsteward.agent.cluster.HistoryLog history, org.pgsteward.agent.cluster.EpochStore epochs,
+                  java.util.function.BooleanSupplier mayWrite) {
         this.system = system;
+        this.epochs = epochs;
+        this.mayWrite = mayWrite;
         this.history = history;
         this.agent = agent;
         var pool = java.util.concurrent.Executors.newFixedThreadPool(QUERY_THREADS, r -> {
@@ -61,6 +65,8 @@ final class AgentServices implements AgentFacade {
 
     private final org.pgsteward.agent.cluster.SupervisorClient supervisor;
     private final org.pgsteward.agent.cluster.HistoryLog history;
+    private final org.pgsteward.agent.cluster.EpochStore epochs;
+    private final java.util.function.BooleanSupplier mayWrite;
 
     @Override
     public CompletionStage<NodeAgent.SubmitResult> submit(CommandRequest request) {
@@ -141,6 +147,44 @@ final class AgentServices implements AgentFacade {
     @Override
     public CompletionStage<List<EventRow>> events(int limit) {
         return CompletableFuture.supplyAsync(() -> queries.events(limit, supervisorView(), history.lines()), queryPool);
+    }
+
+    @Override
+    public CompletionStage<org.pgsteward.protocol.api.NodeCheckView> check() {
+        return localState().thenApplyAsync(state -> {
+            var cfg = node.config();
+            NodeRow row = queries.localRow(state.snapshot());
+            var receiver = state.snapshot().flatMap(s -> s.walReceiver()).filter(w -> w.isStreaming());
+            Optional<NodeChecks.Result<List<org.pgsteward.agent.postgres.ReplicationSlots.Slot>>> slots = Optional.empty();
+            if (row.role().equals("primary") && cfg.replication().useSlots()) {
+                try (var c = queries.connections().open(node.conninfo())) {
+                    slots = Optional.of(NodeChecks.Result.of(org.pgsteward.agent.postgres.ReplicationSlots.list(c)));
+                } catch (java.sql.SQLException | RuntimeException e) {
+                    slots = Optional.of(NodeChecks.Result.failed(String.valueOf(e.getMessage())));
+                }
+            }
+            int self = cfg.node().id();
+            var standbys = new java.util.TreeSet<Integer>();
+            for (var n : queries.registeredNodesFromLocal()) {
+                if (n.type().equals("standby") && n.id() != self && n.upstreamNodeId().map(u -> u == self).orElse(true)) {
+                    standbys.add(n.id());
+                }
+            }
+            NodeChecks.Result<String> sup;
+            try {
+                var v = supervisor.view(Duration.ofSeconds(3));
+                sup = NodeChecks.Result.of("epoch " + v.epoch() + v.primaryId().map(p -> ", primary node " + p)
+                        .orElse(", no primary") + (v.paused() ? ", paused" : ""));
+            } catch (RuntimeException e) {
+                sup = NodeChecks.Result.failed(e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage());
+            }
+            var facts = new NodeChecks.Facts(self, node.witness(), row, receiver.isPresent(),
+                    receiver.flatMap(w -> w.slotName()), cfg.replication().useSlots(),
+                    cfg.failover().mode() == org.pgsteward.agent.config.NodeConfig.FailoverMode.AUTOMATIC,
+                    epochs.current(), epochs.primaryOfCurrentEpoch(), mayWrite.getAsBoolean(), metrics.leaseRemaining(),
+                    slots, standbys, sup);
+            return new org.pgsteward.protocol.api.NodeCheckView(cfg.node().name(), NodeChecks.evaluate(facts));
+        }, queryPool);
     }
 
     private Optional<org.pgsteward.protocol.cluster.SupervisorMessage.View> supervisorView() {

@@ -22,7 +22,10 @@ public enum ExitCode {
     ERR_AGENT_UNREACHABLE(11, "the local pgsteward agent could not be reached"),
     ERR_TIMEOUT(12, "an operation did not complete in time"),
     ERR_OPERATION_FAILED(13, "an operation failed (rolled back where possible); the message says which step"),
-    ERR_DIVERGED(14, "this standby has WAL its new upstream never had: it needs a rewind (-F) or a new clone");
+    ERR_DIVERGED(14, "this standby has WAL its new upstream never had: it needs a rewind (-F) or a new clone"),
+    ERR_NO_LEASE(15, "node check: this primary holds no lease, so it is being fenced or will be"),
+    ERR_NO_SUPERVISOR(16, "node check: the supervisor did not answer (no failover can be decided)"),
+    ERR_SLOT(17, "node check: a replication slot is missing, unused or has lost WAL its standby needs");
 
     private final int code;
     private final String description;

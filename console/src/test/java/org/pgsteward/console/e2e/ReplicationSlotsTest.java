@@ -43,6 +43,16 @@ class ReplicationSlotsTest {
         // 10.3: each standby streams through its slot on the primary
         Wait.until("both standbys stream through their slots on node1", Duration.ofSeconds(60), () ->
                 node1.pg().query(ACTIVE_SLOTS).equals(List.of("pgsteward_node2", "pgsteward_node3")));
+        // 10.7: node check covers slots, the lease and the supervisor
+        Wait.until("node check on the primary passes, its lease held", Duration.ofSeconds(30), () ->
+                node1.console("node", "check").exitCode() == 0);
+        String check = ok(node1.console("node", "check")).stdout();
+        assertTrue(check.contains("slot pgsteward_node2 in use by standby node 2")
+                && check.contains("slot pgsteward_node3 in use by standby node 3"), check);
+        assertTrue(check.lines().anyMatch(l -> l.trim().startsWith("lease") && l.contains("held in epoch")), check);
+        assertTrue(check.lines().anyMatch(l -> l.trim().startsWith("supervisor") && l.contains("OK")), check);
+        String standbyCheck = ok(c.node(2).console("node", "check")).stdout();
+        assertTrue(standbyCheck.contains("streams through slot pgsteward_node2"), standbyCheck);
         // with slots, primary register asks for no wal_keep_size
         node1.pg().execute("ALTER SYSTEM SET wal_keep_size = 0");
         node1.pg().execute("SELECT pg_reload_conf()");
@@ -65,6 +75,9 @@ class ReplicationSlotsTest {
             List<String> lines = ok(primary.console("cluster", "show")).stdout().lines().toList();
             return lines.get(lines.size() - 1).startsWith("WARNING: replication slot pgsteward_node1 on the primary holds");
         });
+        String primaryCheck = ok(primary.console("node", "check")).stdout();
+        assertTrue(primaryCheck.lines().anyMatch(l -> l.trim().startsWith("slots") && l.contains("WARNING")
+                && l.contains("pgsteward_node1")), "the absent node1's slot is a warning, not a problem:\n" + primaryCheck);
         Wait.until("the slot's retained bytes on /metrics", Duration.ofSeconds(30), () ->
                 primary.agent().httpGet("/metrics").lines().anyMatch(l -> l.startsWith("pgsteward_slot_retained_bytes")
                         && l.contains("slot=\"pgsteward_node1\"")));

@@ -25,6 +25,9 @@ public interface AgentFacade {
 
     CompletionStage<List<EventRow>> events(int limit);
 
+    /** {@code node check}: this node's PostgreSQL, replication, slots, lease and the supervisor, one verdict each. */
+    CompletionStage<org.pgsteward.protocol.api.NodeCheckView> check();
+
     /** Prometheus text exposition. */
     String metrics();
 }

@@ -139,6 +139,7 @@ public final class HttpApi extends AllDirectives {
                         id -> get(() -> parameterOptional("since", since -> operation(id, since)))),
                 path("status", () -> get(() -> onSuccess(agent.status(), this::json))),
                 path("cluster", () -> get(() -> bounded(agent::cluster))),
+                path("check", () -> get(() -> bounded(agent::check))),
                 path("events", () -> get(() -> parameterOptional("limit", limit -> {
                     int n = limit.map(HttpApi::parseLimit).orElse(100);
                     return bounded(() -> agent.events(n));

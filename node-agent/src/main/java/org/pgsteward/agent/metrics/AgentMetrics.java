@@ -224,6 +224,11 @@ public final class AgentMetrics {
         leaseRemaining = source;
     }
 
+    /** On the primary of its epoch: how long its lease still runs, as the gauge shows it. */
+    public Optional<Duration> leaseRemaining() {
+        return leaseRemaining.get();
+    }
+
     public void paused(Supplier<Optional<Boolean>> source) {
         paused = source;
     }

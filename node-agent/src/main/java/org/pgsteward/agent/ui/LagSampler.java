@@ -64,10 +64,19 @@ public final class LagSampler implements AutoCloseable {
         return problem;
     }
 
+    /** The view is not there yet: the connection is fine and stays open. */
+    private static final class NotRegistered extends SQLException {
+        NotRegistered(String message) {
+            super(message);
+        }
+    }
+
     private void sampleQuietly() {
         try {
             history.add(sample());
             problem = Optional.empty();
+        } catch (NotRegistered e) {
+            problem = Optional.of(e.getMessage());
         } catch (SQLException | RuntimeException e) {
             close(connection);
             connection = Optional.empty();
@@ -83,6 +92,16 @@ public final class LagSampler implements AutoCloseable {
         Connection c = connection();
         long now = System.currentTimeMillis();
         Map<Integer, LagHistory.Sample> round = new LinkedHashMap<>();
+        // before `primary register` there is no view: asked for anyway, the server would log an ERROR every second
+        try (var st = c.prepareStatement("SELECT to_regclass(?) IS NOT NULL")) {
+            st.setString(1, queries.metadata().schema() + ".repl_status");
+            try (var rs = st.executeQuery()) {
+                if (!rs.next() || !rs.getBoolean(1)) {
+                    throw new NotRegistered("no " + queries.metadata().schema() + ".repl_status yet (the cluster is"
+                            + " not registered: primary register creates it)");
+                }
+            }
+        }
         try (var st = c.createStatement(); var rs = st.executeQuery("SELECT standby_node, replication_lag,"
                 + " EXTRACT(epoch FROM time_lag)::float8 FROM " + queries.metadata().schema() + ".repl_status")) {
             while (rs.next()) {

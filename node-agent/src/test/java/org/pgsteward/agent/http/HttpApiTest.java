@@ -278,6 +278,11 @@ class HttpApiTest {
             return held(List.of());
         }
 
+        @Override
+        public CompletionStage<org.pgsteward.protocol.api.NodeCheckView> check() {
+            return held(new org.pgsteward.protocol.api.NodeCheckView("fake", List.of()));
+        }
+
         /** Completed now, or (while {@link #hold}) when the test completes it. */
         private <T> CompletionStage<T> held(T value) {
             if (!hold.get()) {
