@@ -469,7 +469,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 return this;
             }
             notePrimaryEpoch(System.nanoTime());
-            internal(new ClusterStep.Promote(), p.opId(), p.epoch(), p.replyTo());
+            internal(new ClusterStep.Promote(p.epoch()), p.opId(), p.epoch(), p.replyTo());
         } else if (c instanceof AgentCommand.Follow f) {
             if (!acceptEpoch(f.epoch(), f.primaryNodeId(), "follow")) {
                 replyIfAsked(c, StepResult.Outcome.REFUSED, "refused: epoch " + f.epoch() + " has another primary here (node "

@@ -21,7 +21,7 @@ import org.pgsteward.protocol.api.EventRow;
 
 /**
  * The cluster's metadata in schema {@code repmgr_<cluster>} on the primary (and, by replication,
- * on every standby): tables {@code nodes}, {@code events}, {@code monitoring}, {@code cluster_state}
+ * on every standby): tables {@code nodes}, {@code events}, {@code monitoring}
  * and view {@code repl_status}.
  *
  * <p>The schema identifier is always double-quoted, so its case is kept: cluster {@code Test} lives
@@ -127,11 +127,6 @@ public final class ClusterMetadata {
             update(conn, sql.deactivateOtherPrimaries(), reg.id());
             upsertNode(conn, reg, Optional.empty());
             update(conn, sql.deleteMonitoring(), reg.id());
-            try (PreparedStatement ps = conn.prepareStatement(sql.setPrimaryIfChanged())) {
-                ps.setInt(1, reg.id());
-                ps.setInt(2, reg.id());
-                ps.executeQuery().close();
-            }
             return selectNode(conn, reg.id()).orElseThrow();
         });
     }
@@ -170,9 +165,6 @@ public final class ClusterMetadata {
                     throw refused(e.describe() + " is registered as a witness; use -F/--force to register it as a standby");
                 }
             }
-            if (existing.isPresent() && existing.get().isActivePrimary()) {
-                update(conn, sql.clearPrimary(), reg.id());
-            }
             upsertNode(conn, reg, Optional.of(upstreamId));
             return selectNode(conn, reg.id()).orElseThrow();
         });
@@ -194,9 +186,6 @@ public final class ClusterMetadata {
             if (existing.isPresent() && !existing.get().type().equals(NodeRegistration.WITNESS) && !force) {
                 throw refused(existing.get().describe() + " is registered as a " + existing.get().type()
                         + "; use -F/--force to register it as a witness");
-            }
-            if (existing.isPresent() && existing.get().isActivePrimary()) {
-                update(conn, sql.clearPrimary(), reg.id());
             }
             upsertNode(conn, reg, Optional.empty());
             update(conn, sql.deleteMonitoring(), reg.id());
@@ -222,7 +211,6 @@ public final class ClusterMetadata {
             if (n.type().equals(NodeRegistration.WITNESS)) {
                 throw refused(n.describe() + " is a witness, not a standby");
             }
-            update(conn, sql.clearPrimary(), nodeId);
             update(conn, sql.deleteNode(), nodeId);
             return n;
         });
@@ -233,24 +221,23 @@ public final class ClusterMetadata {
     /**
      * Records that {@code newPrimaryId} is now the primary: it becomes the active primary (no
      * upstream), {@code oldPrimaryId} and any other active primary become inactive primaries (until
-     * they rejoin as standbys), the new primary's monitoring row is dropped, and a new epoch starts.
-     * An unregistered {@code oldPrimaryId} is ignored: the promotion has already happened and
-     * recording it must not fail on a stale id.
+     * they rejoin as standbys), and the new primary's monitoring row is dropped. The epoch is not kept here: the
+     * cluster record and the votes hold it. An unregistered {@code oldPrimaryId} is ignored: the promotion has
+     * already happened and recording it must not fail on a stale id.
      *
-     * @return the new epoch
      * @throws MetadataException {@code ERR_BAD_CONFIG} when the new primary is not registered or is a witness
      */
-    public long promote(Connection conn, int newPrimaryId, int oldPrimaryId) {
-        return promote(conn, newPrimaryId, Optional.of(oldPrimaryId));
+    public void promote(Connection conn, int newPrimaryId, int oldPrimaryId) {
+        promote(conn, newPrimaryId, Optional.of(oldPrimaryId));
     }
 
     /** {@link #promote(Connection, int, int)} with the old primary taken from the metadata. */
-    public long promote(Connection conn, int newPrimaryId) {
-        return promote(conn, newPrimaryId, Optional.empty());
+    public void promote(Connection conn, int newPrimaryId) {
+        promote(conn, newPrimaryId, Optional.empty());
     }
 
-    private long promote(Connection conn, int newPrimaryId, Optional<Integer> oldPrimaryId) {
-        return Jdbc.inTransaction(conn, "recording the promotion of node " + newPrimaryId, () -> {
+    private void promote(Connection conn, int newPrimaryId, Optional<Integer> oldPrimaryId) {
+        Jdbc.inTransaction(conn, "recording the promotion of node " + newPrimaryId, () -> {
             lockNodes(conn);
             RegisteredNode node = selectNode(conn, newPrimaryId)
                     .orElseThrow(() -> refused("node " + newPrimaryId + " is not registered; it cannot be recorded as primary"));
@@ -263,12 +250,7 @@ public final class ClusterMetadata {
             update(conn, sql.deactivateOtherPrimaries(), newPrimaryId);
             update(conn, sql.activatePrimary(), newPrimaryId);
             update(conn, sql.deleteMonitoring(), newPrimaryId);
-            try (PreparedStatement ps = conn.prepareStatement(sql.setPrimaryAndBump())) {
-                ps.setInt(1, newPrimaryId);
-                try (ResultSet rs = ps.executeQuery()) {
-                    return singleLong(rs, "cluster_state");
-                }
-            }
+            return null;
         });
     }
 
@@ -400,46 +382,6 @@ public final class ClusterMetadata {
             }
             throw e;
         }
-    }
-
-    // ================================================================== cluster_state
-
-    public ClusterState clusterState(Connection conn) {
-        return Jdbc.query("reading the state of cluster " + cluster, () -> {
-            try (PreparedStatement ps = conn.prepareStatement(sql.selectClusterState()); ResultSet rs = ps.executeQuery()) {
-                if (!rs.next()) {
-                    throw new MetadataException(ExitCode.ERR_DB_QUERY, "reading the state of cluster " + cluster
-                            + ": " + schema + ".cluster_state has no row");
-                }
-                int primary = rs.getInt("primary_node");
-                Optional<Integer> primaryNode = rs.wasNull() ? Optional.empty() : Optional.of(primary);
-                return new ClusterState(rs.getLong("epoch"), primaryNode, rs.getBoolean("paused"),
-                        instant(rs, "updated_at").orElseThrow());
-            }
-        });
-    }
-
-    public long readEpoch(Connection conn) {
-        return clusterState(conn).epoch();
-    }
-
-    /** Starts a new epoch. @return the new epoch */
-    public long bumpEpoch(Connection conn) {
-        return Jdbc.query("starting a new epoch of cluster " + cluster, () -> {
-            try (PreparedStatement ps = conn.prepareStatement(sql.bumpEpoch()); ResultSet rs = ps.executeQuery()) {
-                return singleLong(rs, "cluster_state");
-            }
-        });
-    }
-
-    /** {@code cluster pause} (true) / {@code cluster resume} (false). */
-    public void setPaused(Connection conn, boolean paused) {
-        Jdbc.query((paused ? "pausing" : "resuming") + " cluster " + cluster, () -> {
-            try (PreparedStatement ps = conn.prepareStatement(sql.setPaused())) {
-                ps.setBoolean(1, paused);
-                return ps.executeUpdate();
-            }
-        });
     }
 
     // ================================================================== helpers

@@ -79,15 +79,10 @@ final class MetadataSql {
                     last_wal_standby_replay_location pg_lsn NOT NULL,
                     last_replay_timestamp            timestamptz NULL
                   )"""),
-                t("""
-                  CREATE TABLE IF NOT EXISTS {s}.cluster_state (
-                    singleton    boolean PRIMARY KEY DEFAULT true CHECK (singleton),
-                    epoch        bigint NOT NULL DEFAULT 0,
-                    primary_node integer NULL,
-                    paused       boolean NOT NULL DEFAULT false,
-                    updated_at   timestamptz NOT NULL DEFAULT now()
-                  )"""),
-                t("INSERT INTO {s}.cluster_state (singleton) VALUES (true) ON CONFLICT DO NOTHING"),
+                // a second epoch, primary and pause flag, kept by a counter of its own: the cluster record held by a
+                // majority of the agents and their votes are the only sources of truth (issue 7.1); a schema of an
+                // earlier version loses its copy at the next primary register
+                t("DROP TABLE IF EXISTS {s}.cluster_state"),
                 t("""
                   CREATE OR REPLACE VIEW {s}.repl_status AS
                   SELECT m.primary_node,
@@ -204,36 +199,7 @@ final class MetadataSql {
         return t("DELETE FROM {s}.nodes WHERE id = ?");
     }
 
-        String deleteMonitoring() {
+    String deleteMonitoring() {
         return t("DELETE FROM {s}.monitoring WHERE standby_node = ?");
-    }
-
-    // ------------------------------------------------------------------ cluster_state
-
-    String selectClusterState() {
-        return t("SELECT epoch, primary_node, paused, updated_at FROM {s}.cluster_state");
-    }
-
-    /** (primary, primary): records node ? as primary, bumping the epoch only if it changed. */
-    String setPrimaryIfChanged() {
-        return t("UPDATE {s}.cluster_state SET primary_node = ?, epoch = epoch + 1, updated_at = now() "
-                + "WHERE primary_node IS DISTINCT FROM ? RETURNING epoch");
-    }
-
-    /** (primary): a promotion always starts a new epoch. */
-    String setPrimaryAndBump() {
-        return t("UPDATE {s}.cluster_state SET primary_node = ?, epoch = epoch + 1, updated_at = now() RETURNING epoch");
-    }
-
-    String clearPrimary() {
-        return t("UPDATE {s}.cluster_state SET primary_node = NULL, updated_at = now() WHERE primary_node = ?");
-    }
-
-    String bumpEpoch() {
-        return t("UPDATE {s}.cluster_state SET epoch = epoch + 1, updated_at = now() RETURNING epoch");
-    }
-
-    String setPaused() {
-        return t("UPDATE {s}.cluster_state SET paused = ?, updated_at = now()");
     }
 }

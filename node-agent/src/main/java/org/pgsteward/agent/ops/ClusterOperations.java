@@ -44,8 +44,8 @@ public final class ClusterOperations {
     }
 
     OperationOutcome run(ClusterStep step, Progress progress) {
-        if (step instanceof ClusterStep.Promote) {
-            return promote(progress);
+        if (step instanceof ClusterStep.Promote p) {
+            return promote(p.epoch(), progress);
         } else if (step instanceof ClusterStep.Follow f) {
             return follow(target(f.primaryConninfo()), progress);
         } else if (step instanceof ClusterStep.Rejoin r) {
@@ -73,7 +73,7 @@ public final class ClusterOperations {
         return queries.connections().withCredentials(Conninfo.parse(conninfo));
     }
 
-    private OperationOutcome promote(Progress progress) {
+    private OperationOutcome promote(long epoch, Progress progress) {
         PgSnapshot s = node.probeLocal();
         if (s.isReachable() && !s.inRecovery()) {
             return OperationOutcome.success("already primary at " + s.currentLsn().map(Object::toString).orElse("?"),
@@ -90,13 +90,13 @@ public final class ClusterOperations {
         ops.promoted();
         // the standbys' slots before they are told to follow (the supervisor does that once this step is done)
         slots.createForStandbys(progress);
-        recordPromotion(after, "promoted by the supervisor (failover or switchover; see cluster event)");
+        recordPromotion(after, epoch, "promoted by the supervisor (failover or switchover; see cluster event)");
         return OperationOutcome.success("promoted in " + ms + " ms at " + after.currentLsn().map(Object::toString).orElse("?")
                 + " on timeline " + after.timeline(), after.currentLsn());
     }
 
-    /** Mirrors the promotion into the SQL metadata (nodes, cluster_state, events); best effort. */
-    void recordPromotion(PgSnapshot after, String how) {
+    /** Mirrors the promotion into the SQL metadata (nodes, events); best effort. */
+    void recordPromotion(PgSnapshot after, long epoch, String how) {
         int self = node.config().node().id();
         try (Connection c = queries.connections().open(node.conninfo())) {
             if (!queries.schemaExists(c)) {
@@ -105,7 +105,11 @@ public final class ClusterOperations {
             List<RegisteredNode> nodes = queries.metadata().nodes(c);
             Optional<RegisteredNode> old = nodes.stream().filter(RegisteredNode::isActivePrimary).filter(n -> n.id() != self)
                     .findFirst();
-            long epoch = old.map(o -> queries.metadata().promote(c, self, o.id())).orElseGet(() -> queries.metadata().promote(c, self));
+            if (old.isPresent()) {
+                queries.metadata().promote(c, self, old.get().id());
+            } else {
+                queries.metadata().promote(c, self);
+            }
             queries.metadata().recordEvent(c, self, "standby_promote", true, how + ": promoted on timeline " + after.timeline()
                     + " at " + after.currentLsn().map(Object::toString).orElse("?") + ", epoch " + epoch
                     + old.map(o -> "; previous primary " + o.describe()).orElse(""));

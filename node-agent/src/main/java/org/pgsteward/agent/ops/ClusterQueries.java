@@ -13,7 +13,6 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.pgsteward.agent.LocalNode;
 import org.pgsteward.agent.metadata.ClusterMetadata;
-import org.pgsteward.agent.metadata.ClusterState;
 import org.pgsteward.agent.metadata.RegisteredNode;
 import org.pgsteward.agent.postgres.Conninfo;
 import org.pgsteward.agent.postgres.PgSnapshot;

@@ -12,7 +12,8 @@ public sealed interface ClusterStep extends Work {
     String AWAIT_LSN = "cluster await-lsn";
 
     /** pg_ctl promote; answers with the promotion LSN. */
-    record Promote() implements ClusterStep {
+    /** @param epoch the epoch the supervisor decided this promotion in */
+    record Promote(long epoch) implements ClusterStep {
         @Override
         public String label() {
             return "cluster promote";

@@ -597,7 +597,8 @@ public final class NodeOperations implements OperationRunner {
         }
         Optional<RegisteredNode> oldPrimary = nodes.stream().filter(RegisteredNode::isActivePrimary).findFirst();
         warnAboutSiblingsAhead(local, others, progress);
-        requestPrimary("standby promote on node " + node.config().node().name(), args.force(), running.isEmpty(), progress);
+        long epoch = requestPrimary("standby promote on node " + node.config().node().name(), args.force(),
+                running.isEmpty(), progress);
         long t0 = System.nanoTime();
         try {
             node.pgCtl().promote();
@@ -614,11 +615,16 @@ public final class NodeOperations implements OperationRunner {
                     + after.timeline() + "); it is not registered: run `primary register` to record it");
         }
         try (Connection c = connections.open(node.conninfo())) {
-            long epoch = oldPrimary.map(o -> metadata.promote(c, self, o.id())).orElseGet(() -> metadata.promote(c, self));
+            if (oldPrimary.isPresent()) {
+                metadata.promote(c, self, oldPrimary.get().id());
+            } else {
+                metadata.promote(c, self);
+            }
+            String inEpoch = epoch > 0 ? ", epoch " + epoch : "";
             metadata.recordEvent(c, self, "standby_promote", true, "promoted to primary on timeline " + after.timeline()
-                    + ", epoch " + epoch + oldPrimary.map(o -> "; previous primary " + o.describe()).orElse(""));
+                    + inEpoch + oldPrimary.map(o -> "; previous primary " + o.describe()).orElse(""));
             return OperationOutcome.success("node " + node.config().node().name() + " promoted to primary (timeline "
-                    + after.timeline() + ", epoch " + epoch + ")");
+                    + after.timeline() + inEpoch + ")");
         } catch (SQLException e) {
             throw Connections.failure("recording the promotion", e);
         } catch (MetadataException e) {

@@ -64,8 +64,8 @@ class EventCommandTest {
     @Test
     void givenCommands_thenEventNamesAreRepmgrs() {
         assertEquals(Optional.of("standby_register"), EventNames.ofCommand("standby register"));
-        assertEquals(Optional.of("failover_promote"), EventNames.ofStep(new org.pgsteward.agent.ops.ClusterStep.Promote(), false));
-        assertEquals(Optional.of("switchover_promote"), EventNames.ofStep(new org.pgsteward.agent.ops.ClusterStep.Promote(), true));
+        assertEquals(Optional.of("failover_promote"), EventNames.ofStep(new org.pgsteward.agent.ops.ClusterStep.Promote(2), false));
+        assertEquals(Optional.of("switchover_promote"), EventNames.ofStep(new org.pgsteward.agent.ops.ClusterStep.Promote(2), true));
         assertEquals(Optional.of("failover_follow"), EventNames.ofStep(new org.pgsteward.agent.ops.ClusterStep.Follow("host=h"), false));
         assertEquals(Optional.empty(), EventNames.ofStep(new org.pgsteward.agent.ops.ClusterStep.AwaitLsn(org.pgsteward.protocol.Lsn.parse("0/0"), java.time.Duration.ofSeconds(1)), true));
         assertTrue(EventNames.all().containsAll(List.of("fence", "cluster_pause", "cluster_resume", "node_rejoin")));

@@ -85,11 +85,10 @@ class ClusterMetadataTest {
         meta.ensureSchema(conn);
         meta.ensureSchema(conn);
 
-        assertEquals(List.of("cluster_state", "events", "monitoring", "nodes", "repl_status"), server.query(
+        assertEquals(List.of("events", "monitoring", "nodes", "repl_status"), server.query(
                 "SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
                         + "WHERE n.nspname = '" + meta.schema() + "' AND c.relkind IN ('r', 'v') ORDER BY 1"));
         assertEquals(1, meta.nodes(conn).size(), "data survives a second ensureSchema");
-        assertEquals("1", server.queryOne("SELECT count(*) FROM " + meta.quotedSchema() + ".cluster_state"));
         assertTrue(connAutoCommit(), "autocommit restored");
     }
 
@@ -113,7 +112,9 @@ class ClusterMetadataTest {
         } finally {
             pool.shutdownNow();
         }
-        assertEquals(0, fresh.readEpoch(conn));
+        try (Connection c = server.connect()) {
+            assertEquals(List.of(), fresh.nodes(c), "one schema, made once");
+        }
     }
 
     @Test
@@ -164,7 +165,6 @@ class ClusterMetadataTest {
     void givenRegisteredPrimary_whenAnotherRegistersWithoutForce_thenRefusedNamingTheFirst() {
         RegisteredNode first = meta.registerPrimary(conn, primaryReg(1, "node1"), false);
         assertTrue(first.isActivePrimary());
-        assertEquals(1, meta.readEpoch(conn));
 
         var e = assertThrows(MetadataException.class, () -> meta.registerPrimary(conn, primaryReg(2, "node2"), false));
 
@@ -172,12 +172,11 @@ class ClusterMetadataTest {
         assertTrue(e.getMessage().contains("node 1 (node1)"), e.getMessage());
         assertTrue(e.getMessage().contains("--force"), e.getMessage());
         assertEquals(List.of(1), meta.nodes(conn).stream().map(RegisteredNode::id).toList(), "nothing written");
-        assertEquals(1, meta.readEpoch(conn));
         assertTrue(connAutoCommit());
     }
 
     @Test
-    void givenRegisteredPrimary_whenAnotherRegistersWithForce_thenOldBecomesInactivePrimaryAndEpochBumps() {
+    void givenRegisteredPrimary_whenAnotherRegistersWithForce_thenOldBecomesInactivePrimary() {
         meta.registerPrimary(conn, primaryReg(1, "node1"), false);
 
         RegisteredNode second = meta.registerPrimary(conn, primaryReg(2, "node2"), true);
@@ -187,9 +186,6 @@ class ClusterMetadataTest {
         RegisteredNode old = meta.node(conn, 1).orElseThrow();
         assertEquals("primary", old.type());
         assertFalse(old.active());
-        ClusterState state = meta.clusterState(conn);
-        assertEquals(2, state.epoch());
-        assertEquals(Optional.of(2), state.primaryNode());
     }
 
     @Test
@@ -205,7 +201,6 @@ class ClusterMetadataTest {
         assertEquals(Optional.empty(), again.agentHttp());
         assertTrue(again.updatedAt().isPresent());
         assertEquals(1, meta.nodes(conn).size());
-        assertEquals(1, meta.readEpoch(conn), "same primary: no new epoch");
         assertEquals("0", server.queryOne("SELECT count(*) FROM " + meta.quotedSchema() + ".nodes WHERE conninfo LIKE '%secret%'"));
     }
 
@@ -279,7 +274,6 @@ class ClusterMetadataTest {
 
         meta.registerStandby(conn, standbyReg(1, "node1"), 2, true);
         assertEquals(Optional.empty(), meta.primary(conn));
-        assertEquals(Optional.empty(), meta.clusterState(conn).primaryNode());
     }
 
     @Test
@@ -298,16 +292,15 @@ class ClusterMetadataTest {
     // ------------------------------------------------------------------ promotion, upstream, epoch, pause
 
     @Test
-    void givenFailover_whenPromoted_thenNewPrimaryOldInactiveEpochBumpedMonitoringDropped() {
+    void givenFailover_whenPromoted_thenNewPrimaryOldInactiveMonitoringDropped() {
         meta.registerPrimary(conn, primaryReg(1, "node1"), false);
         meta.registerStandby(conn, standbyReg(2, "node2"), 1, false);
         meta.registerStandby(conn, standbyReg(3, "node3"), 1, false);
         meta.upsertMonitoring(conn, sample(2, "0/3000000", "0/3000000", "0/3000000"));
         meta.upsertMonitoring(conn, sample(3, "0/3000000", "0/3000000", "0/3000000"));
 
-        long epoch = meta.promote(conn, 2, 1);
+        meta.promote(conn, 2, 1);
 
-        assertEquals(2, epoch);
         RegisteredNode newPrimary = meta.primary(conn).orElseThrow();
         assertEquals(2, newPrimary.id());
         assertEquals(Optional.empty(), newPrimary.upstreamNodeId());
@@ -318,7 +311,8 @@ class ClusterMetadataTest {
 
         meta.setUpstream(conn, 3, 2);
         assertEquals(Optional.of(2), meta.node(conn, 3).orElseThrow().upstreamNodeId());
-        assertEquals(3, meta.promote(conn, 3), "the old primary is found in the metadata");
+        meta.promote(conn, 3);
+        assertEquals(Optional.of(3), meta.primary(conn).map(RegisteredNode::id));
         assertFalse(meta.node(conn, 2).orElseThrow().active());
     }
 
@@ -332,23 +326,20 @@ class ClusterMetadataTest {
         assertEquals(ExitCode.ERR_BAD_CONFIG, assertThrows(MetadataException.class, () -> meta.setUpstream(conn, 1, 9)).exitCode());
         assertEquals(ExitCode.ERR_BAD_CONFIG, assertThrows(MetadataException.class, () -> meta.setUpstream(conn, 5, 1)).exitCode());
         assertEquals(Optional.of(1), meta.primary(conn).map(RegisteredNode::id));
-        assertEquals(1, meta.readEpoch(conn));
     }
 
+    /** Issue 7.1: no second epoch or pause flag in SQL; a schema of an earlier version loses its copy. */
     @Test
-    void givenClusterState_whenBumpedAndPaused_thenRead() {
-        ClusterState initial = meta.clusterState(conn);
-        assertEquals(0, initial.epoch());
-        assertEquals(Optional.empty(), initial.primaryNode());
-        assertFalse(initial.paused());
+    void givenSchemaOfAnEarlierVersionWithClusterState_whenEnsured_thenThatTableIsDroppedAndTheRestKept() {
+        meta.registerPrimary(conn, primaryReg(1, "node1"), false);
+        server.execute("CREATE TABLE " + meta.quotedSchema() + ".cluster_state (singleton boolean PRIMARY KEY, "
+                + "epoch bigint NOT NULL DEFAULT 7, paused boolean NOT NULL DEFAULT true)");
 
-        assertEquals(1, meta.bumpEpoch(conn));
-        assertEquals(2, meta.bumpEpoch(conn));
-        meta.setPaused(conn, true);
-        assertTrue(meta.clusterState(conn).paused());
-        meta.setPaused(conn, false);
-        assertFalse(meta.clusterState(conn).paused());
-        assertEquals(2, meta.readEpoch(conn));
+        meta.ensureSchema(conn);
+
+        assertEquals("0", server.queryOne("SELECT count(*) FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace"
+                + " WHERE n.nspname = '" + meta.schema() + "' AND c.relname = 'cluster_state'"));
+        assertEquals(List.of(1), meta.nodes(conn).stream().map(RegisteredNode::id).toList());
     }
 
     @Test
