@@ -7,12 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.pgsteward.agent.testing.PgTestEnvironment;
 import org.pgsteward.agent.testing.PostgresExtension;
 
 /**
@@ -27,15 +24,10 @@ import org.pgsteward.agent.testing.PostgresExtension;
  */
 class BrokenLinkTest {
 
-    private NetworkLab lab;
-
+    /** The network goes last: agents and servers stop first. */
     @RegisterExtension
     @Order(1)
-    final AfterEachCallback network = context -> {
-        if (lab != null) {
-            lab.close();
-        }
-    };
+    final NetworkLabExtension network = new NetworkLabExtension();
 
     @RegisterExtension
     @Order(2)
@@ -47,9 +39,7 @@ class BrokenLinkTest {
 
     @Test
     void givenTheLinkBetweenThePrimaryAndAStandbyBroken_whenItLasts_thenOnlyTheStandbysEndIsDownedAndThePrimaryKeepsServing() {
-        Optional<String> why = NetworkLab.unavailable();
-        Assumptions.assumeTrue(why.isEmpty() && PgTestEnvironment.osUser().isPresent(), () -> why.orElse("not root"));
-        lab = NetworkLab.create();
+        NetworkLab lab = network.create();
         HaCluster c = HaCluster.startEachOnItsHost(pg, agents, "", 1, lab);
         TestNode node1 = c.node(1);
         assertEquals(List.of(node1), c.writable());

@@ -5,14 +5,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Optional;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.RegisterExtension;
-import org.pgsteward.agent.testing.PgTestEnvironment;
 import org.pgsteward.agent.testing.PostgresExtension;
 
 /**
@@ -22,16 +18,10 @@ import org.pgsteward.agent.testing.PostgresExtension;
  */
 class ChaosTest {
 
-    private NetworkLab lab;
-
-    /** The network goes last (after-each callbacks run in reverse order): agents and servers stop first. */
+    /** The network goes last: agents and servers stop first. */
     @RegisterExtension
     @Order(1)
-    final AfterEachCallback network = context -> {
-        if (lab != null) {
-            lab.close();
-        }
-    };
+    final NetworkLabExtension network = new NetworkLabExtension();
 
     @RegisterExtension
     @Order(2)
@@ -64,10 +54,8 @@ class ChaosTest {
 
     private void run(int rounds, boolean synchronous, long seed, java.util.List<Chaos.Fault> faults, boolean primaryOnly,
                      boolean check) throws IOException {
-        Optional<String> why = NetworkLab.unavailable();
-        Assumptions.assumeTrue(why.isEmpty() && PgTestEnvironment.osUser().isPresent(), () -> why.orElse("not root"));
         Path out = Path.of(System.getProperty("chaos.out", "target/chaos.txt"));
-        lab = NetworkLab.create();
+        NetworkLab lab = network.create();
         HaCluster c = HaCluster.startEachOnItsHost(pg, agents,
                 synchronous ? "replication { synchronous = \"on\" }\n" : "", 0, lab);
         Chaos.Result r = new Chaos(c, lab, seed, faults, primaryOnly).run(rounds);

@@ -7,10 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.extension.AfterEachCallback;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.pgsteward.agent.testing.PgTestEnvironment;
 import org.pgsteward.agent.testing.PostgresExtension;
@@ -25,14 +23,10 @@ class PartitionTest {
     /** The link failure that must not cause a failover: shorter than failover.timeout (1.5 s by default). */
     private static final Duration BLIP = Duration.ofMillis(1000);
 
-    /** The network goes last (after-each callbacks run in reverse order): agents and servers stop first. */
+    /** The network goes last: agents and servers stop first. */
     @RegisterExtension
     @Order(1)
-    final AfterEachCallback network = context -> {
-        if (lab != null) {
-            lab.close();
-        }
-    };
+    final NetworkLabExtension network = new NetworkLabExtension();
 
     @RegisterExtension
     @Order(2)
@@ -44,9 +38,7 @@ class PartitionTest {
 
     @Test
     void givenPrimaryHostCutOff_whenPartitioned_thenItFencesBeforeAStandbyIsPromotedAndRejoinsByItselfAfterHealing() {
-        Optional<String> why = NetworkLab.unavailable();
-        Assumptions.assumeTrue(why.isEmpty() && PgTestEnvironment.osUser().isPresent(), () -> why.orElse("not root"));
-        lab = NetworkLab.create();
+        lab = network.create();
         HaCluster c = HaCluster.start(pg, agents, false, "", 1, lab); // node2 is the oldest member: the supervisor
         TestNode node1 = c.node(1);
         assertEquals(List.of(node1), c.writable());
@@ -96,9 +88,7 @@ class PartitionTest {
 
     @Test
     void givenPrimaryHostBlip_whenTheLinkIsBackWithinTheFailoverTimeout_thenNoFailover() {
-        Optional<String> why = NetworkLab.unavailable();
-        Assumptions.assumeTrue(why.isEmpty() && PgTestEnvironment.osUser().isPresent(), () -> why.orElse("not root"));
-        lab = NetworkLab.create();
+        lab = network.create();
         HaCluster c = HaCluster.start(pg, agents, false, "", 1, lab);
         TestNode node1 = c.node(1);
         assertEquals(List.of(node1), c.writable());
