@@ -175,21 +175,11 @@ class AgentRuntimeTest {
     }
 
     /** Waits until the runtime's current incarnation is an Up member (a downed one's successor is a new system). */
-    private static org.apache.pekko.actor.typed.ActorSystem<Void> awaitUp(AgentRuntime runtime) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (System.nanoTime() - deadline < 0) {
-            var system = runtime.currentSystem();
-            if (system.whenTerminated().isCompleted()) {
-                Thread.sleep(50); // polling for the next incarnation, not a timed assertion
-                continue;
-            }
-            if (org.apache.pekko.cluster.typed.Cluster.get(system).selfMember().status()
-                    == org.apache.pekko.cluster.MemberStatus.up()) {
-                return system;
-            }
-            Thread.sleep(50);
-        }
-        throw new AssertionError("the agent's incarnation did not come up within 60 s");
+    private static org.apache.pekko.actor.typed.ActorSystem<Void> awaitUp(AgentRuntime runtime) {
+        return org.pgsteward.agent.testing.Poll.until("the agent's incarnation an Up member", Duration.ofSeconds(60),
+                runtime::currentSystem, system -> !system.whenTerminated().isCompleted()
+                        && org.apache.pekko.cluster.typed.Cluster.get(system).selfMember().status()
+                        == org.apache.pekko.cluster.MemberStatus.up());
     }
 
     private static long fenceThreads() {

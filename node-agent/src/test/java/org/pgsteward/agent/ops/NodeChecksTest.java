@@ -24,7 +24,7 @@ class NodeChecksTest {
         var view = check(primary(true, List.of(slot(2, true), slot(3, true)), SUPERVISOR));
         assertEquals(0, view.exitCode(), view.toString());
         assertEquals(Set.of("postgres", "slots", "lease", "supervisor"), names(view));
-        assertTrue(detail(view, "lease").contains("ms left"), view.toString());
+        assertTrue(detail(view, "lease").contains("ms of it left"), view.toString());
     }
 
     @Test

@@ -154,7 +154,8 @@ class PostmasterTest {
             Probe probe = new Probe(ProbeTimeouts.defaults());
             var props = new Properties();
             props.setProperty("user", PgTestInstance.SUPERUSER);
-            PgSnapshot snapshot = awaitRefused(probe, node, props);
+            PgSnapshot snapshot = org.pgsteward.agent.testing.Poll.until("the reload to take effect (the probe refused)",
+                    Duration.ofSeconds(20), () -> probe.probe(node.jdbcUrl(), props), x -> !x.isReachable());
 
             st.execute("INSERT INTO t VALUES (1)"); // the existing session still writes
 
@@ -163,17 +164,6 @@ class PostmasterTest {
                     "documents F3: the SQL probe cannot tell a writable primary that refuses sessions: " + snapshot);
             assertTrue(postmaster(node).mayServeWrites(), "the postmaster check sees a primary that may serve writes");
         }
-    }
-
-    /** Waits until the reload took effect (bounded): the probe fails. */
-    private static PgSnapshot awaitRefused(Probe probe, PgTestInstance node, Properties props) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        PgSnapshot s = probe.probe(node.jdbcUrl(), props);
-        while (s.isReachable() && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-            s = probe.probe(node.jdbcUrl(), props);
-        }
-        return s;
     }
 
     @Test

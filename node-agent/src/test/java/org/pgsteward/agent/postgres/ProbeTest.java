@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.Properties;
 import java.util.function.Predicate;
-import java.util.function.Supplier;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.pgsteward.agent.testing.PgTestInstance;
@@ -173,26 +172,7 @@ class ProbeTest {
     }
 
     private PgSnapshot awaitSnapshot(PgTestInstance node, Predicate<PgSnapshot> condition, String what) {
-        return await(() -> probe.probe(node.jdbcUrl(), superuser()), condition, what);
-    }
-
-    /** Polls until {@code condition} holds, failing with the last value after {@link #DEADLINE}. */
-    private static <T> T await(Supplier<T> poll, Predicate<T> condition, String what) {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        T last = poll.get();
-        while (!condition.test(last)) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting for " + what + "; last: " + last);
-            }
-            try {
-                Thread.sleep(50);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new AssertionError("interrupted waiting for " + what);
-            }
-            last = poll.get();
-        }
-        return last;
+        return org.pgsteward.agent.testing.Poll.until(what, DEADLINE, () -> probe.probe(node.jdbcUrl(), superuser()), condition);
     }
 
     private static Properties superuser() {

@@ -5,7 +5,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.time.Instant;
 import java.util.List;
 import java.util.Objects;
 import java.util.function.Supplier;
@@ -40,39 +39,11 @@ public final class Standbys {
 
     /** Polls {@code actual} until it equals {@code expected} or the deadline passes. */
     public static <T> void await(String what, Duration timeout, T expected, Supplier<T> actual) {
-        Instant deadline = Instant.now().plus(timeout);
-        T last = null;
-        RuntimeException lastError = null;
-        while (Instant.now().isBefore(deadline)) {
-            try {
-                last = actual.get();
-                lastError = null;
-                if (Objects.equals(expected, last)) {
-                    return;
-                }
-            } catch (RuntimeException e) {
-                lastError = e; // e.g. a standby still starting up
-            }
-            pause();
-        }
-        var e = new AssertionError(what + ": expected " + expected + " within " + timeout + ", last value " + last);
-        if (lastError != null) {
-            e.addSuppressed(lastError);
-        }
-        throw e;
+        Poll.until(what + ": " + expected, timeout, actual, v -> Objects.equals(expected, v));
     }
 
     /** Rows of a one-column query as a list, for {@link #await}. */
     public static Supplier<List<String>> rows(PgTestInstance pg, String sql) {
         return () -> pg.query(sql);
-    }
-
-    private static void pause() {
-        try {
-            Thread.sleep(100); // poll interval, bounded by the caller's deadline
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new IllegalStateException("interrupted", e);
-        }
     }
 }
