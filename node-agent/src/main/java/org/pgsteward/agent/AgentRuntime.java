@@ -174,7 +174,8 @@ public final class AgentRuntime {
             } else {
                 log.info("fence guard for {}: {}", node.dataDir(), how);
             }
-            guard = new org.pgsteward.agent.guard.GuardLink(guardDir, config.failover().lease());
+            guard = new org.pgsteward.agent.guard.GuardLink(guardDir, config.failover().lease(),
+                    how.equals("already running"));
         }
         var metrics = new AgentMetrics(config.cluster(), config.node().id(), config.node().name());
         metrics.epoch(epochs.current());

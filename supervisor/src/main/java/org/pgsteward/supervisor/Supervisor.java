@@ -878,6 +878,10 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
                     new OperationTiming(op.switchoverReplyTo.isPresent(), java.time.Duration.ofNanos(System.nanoTime()
                             - (op.switchoverReplyTo.isPresent() ? op.startedNanos : op.failedSinceNanos.orElse(op.startedNanos))))));
             op.step("node " + r.nodeId() + " promoted");
+            // promoted: from now on only the evidence rule (FailoverPolicy) may replace it, never the watch of a chosen
+            // primary that "never ran as primary" (its agent may die before a report says primary)
+            watch = Optional.of(watch.filter(w -> w.epoch() == op.epoch && w.primaryId() == r.nodeId())
+                    .orElse(ChosenPrimaryWatch.Watch.promoted(op.epoch, r.nodeId(), System.nanoTime())).promoteSucceeded());
             startFollowing(state, op);
             return Effect().persist(new StepRecorded(Instant.now(), op.epoch, "promote", true, detail));
         }

@@ -665,6 +665,45 @@ class SupervisorTest {
     }
 
     @Test
+    void givenTheChosenPrimaryPromoted_whenItsAgentFallsSilentBeforeReportingAsPrimary_thenOnlyTheEvidenceRuleMayReplaceIt() {
+        // helper review of stop 15: the watch of a chosen primary outlived its promotion, and an agent that died after
+        // promoting (before a report said "primary") was replaced after failover.timeout although every standby still
+        // reached its PostgreSQL
+        var sup = spawnSupervisor(FAST);
+        var n1 = node(1);
+        var n2 = node(2);
+        var n3 = node(3);
+        var n3Reports = new java.util.concurrent.atomic.AtomicBoolean(true);
+        every(Duration.ofMillis(50), () -> {
+            sup.tell(n1.standby(2, 3, "0/3000000", Optional.of(true)));
+            sup.tell(n2.standby(2, 3, "0/3000000", Optional.of(true)));
+            if (n3Reports.get()) {
+                sup.tell(n3.standby(2, 3, "0/3000100", Optional.of(true))); // primary of epoch 2, yet a standby
+            }
+        });
+        AgentCommand.Promote promote = awaitCommand(n3.agent, AgentCommand.Promote.class, p -> p.epoch() == 2);
+        n3Reports.set(false); // its agent dies right after it promoted: no report says "primary"
+        promote.replyTo().tell(result(promote.opId(), 3, true, "promoted", Optional.of("0/3000200"), Optional.of(3L), 90));
+        for (FakeNode n : List.of(n1, n2)) {
+            AgentCommand.Follow follow = awaitCommand(n.agent, AgentCommand.Follow.class, f -> f.primaryNodeId() == 3);
+            follow.replyTo().tell(result(follow.opId(), n.id(), true, "streaming from node 3", Optional.of("0/3000200"),
+                    Optional.of(3L), 40));
+        }
+        awaitView(sup, view -> assertEquals(Optional.empty(), view.operation()));
+
+        // the standbys still reach node 3's PostgreSQL: no evidence of a failure, so no fence and no election
+        // (failover.timeout is 200 ms here: the watch replaced it within a second)
+        List<AgentCommand> toNode3 = receivedWithin(n3.agent, Duration.ofSeconds(2));
+        assertTrue(toNode3.stream().noneMatch(m -> m instanceof AgentCommand.Fence || m instanceof AgentCommand.Promote),
+                "node 3 was given up on without evidence: " + toNode3);
+        List<LeaseMessage> toNode1 = receivedWithin(n1.lease, Duration.ofMillis(100));
+        assertTrue(toNode1.stream().noneMatch(m -> m instanceof LeaseMessage.VoteRequest), "an election: " + toNode1);
+        View v = view(sup);
+        assertEquals(Optional.of(3), v.primaryId(), toNode3.toString());
+        assertEquals(2, v.epoch());
+    }
+
+    @Test
     void givenTheChosenPrimaryStaysAStandby_whenItsPromoteAttemptsRunOut_thenAnotherCandidateIsChosenInANewEpoch() {
         // issue 7.6: in 4eb4ae1 the chosen primary was told to promote three times, then left a standby for good
         var sup = spawn(new SupervisorSettings(nextCluster(), FAST, Duration.ofMillis(20), Duration.ofSeconds(5),
@@ -871,6 +910,20 @@ class SupervisorTest {
         ActorRef<SupervisorMessage> ref = testKit.spawn(Supervisor.create(settings));
         supervisors.add(ref);
         return ref;
+    }
+
+    /** Every message {@code probe} receives within {@code d} (for what must not be sent). */
+    private static <T> List<T> receivedWithin(TestProbe<T> probe, Duration d) {
+        var got = new java.util.ArrayList<T>();
+        long end = System.nanoTime() + d.toNanos();
+        for (long left = d.toNanos(); left > 0; left = end - System.nanoTime()) {
+            try {
+                got.add(probe.receiveMessage(Duration.ofNanos(left)));
+            } catch (AssertionError timeout) {
+                break;
+            }
+        }
+        return got;
     }
 
     private void every(Duration interval, Runnable action) {

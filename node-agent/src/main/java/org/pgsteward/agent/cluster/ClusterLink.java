@@ -111,16 +111,13 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private boolean internalOpPending;
     /** The cluster has told this agent the current epoch since it started: until then it starts nothing. */
     private boolean epochConfirmed;
-    /** When this member was first Up with a majority of agents listed (-1: not yet): promises can arrive from then. */
-    private long connectedSince = -1;
-
-    private Optional<Long> connectedSince(long now) {
-        if (connectedSince < 0 && Cluster.get(ctx.getSystem()).selfMember().status() == MemberStatus.up()
-                && peers.size() >= members() / 2 + 1) {
-            connectedSince = now;
-        }
-        return connectedSince < 0 ? Optional.empty() : Optional.of(connectedSince);
-    }
+    /**
+     * The deadline the previous agent incarnation gave the fence guard as primary, when a guard already ran at this
+     * agent's start (the same boot, so the same monotonic clock): the promises that incarnation held run at least
+     * that long, so nobody else can be promoted before. Empty otherwise: an old primary found serving is fenced at
+     * once, until it holds a lease.
+     */
+    private final Optional<Long> inheritedUntil;
 
     /** When this node last became the primary of an epoch: the lease has that long to be acquired. */
     private long becamePrimaryNanos = Long.MIN_VALUE / 2;
@@ -157,6 +154,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         this.lease = memory.lease();
         this.failureClock = new FailureClock(t.reportStaleAfter().toNanos(), startedNanos);
         this.voter = new Voter(settings.nodeId(), epochs, lease, t.leaseMargin().toNanos(), memory.sinceNanos());
+        // the deadline this process last gave the guard, or the one a guard of this boot holds from the previous process
+        this.inheritedUntil = settings.guard().primaryDeadlineNanos();
+        // primary of its epoch already when this incarnation starts: it did not just become primary (no grace for that)
+        this.primarySinceEpoch = primaryOfEpoch() ? epochs.current() : -1;
         this.state = serving();
         this.supervisorInbox = ctx.messageAdapter(AgentCommand.class, FromSupervisor::new);
         // a child, not a message adapter: the receptionist must not watch one ref both as service and as subscriber
@@ -191,6 +192,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 .onMessage(FromSupervisor.class, m -> onSupervisor(m.command()))
                 .onMessage(RetryResume.class, m -> {
                     resume(m.resume(), m.firstNanos());
+                    return this;
+                })
+                .onMessage(RetryPromote.class, m -> {
+                    promoteOnceLeased(m.promote(), m.firstNanos(), true);
                     return this;
                 })
                 .onMessage(FromPeer.class, m -> onPeer(m.message()))
@@ -423,7 +428,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         }
     }
 
-    private long primarySinceEpoch = -1;
+    private long primarySinceEpoch;
 
     // ------------------------------------------------------------------ supervisor commands
 
@@ -469,7 +474,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 return this;
             }
             notePrimaryEpoch(System.nanoTime());
-            internal(new ClusterStep.Promote(p.epoch()), p.opId(), p.epoch(), p.replyTo());
+            promoteOnceLeased(p, System.nanoTime());
         } else if (c instanceof AgentCommand.Follow f) {
             if (!acceptEpoch(f.epoch(), f.primaryNodeId(), "follow")) {
                 replyIfAsked(c, StepResult.Outcome.REFUSED, "refused: epoch " + f.epoch() + " has another primary here (node "
@@ -706,7 +711,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 epochs.primaryOfCurrentEpoch(), settings.nodeId(), epochConfirmed, running.isPresent(), internalOpPending,
                 running.filter(ClusterLink::disturbsPostgres).isPresent(), latest.isPresent(), downObservations,
                 mayServeWrites, runningAsPrimary(), epochPrimaryConninfo.isPresent(), hung,
-                restartAttempts, lastRestartNanos, lastRejoinNanos, startedNanos, () -> connectedSince(now),
+                restartAttempts, lastRestartNanos, lastRejoinNanos, startedNanos, inheritedUntil,
                 becamePrimaryNanos, latest.flatMap(PgSnapshot::error).orElse("unreachable"), settings.standbyDataDir(),
                 settings.hasData());
     }
@@ -812,8 +817,9 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             return Optional.of(next.fenced() ? new Event("auto_rejoin", false, "rejoin failed, still fenced: " + reason)
                     : new Event("auto_rejoin", true, "rejoined as a standby: " + reason));
         }
-        if (before instanceof LinkState.Fencing) {
-            return Optional.of(next.fenced() ? new Event("fence", true, "fenced: " + reason)
+        if (before instanceof LinkState.Fencing f) {
+            // a failed fence returns to the state it interrupted (a fenced one too); a fence that worked is a new Fenced
+            return Optional.of(!next.equals(f.before()) && next.fenced() ? new Event("fence", true, "fenced: " + reason)
                     : new Event("fence", false, "fence FAILED: " + reason));
         }
         if (next instanceof LinkState.Fenced) {
@@ -880,15 +886,55 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     private void resume(AgentCommand.Resume r, long firstNanos) {
         setFenced(false, "restarting as the primary after a rolled-back switchover");
         long now = System.nanoTime();
-        LocalRules.Resume d = LocalRules.onResume(settings.automatic(), primaryOfEpoch(), leaseView(), t, firstNanos, now);
-        if (d instanceof LocalRules.Resume.Start) {
+        LocalRules.StartAsPrimary d = LocalRules.onStartAsPrimary(settings.automatic(), primaryOfEpoch(), leaseView(), t, firstNanos, now);
+        if (d instanceof LocalRules.StartAsPrimary.Start) {
             internal(new ClusterStep.Resume(), r.opId(), r.epoch(), r.replyTo());
-        } else if (d instanceof LocalRules.Resume.Refuse refuse) {
+        } else if (d instanceof LocalRules.StartAsPrimary.Refuse refuse) {
             setFenced(true, refuse.why());
             replyIfAsked(r, StepResult.Outcome.FAILED, refuse.why());
         } else {
             onRenew(); // ask for promises now rather than at the next renewal
             timers.startSingleTimer(new RetryResume(r, firstNanos), Duration.ofMillis(50));
+        }
+    }
+
+    private record RetryPromote(AgentCommand.Promote promote, long firstNanos) implements Command {}
+
+    private void promoteOnceLeased(AgentCommand.Promote p, long firstNanos) {
+        promoteOnceLeased(p, firstNanos, false);
+    }
+
+    /** One wait for a lease before a promotion at a time: a repeated Promote replaces the one waiting. */
+    private static final Object PROMOTE_WAIT = "promote-wait";
+
+    /**
+     * A promotion serves writes only once this node holds the lease of its epoch (issue 8.1): promises are asked for
+     * at once (its voters grant them to the candidate they voted for) and waited for up to
+     * {@link Timings#resumeLeaseWait}, so that no grace lets a promoted primary write while another election of a
+     * later epoch may win. Manual mode counts no lease.
+     */
+    private void promoteOnceLeased(AgentCommand.Promote p, long firstNanos, boolean asked) {
+        long now = System.nanoTime();
+        if (p.epoch() != epochs.current() || !primaryOfEpoch()) {
+            replyIfAsked(p, StepResult.Outcome.REFUSED, "refused: epoch " + p.epoch() + " is no longer this node's (accepted "
+                    + epochs.current() + ", primary node " + epochs.primaryOfCurrentEpoch().map(String::valueOf).orElse("?")
+                    + ")");
+            return;
+        }
+        LocalRules.StartAsPrimary d = LocalRules.onStartAsPrimary(settings.automatic(), true, leaseView(), t, firstNanos, now);
+        if (d instanceof LocalRules.StartAsPrimary.Start) {
+            if (now - firstNanos > 1_000_000) {
+                ctx.getLog().info("lease of epoch {} held after {} ms: promoting", p.epoch(), (now - firstNanos) / 1_000_000);
+            }
+            internal(new ClusterStep.Promote(p.epoch()), p.opId(), p.epoch(), p.replyTo());
+        } else if (d instanceof LocalRules.StartAsPrimary.Refuse refuse) {
+            ctx.getLog().warn("not promoting in epoch {}: {}", p.epoch(), refuse.why());
+            replyIfAsked(p, StepResult.Outcome.FAILED, "not promoted: " + refuse.why());
+        } else {
+            if (!asked) {
+                onRenew(); // ask for promises now rather than at the next renewal
+            }
+            timers.startSingleTimer(PROMOTE_WAIT, new RetryPromote(p, firstNanos), Duration.ofMillis(10));
         }
     }
 
@@ -922,8 +968,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             transition(new LinkState.Fenced(f.reason() + " (" + what + ")", epochs.current(), f.recovery()),
                     f.reason() + " (" + what + ")");
         } else {
-            LinkState back = f.before().fenced() ? fencedAs(f.before(), false, what) : f.before();
-            transition(back, what + "; fencing: " + f.reason());
+            transition(afterFailedFence(f), what + "; fencing: " + f.reason());
         }
         if (fenced && f.releaseLease() && primaryOfEpoch()) {
             releaseLease();
@@ -931,6 +976,14 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             onRenew(); // the supervisor hears FENCED now rather than at the next renewal
         }
         return this;
+    }
+
+    /**
+     * Where a fence that failed leaves the agent: where it was. A fenced node stays fenced (its server may now serve
+     * writes: the next lease check fences it again), never unfenced by the failure.
+     */
+    static LinkState afterFailedFence(LinkState.Fencing f) {
+        return f.before();
     }
 
     /** How the link stops the local PostgreSQL (immediate stop, SIGKILL if it hangs); blocking. */

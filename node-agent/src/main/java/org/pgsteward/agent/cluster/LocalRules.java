@@ -3,7 +3,6 @@ package org.pgsteward.agent.cluster;
 import java.util.List;
 import java.util.Optional;
 import java.util.function.BooleanSupplier;
-import java.util.function.Supplier;
 import org.pgsteward.protocol.cluster.LocalRecovery;
 
 /**
@@ -15,10 +14,14 @@ import org.pgsteward.protocol.cluster.LocalRecovery;
  * <p>At each lease check ({@link #onCheck}, every {@link Timings#checkInterval}):
  * <ol>
  *   <li>a node that is not the primary of the accepted epoch and whose server may serve writes is fenced (not while
- *       an operation runs: a promotion or rejoin starts and stops the server on purpose);
+ *       an operation that starts, stops or rewinds the server runs: a promotion, a follow or a rejoin does so on
+ *       purpose; one that leaves the server alone, a registration, does not hold the fence back);
  *   <li>the primary of the epoch (automatic mode) is fenced when its lease does not hold a fence lead from now, except
- *       within a lease of joining or becoming primary (its first promises are on their way), or within the startup
- *       grace while it has not joined;
+ *       before the deadline the previous agent incarnation gave the fence guard (the promises it held run at least
+ *       that long: nobody else can be promoted before), and within a lease less the fence lead of becoming the
+ *       primary of an epoch while already serving (its registration: its first promises are on their way). An old
+ *       primary found serving at agent start with neither is fenced at once, until it holds a lease (no grace per
+ *       incarnation: a primary on the minority side of a partition must not write again because its agent restarted);
  *   <li>a primary whose server has been hung for failover.timeout plus the restart budget is given up on and fenced
  *       (its lease then released), so that a standby replaces it; never while an operation works on the server.
  * </ol>
@@ -104,9 +107,10 @@ final class LocalRules {
      * @param lastRestartNanos   when the last one started
      * @param lastRejoinNanos    when the last automatic rejoin started
      * @param startedNanos       when this link started
-     * @param connectedSince     when this member was first Up with a majority of agents listed (empty: not yet);
-     *                           asked only when a rule needs it (the link notes the moment when first asked)
-     * @param becamePrimaryNanos when this node last became the primary of an epoch
+     * @param inheritedUntil     the deadline the previous agent incarnation gave the fence guard as primary (this host's
+     *                           monotonic clock; empty when none is known: first start, no guard ran, an earlier boot)
+     * @param becamePrimaryNanos when this node last became the primary of an epoch while serving (not by a promotion,
+     *                           which starts serving only once leased)
      * @param pgError            why the last probe failed, for the log
      * @param standbyDataDir     whether the data directory is a standby's (read when a rule needs it)
      * @param hasData            whether the data directory holds a cluster (read when a rule needs it)
@@ -115,7 +119,7 @@ final class LocalRules {
                        boolean epochConfirmed, boolean operationRunning, boolean submitted, boolean disturbingRunning, boolean probed,
                        int downProbes, boolean mayServeWrites, boolean runningAsPrimary, boolean primaryConninfoKnown,
                        Optional<ServerLiveness.Verdict.Hung> hung, int restartAttempts, long lastRestartNanos,
-                       long lastRejoinNanos, long startedNanos, Supplier<Optional<Long>> connectedSince, long becamePrimaryNanos,
+                       long lastRejoinNanos, long startedNanos, Optional<Long> inheritedUntil, long becamePrimaryNanos,
                        String pgError, BooleanSupplier standbyDataDir, BooleanSupplier hasData) {
 
         boolean primaryOfEpoch() {
@@ -129,14 +133,12 @@ final class LocalRules {
         boolean fencing = s instanceof LinkState.Fencing;
         // a node that is not the primary of the accepted epoch never serves writes
         if (o.mayServeWrites() && o.epochPrimary().isPresent() && !o.primaryOfEpoch() && !fencing
-                && !o.operationRunning()) {
+                && !o.disturbingRunning()) {
             return new Action.Fence("node " + o.epochPrimary().get() + " is primary in epoch " + o.epoch());
         }
         if (o.automatic() && o.primaryOfEpoch() && o.mayServeWrites() && !fencing) {
-            Optional<Long> connectedSince = o.connectedSince().get();
-            long connected = connectedSince.orElse(o.startedNanos());
-            boolean grace = now - Math.max(connected, o.becamePrimaryNanos()) < t.lease().toNanos()
-                    || (connectedSince.isEmpty() && now - o.startedNanos() < t.startupGrace().toNanos());
+            boolean grace = now - o.becamePrimaryNanos() < t.lease().minus(t.fenceLead()).toNanos()
+                    || o.inheritedUntil().map(until -> now - until < 0).orElse(false);
             long lead = t.fenceLead().toNanos();
             if (!grace && !lease.heldAt(now + lead)) {
                 return new Action.Fence("lease expiring: " + lease.validAt(now + lead) + " of " + lease.members()
@@ -205,28 +207,30 @@ final class LocalRules {
         return lease.heldAt(now + t.freshLease().toNanos());
     }
 
-    /** What a rolled-back switchover's old primary does about its resume: start, wait for a lease, or refuse. */
-    sealed interface Resume {
-        record Start() implements Resume {}
+    /** Whether a node told to serve as the primary of its epoch starts now, waits for its lease, or refuses. */
+    sealed interface StartAsPrimary {
+        record Start() implements StartAsPrimary {}
 
-        record Wait() implements Resume {}
+        record Wait() implements StartAsPrimary {}
 
-        record Refuse(String why) implements Resume {}
+        record Refuse(String why) implements StartAsPrimary {}
     }
 
     /**
-     * The old primary of a rolled-back switchover starts again as primary of its epoch only with a fresh lease (its
-     * promises were released at the clean stop), waited for up to {@link Timings#resumeLeaseWait}.
+     * A node starts serving writes as the primary of its epoch only with a fresh lease, waited for up to
+     * {@link Timings#resumeLeaseWait}: a promoted standby (its voters promise it at its first request: a vote alone
+     * promises nothing, so until then nothing keeps another election from winning), and a rolled-back switchover's
+     * old primary (its promises were released at the clean stop). Manual mode counts no lease.
      */
-    static Resume onResume(boolean automatic, boolean primaryOfEpoch, LeaseView lease, Timings t, long firstNanos,
+    static StartAsPrimary onStartAsPrimary(boolean automatic, boolean primaryOfEpoch, LeaseView lease, Timings t, long firstNanos,
                            long now) {
         if (!automatic || !primaryOfEpoch || leaseFresh(lease, t, now)) {
-            return new Resume.Start();
+            return new StartAsPrimary.Start();
         }
         if (now - firstNanos > t.resumeLeaseWait().toNanos()) {
-            return new Resume.Refuse("no lease within " + t.resumeLeaseWait().toMillis() + " ms: promises from "
+            return new StartAsPrimary.Refuse("no lease within " + t.resumeLeaseWait().toMillis() + " ms: promises from "
                     + lease.validAt(now) + " of " + lease.members() + " members");
         }
-        return new Resume.Wait();
+        return new StartAsPrimary.Wait();
     }
 }

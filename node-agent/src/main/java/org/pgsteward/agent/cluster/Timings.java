@@ -30,7 +30,6 @@ import java.time.Duration;
  * @param failoverTimeout  failover.timeout: a local server that stalls for less is not hung; a hung primary is fenced
  *                         after this plus the restart budget
  * @param checkInterval    the lease check (fence decision, /primary status, the guard's deadline)
- * @param startupGrace     a (re)started agent has this long to join the cluster before an unleased primary is fenced
  * @param resumeLeaseWait  a rolled-back switchover's old primary waits this long for a fresh lease before it starts
  * @param restartAttempts  local restarts of a crashed PostgreSQL before the agent gives up
  * @param restartBackoff   between two local restarts
@@ -38,7 +37,7 @@ import java.time.Duration;
  */
 public record Timings(Duration lease, Duration leaseMargin, Duration fenceLead, Duration fenceKillAfter,
                       Duration renewInterval, Duration reportStaleAfter, Duration failoverTimeout, Duration checkInterval,
-                      Duration startupGrace, Duration resumeLeaseWait, int restartAttempts, Duration restartBackoff,
+                      Duration resumeLeaseWait, int restartAttempts, Duration restartBackoff,
                       Duration rejoinBackoff) {
 
     public static Timings of(Duration lease, Duration monitorInterval, Duration failoverTimeout) {
@@ -47,7 +46,7 @@ public record Timings(Duration lease, Duration leaseMargin, Duration fenceLead, 
         return new Timings(lease, Duration.ofMillis(lease.toMillis() / 100 + 200), fenceLead,
                 Duration.ofMillis(Math.max(150, fenceLead.toMillis() / 3)), renew,
                 Duration.ofMillis(Math.max(600, renew.toMillis() * 3)), failoverTimeout, Duration.ofMillis(100),
-                Duration.ofSeconds(20), Duration.ofSeconds(10), 3, Duration.ofSeconds(2), Duration.ofSeconds(20));
+                Duration.ofSeconds(10), 3, Duration.ofSeconds(2), Duration.ofSeconds(20));
     }
 
     /**

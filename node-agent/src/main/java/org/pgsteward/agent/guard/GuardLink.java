@@ -68,9 +68,18 @@ public class GuardLink {
      *              previous one, may run unrenewed (the agent just started: the guard fences if it dies now)
      */
     public GuardLink(Path stateDir, Duration lease) {
+        this(stateDir, lease, true);
+    }
+
+    /**
+     * @param guardRanBefore a guard already held this state directory when the agent started: the lease file was
+     *                       written in this boot, on this boot's monotonic clock. Otherwise (first start, a guard that
+     *                       had died, a reboot) its deadline means nothing and is not inherited.
+     */
+    public GuardLink(Path stateDir, Duration lease, boolean guardRanBefore) {
         this.stateDir = stateDir;
         this.leaseNanos = lease.toNanos();
-        this.written = read(stateDir);
+        this.written = guardRanBefore ? read(stateDir) : Optional.empty();
     }
 
     /** For a witness: no PostgreSQL, no guard, nothing to write. */

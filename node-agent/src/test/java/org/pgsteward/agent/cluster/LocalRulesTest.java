@@ -26,14 +26,17 @@ class LocalRulesTest {
 
     static final Timings T = Timings.of(Duration.ofSeconds(3), Duration.ofSeconds(1), Duration.ofMillis(1500));
     static final long S = 1_000_000_000L;
+    static final long MS = 1_000_000L;
     static final long START = 1_000 * S;
+    /** Not become primary in this incarnation. */
+    static final long NEVER = Long.MIN_VALUE / 2;
 
     /** A scenario's world, built by changing the defaults: primary of epoch 3, confirmed, serving, leased. */
     record World(LinkState state, long now, boolean automatic, boolean autoRejoin, Optional<Integer> epochPrimary,
                  boolean confirmed, boolean operation, boolean submitted, boolean disturbing, boolean probed,
                  int downProbes, boolean mayServeWrites, boolean runningAsPrimary, boolean conninfoKnown,
                  Optional<ServerLiveness.Verdict.Hung> hung, int restarts, long lastRestart, long lastRejoin,
-                 Optional<Long> connectedSince, long becamePrimary, boolean standbyDataDir, boolean hasData,
+                 Optional<Long> inheritedUntil, long becamePrimary, boolean standbyDataDir, boolean hasData,
                  List<Long> promisedUntil) {
 
         static World primary() {
@@ -56,7 +59,7 @@ class LocalRulesTest {
         Observation observation() {
             return new Observation(automatic, autoRejoin, 3, epochPrimary, 1, confirmed, operation, submitted, disturbing,
                     probed, downProbes, mayServeWrites, runningAsPrimary, conninfoKnown, hung, restarts, lastRestart,
-                    lastRejoin, START, () -> connectedSince, becamePrimary, "connection refused", () -> standbyDataDir,
+                    lastRejoin, START, inheritedUntil, becamePrimary, "connection refused", () -> standbyDataDir,
                     () -> hasData);
         }
 
@@ -81,49 +84,49 @@ class LocalRulesTest {
         Builder state(LinkState s) {
             return set(new World(s, w.now, w.automatic, w.autoRejoin, w.epochPrimary, w.confirmed, w.operation, w.submitted,
                     w.disturbing, w.probed, w.downProbes, w.mayServeWrites, w.runningAsPrimary, w.conninfoKnown, w.hung,
-                    w.restarts, w.lastRestart, w.lastRejoin, w.connectedSince, w.becamePrimary, w.standbyDataDir, w.hasData,
+                    w.restarts, w.lastRestart, w.lastRejoin, w.inheritedUntil, w.becamePrimary, w.standbyDataDir, w.hasData,
                     w.promisedUntil));
         }
 
         Builder now(long now) {
             return set(new World(w.state, now, w.automatic, w.autoRejoin, w.epochPrimary, w.confirmed, w.operation,
                     w.submitted, w.disturbing, w.probed, w.downProbes, w.mayServeWrites, w.runningAsPrimary,
-                    w.conninfoKnown, w.hung, w.restarts, w.lastRestart, w.lastRejoin, w.connectedSince, w.becamePrimary,
+                    w.conninfoKnown, w.hung, w.restarts, w.lastRestart, w.lastRejoin, w.inheritedUntil, w.becamePrimary,
                     w.standbyDataDir, w.hasData, w.promisedUntil));
         }
 
         Builder manual() {
             return set(new World(w.state, w.now, false, w.autoRejoin, w.epochPrimary, w.confirmed, w.operation,
                     w.submitted, w.disturbing, w.probed, w.downProbes, w.mayServeWrites, w.runningAsPrimary,
-                    w.conninfoKnown, w.hung, w.restarts, w.lastRestart, w.lastRejoin, w.connectedSince, w.becamePrimary,
+                    w.conninfoKnown, w.hung, w.restarts, w.lastRestart, w.lastRejoin, w.inheritedUntil, w.becamePrimary,
                     w.standbyDataDir, w.hasData, w.promisedUntil));
         }
 
         Builder noAutoRejoin() {
             return set(new World(w.state, w.now, w.automatic, false, w.epochPrimary, w.confirmed, w.operation,
                     w.submitted, w.disturbing, w.probed, w.downProbes, w.mayServeWrites, w.runningAsPrimary,
-                    w.conninfoKnown, w.hung, w.restarts, w.lastRestart, w.lastRejoin, w.connectedSince, w.becamePrimary,
+                    w.conninfoKnown, w.hung, w.restarts, w.lastRestart, w.lastRejoin, w.inheritedUntil, w.becamePrimary,
                     w.standbyDataDir, w.hasData, w.promisedUntil));
         }
 
         Builder epochPrimary(Optional<Integer> p) {
             return set(new World(w.state, w.now, w.automatic, w.autoRejoin, p, w.confirmed, w.operation, w.submitted,
                     w.disturbing, w.probed, w.downProbes, w.mayServeWrites, w.runningAsPrimary, w.conninfoKnown, w.hung,
-                    w.restarts, w.lastRestart, w.lastRejoin, w.connectedSince, w.becamePrimary, w.standbyDataDir, w.hasData,
+                    w.restarts, w.lastRestart, w.lastRejoin, w.inheritedUntil, w.becamePrimary, w.standbyDataDir, w.hasData,
                     w.promisedUntil));
         }
 
         Builder unconfirmed() {
             return set(new World(w.state, w.now, w.automatic, w.autoRejoin, w.epochPrimary, false, w.operation,
                     w.submitted, w.disturbing, w.probed, w.downProbes, w.mayServeWrites, w.runningAsPrimary,
-                    w.conninfoKnown, w.hung, w.restarts, w.lastRestart, w.lastRejoin, w.connectedSince, w.becamePrimary,
+                    w.conninfoKnown, w.hung, w.restarts, w.lastRestart, w.lastRejoin, w.inheritedUntil, w.becamePrimary,
                     w.standbyDataDir, w.hasData, w.promisedUntil));
         }
 
         Builder operation(boolean running, boolean submitted, boolean disturbing) {
             return set(new World(w.state, w.now, w.automatic, w.autoRejoin, w.epochPrimary, w.confirmed, running,
                     submitted, disturbing, w.probed, w.downProbes, w.mayServeWrites, w.runningAsPrimary, w.conninfoKnown,
-                    w.hung, w.restarts, w.lastRestart, w.lastRejoin, w.connectedSince, w.becamePrimary, w.standbyDataDir,
+                    w.hung, w.restarts, w.lastRestart, w.lastRejoin, w.inheritedUntil, w.becamePrimary, w.standbyDataDir,
                     w.hasData, w.promisedUntil));
         }
 
@@ -131,28 +134,28 @@ class LocalRulesTest {
         Builder down(int probes) {
             return set(new World(w.state, w.now, w.automatic, w.autoRejoin, w.epochPrimary, w.confirmed, w.operation,
                     w.submitted, w.disturbing, w.probed, probes, false, false, w.conninfoKnown, w.hung, w.restarts,
-                    w.lastRestart, w.lastRejoin, w.connectedSince, w.becamePrimary, w.standbyDataDir, w.hasData,
+                    w.lastRestart, w.lastRejoin, w.inheritedUntil, w.becamePrimary, w.standbyDataDir, w.hasData,
                     w.promisedUntil));
         }
 
         Builder mayServeWrites(boolean v) {
             return set(new World(w.state, w.now, w.automatic, w.autoRejoin, w.epochPrimary, w.confirmed, w.operation,
                     w.submitted, w.disturbing, w.probed, w.downProbes, v, w.runningAsPrimary, w.conninfoKnown, w.hung,
-                    w.restarts, w.lastRestart, w.lastRejoin, w.connectedSince, w.becamePrimary, w.standbyDataDir, w.hasData,
+                    w.restarts, w.lastRestart, w.lastRejoin, w.inheritedUntil, w.becamePrimary, w.standbyDataDir, w.hasData,
                     w.promisedUntil));
         }
 
         Builder runningAsPrimary(boolean v) {
             return set(new World(w.state, w.now, w.automatic, w.autoRejoin, w.epochPrimary, w.confirmed, w.operation,
                     w.submitted, w.disturbing, w.probed, w.downProbes, w.mayServeWrites, v, w.conninfoKnown, w.hung,
-                    w.restarts, w.lastRestart, w.lastRejoin, w.connectedSince, w.becamePrimary, w.standbyDataDir, w.hasData,
+                    w.restarts, w.lastRestart, w.lastRejoin, w.inheritedUntil, w.becamePrimary, w.standbyDataDir, w.hasData,
                     w.promisedUntil));
         }
 
         Builder noPrimaryConninfo() {
             return set(new World(w.state, w.now, w.automatic, w.autoRejoin, w.epochPrimary, w.confirmed, w.operation,
                     w.submitted, w.disturbing, w.probed, w.downProbes, w.mayServeWrites, w.runningAsPrimary, false, w.hung,
-                    w.restarts, w.lastRestart, w.lastRejoin, w.connectedSince, w.becamePrimary, w.standbyDataDir, w.hasData,
+                    w.restarts, w.lastRestart, w.lastRejoin, w.inheritedUntil, w.becamePrimary, w.standbyDataDir, w.hasData,
                     w.promisedUntil));
         }
 
@@ -163,42 +166,42 @@ class LocalRulesTest {
                     ns >= T.failoverTimeout().plus(T.restartBudget()).toNanos(), "postmaster stopped (T)");
             return set(new World(w.state, w.now, w.automatic, w.autoRejoin, w.epochPrimary, w.confirmed, w.operation,
                     w.submitted, w.disturbing, w.probed, w.downProbes, w.mayServeWrites, false, w.conninfoKnown,
-                    Optional.of(h), w.restarts, w.lastRestart, w.lastRejoin, w.connectedSince, w.becamePrimary,
+                    Optional.of(h), w.restarts, w.lastRestart, w.lastRejoin, w.inheritedUntil, w.becamePrimary,
                     w.standbyDataDir, w.hasData, w.promisedUntil));
         }
 
         Builder restarts(int n, long lastAt) {
             return set(new World(w.state, w.now, w.automatic, w.autoRejoin, w.epochPrimary, w.confirmed, w.operation,
                     w.submitted, w.disturbing, w.probed, w.downProbes, w.mayServeWrites, w.runningAsPrimary,
-                    w.conninfoKnown, w.hung, n, lastAt, w.lastRejoin, w.connectedSince, w.becamePrimary, w.standbyDataDir,
+                    w.conninfoKnown, w.hung, n, lastAt, w.lastRejoin, w.inheritedUntil, w.becamePrimary, w.standbyDataDir,
                     w.hasData, w.promisedUntil));
         }
 
         Builder lastRejoin(long at) {
             return set(new World(w.state, w.now, w.automatic, w.autoRejoin, w.epochPrimary, w.confirmed, w.operation,
                     w.submitted, w.disturbing, w.probed, w.downProbes, w.mayServeWrites, w.runningAsPrimary,
-                    w.conninfoKnown, w.hung, w.restarts, w.lastRestart, at, w.connectedSince, w.becamePrimary,
+                    w.conninfoKnown, w.hung, w.restarts, w.lastRestart, at, w.inheritedUntil, w.becamePrimary,
                     w.standbyDataDir, w.hasData, w.promisedUntil));
         }
 
-        Builder joined(Optional<Long> connectedSince, long becamePrimary) {
+        Builder inherited(Optional<Long> inheritedUntil, long becamePrimary) {
             return set(new World(w.state, w.now, w.automatic, w.autoRejoin, w.epochPrimary, w.confirmed, w.operation,
                     w.submitted, w.disturbing, w.probed, w.downProbes, w.mayServeWrites, w.runningAsPrimary,
-                    w.conninfoKnown, w.hung, w.restarts, w.lastRestart, w.lastRejoin, connectedSince, becamePrimary,
+                    w.conninfoKnown, w.hung, w.restarts, w.lastRestart, w.lastRejoin, inheritedUntil, becamePrimary,
                     w.standbyDataDir, w.hasData, w.promisedUntil));
         }
 
         Builder standbyDataDir(boolean v) {
             return set(new World(w.state, w.now, w.automatic, w.autoRejoin, w.epochPrimary, w.confirmed, w.operation,
                     w.submitted, w.disturbing, w.probed, w.downProbes, w.mayServeWrites, w.runningAsPrimary,
-                    w.conninfoKnown, w.hung, w.restarts, w.lastRestart, w.lastRejoin, w.connectedSince, w.becamePrimary, v,
+                    w.conninfoKnown, w.hung, w.restarts, w.lastRestart, w.lastRejoin, w.inheritedUntil, w.becamePrimary, v,
                     w.hasData, w.promisedUntil));
         }
 
         Builder emptyDataDir() {
             return set(new World(w.state, w.now, w.automatic, w.autoRejoin, w.epochPrimary, w.confirmed, w.operation,
                     w.submitted, w.disturbing, w.probed, w.downProbes, w.mayServeWrites, w.runningAsPrimary,
-                    w.conninfoKnown, w.hung, w.restarts, w.lastRestart, w.lastRejoin, w.connectedSince, w.becamePrimary,
+                    w.conninfoKnown, w.hung, w.restarts, w.lastRestart, w.lastRejoin, w.inheritedUntil, w.becamePrimary,
                     w.standbyDataDir, false, w.promisedUntil));
         }
 
@@ -211,7 +214,7 @@ class LocalRulesTest {
         Builder promisedUntil(List<Long> p) {
             return set(new World(w.state, w.now, w.automatic, w.autoRejoin, w.epochPrimary, w.confirmed, w.operation,
                     w.submitted, w.disturbing, w.probed, w.downProbes, w.mayServeWrites, w.runningAsPrimary,
-                    w.conninfoKnown, w.hung, w.restarts, w.lastRestart, w.lastRejoin, w.connectedSince, w.becamePrimary,
+                    w.conninfoKnown, w.hung, w.restarts, w.lastRestart, w.lastRejoin, w.inheritedUntil, w.becamePrimary,
                     w.standbyDataDir, w.hasData, p));
         }
     }
@@ -250,6 +253,9 @@ class LocalRulesTest {
                         standby.with(b -> b.mayServeWrites(true)), Action.Fence.class, "node 2 is primary in epoch 3"),
                 check("... but not while an operation starts or stops it (a promotion, a rejoin)",
                         standby.with(b -> b.mayServeWrites(true).operation(true, false, true)), Action.None.class),
+                check("... but fenced while an operation runs that leaves the server alone (a registration, sync names)",
+                        standby.with(b -> b.mayServeWrites(true).operation(true, false, false)), Action.Fence.class,
+                        "node 2 is primary in epoch 3"),
                 check("... and not twice while the fence runs",
                         standby.with(b -> b.mayServeWrites(true).state(FENCING)), Action.None.class),
                 check("no primary known for the epoch (unregistered): nothing is fenced",
@@ -261,17 +267,23 @@ class LocalRulesTest {
                         primary.with(b -> b.promises(1, 2)), Action.Fence.class, "1 of 3", "majority"),
                 check("primary with two promises of three (a majority) beyond the lead: serves",
                         primary.with(b -> b.promises(2, 0.6)), Action.None.class),
-                check("primary without promises within a lease of joining: its first promises are on their way",
-                        primary.with(b -> b.promises(0, 0).joined(Optional.of(primary.now() - 2 * S), START)),
+                check("primary without promises before the guard deadline its previous agent incarnation left: serves",
+                        primary.with(b -> b.promises(0, 0).now(START + S).inherited(Optional.of(START + 2 * S), NEVER)),
                         Action.None.class),
-                check("primary without promises within a lease of becoming primary: grace",
-                        primary.with(b -> b.promises(0, 0).joined(Optional.of(START), primary.now() - 2 * S)),
+                check("... and fenced once that deadline has passed without a promise",
+                        primary.with(b -> b.promises(0, 0).now(START + 3 * S).inherited(Optional.of(START + 2 * S), NEVER)),
+                        Action.Fence.class, "lease expiring"),
+                check("primary without promises within a lease less the fence lead of becoming primary: grace",
+                        primary.with(b -> b.promises(0, 0).inherited(Optional.empty(), primary.now() - 2 * S)),
                         Action.None.class),
-                check("primary not joined yet, within the startup grace: grace",
-                        primary.with(b -> b.promises(0, 0).now(START + 10 * S).joined(Optional.empty(), START)),
-                        Action.None.class),
-                check("primary not joined after the startup grace: fenced",
-                        primary.with(b -> b.promises(0, 0).now(START + 21 * S).joined(Optional.empty(), START)),
+                check("... and fenced after it (lease 3 s, fence lead 500 ms)",
+                        primary.with(b -> b.promises(0, 0).inherited(Optional.empty(), primary.now() - 2600 * MS)),
+                        Action.Fence.class, "lease expiring"),
+                check("primary found serving at agent start, no promise and no guard deadline inherited: fenced at once",
+                        primary.with(b -> b.promises(0, 0).now(START + S / 10).inherited(Optional.empty(), NEVER)),
+                        Action.Fence.class, "lease expiring"),
+                check("... also 20 s after start, however long it takes to join (no startup grace per incarnation)",
+                        primary.with(b -> b.promises(0, 0).now(START + 20 * S).inherited(Optional.empty(), NEVER)),
                         Action.Fence.class, "lease expiring"),
                 check("manual mode: no lease fencing", primary.with(b -> b.promises(0, 0).manual()), Action.None.class),
                 check("primary whose server is stopped (not serving): no lease fence, nothing to stop",
@@ -384,12 +396,12 @@ class LocalRulesTest {
         long now = START + 100 * S;
         LeaseView fresh = new LeaseView(3, List.of(now + 2 * S, now + 2 * S));
         LeaseView none = new LeaseView(3, List.of());
-        assertInstanceOf(LocalRules.Resume.Start.class, LocalRules.onResume(true, true, fresh, T, now, now));
-        assertInstanceOf(LocalRules.Resume.Wait.class, LocalRules.onResume(true, true, none, T, now - 9 * S, now));
-        var refused = LocalRules.onResume(true, true, none, T, now - 11 * S, now);
-        assertInstanceOf(LocalRules.Resume.Refuse.class, refused);
+        assertInstanceOf(LocalRules.StartAsPrimary.Start.class, LocalRules.onStartAsPrimary(true, true, fresh, T, now, now));
+        assertInstanceOf(LocalRules.StartAsPrimary.Wait.class, LocalRules.onStartAsPrimary(true, true, none, T, now - 9 * S, now));
+        var refused = LocalRules.onStartAsPrimary(true, true, none, T, now - 11 * S, now);
+        assertInstanceOf(LocalRules.StartAsPrimary.Refuse.class, refused);
         assertTrue(refused.toString().contains("no lease within 10000 ms"), refused.toString());
-        assertInstanceOf(LocalRules.Resume.Start.class, LocalRules.onResume(false, true, none, T, now, now),
+        assertInstanceOf(LocalRules.StartAsPrimary.Start.class, LocalRules.onStartAsPrimary(false, true, none, T, now, now),
                 "manual mode: no lease needed");
     }
 
@@ -409,6 +421,16 @@ class LocalRulesTest {
         assertEquals(false, ClusterLink.eventOf(rejoining, FENCED, "failed").orElseThrow().ok());
         assertEquals(Optional.empty(), ClusterLink.eventOf(new LinkState.Joining(START), new LinkState.Standby(3, 2), "x"),
                 "serving states follow the epoch: logged, not events");
+    }
+
+    @org.junit.jupiter.api.Test
+    void givenAFencedNodeFencedAgain_whenThatFenceFails_thenItStaysFencedAndTheEventSaysFailed() {
+        var again = new LinkState.Fencing("node 2 is primary in epoch 3", START, false, FENCED);
+        LinkState after = ClusterLink.afterFailedFence(again);
+        assertTrue(after.fenced(), "a failed fence must not unfence: " + after);
+        Optional<ClusterLink.Event> e = ClusterLink.eventOf(again, after, "failed: pg_ctl timed out");
+        assertEquals(false, e.orElseThrow().ok(), e.toString());
+        assertTrue(e.get().text().contains("FAILED"), e.get().text());
     }
 
     @org.junit.jupiter.api.Test

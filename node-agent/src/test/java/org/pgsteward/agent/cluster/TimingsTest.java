@@ -23,7 +23,6 @@ class TimingsTest {
         assertEquals(Duration.ofMillis(500), DEFAULTS.renewInterval());
         assertEquals(Duration.ofMillis(1500), DEFAULTS.reportStaleAfter());
         assertEquals(Duration.ofMillis(100), DEFAULTS.checkInterval());
-        assertEquals(Duration.ofSeconds(20), DEFAULTS.startupGrace());
         assertEquals(Duration.ofSeconds(10), DEFAULTS.resumeLeaseWait());
         assertEquals(Duration.ofSeconds(4), DEFAULTS.restartBudget());
         assertEquals(Duration.ofMillis(1500), DEFAULTS.freshLease());

@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 import org.pgsteward.agent.exec.CommandRunner;
 import org.pgsteward.agent.testing.PgTestInstance;
+import org.pgsteward.agent.testing.Poll;
 import org.pgsteward.agent.testing.PostgresExtension;
 
 class PostmasterTest {
@@ -92,7 +93,9 @@ class PostmasterTest {
         long pid = pm.live().orElseThrow().pid();
         new ProcessBuilder("kill", "-STOP", Long.toString(pid)).start().waitFor();
         stopped.add(pid);
-        ProcessSample frozen = pm.sample().orElseThrow();
+        // SIGSTOP takes effect when the kernel next handles the process: on a loaded machine a moment after kill returns
+        ProcessSample frozen = Poll.until("the postmaster in state T", Duration.ofSeconds(10),
+                () -> pm.sample().orElseThrow(), ProcessSample::stopped);
         // a connection waits in the kernel's accept queue: the stopped postmaster does not run for it
         try (var socket = new java.net.Socket("127.0.0.1", node.port())) {
             ProcessSample later = pm.sample().orElseThrow();

@@ -10,7 +10,8 @@ import java.util.stream.Collectors;
  * its agent was busy, or the Promote was lost when the supervisor moved. Pure, like {@link FailoverPolicy}: the
  * supervisor passes what it saw of the chosen primary and the time, and gets back what to do.
  *
- * <p>The rules, in order: a chosen primary that runs as primary of its epoch is done; one that runs as a standby
+ * <p>The rules, in order: a chosen primary that runs as primary of its epoch, or whose agent answered that it
+ * promoted, is done (from then on only {@link FailoverPolicy}'s evidence may replace it); one that runs as a standby
  * of its epoch is told to promote again every {@code retryAfter}, up to {@code retries} times; then, or as soon
  * as it answers that it cannot promote, or once its agent has been unreachable for {@code unreachableFor} without
  * this supervisor ever seeing it run as primary, another candidate is chosen in a new epoch (through the vote, so
@@ -54,19 +55,22 @@ public final class ChosenPrimaryWatch {
      * @param unreachableSince since when its agent is unreachable, without a break
      * @param cannotPromote    the agent answered that it cannot promote: why
      * @param gaveUp           why another candidate is to be chosen: nothing more is asked of this one
+     * @param promoted         its agent answered that the promotion succeeded: the watch ends its part (from now only
+     *                         {@link FailoverPolicy}'s evidence may replace it, even before a report says "primary")
      */
     public record Watch(long epoch, int primaryId, boolean originalPromote, int retries, long lastAttemptNanos,
-                        Optional<Long> unreachableSince, Optional<String> cannotPromote, Optional<String> gaveUp) {
+                        Optional<Long> unreachableSince, Optional<String> cannotPromote, Optional<String> gaveUp,
+                        boolean promoted) {
 
         /** The supervisor just sent the elected primary its Promote. */
         public static Watch promoted(long epoch, int primaryId, long nowNanos) {
-            return new Watch(epoch, primaryId, true, 0, nowNanos, Optional.empty(), Optional.empty(), Optional.empty());
+            return new Watch(epoch, primaryId, true, 0, nowNanos, Optional.empty(), Optional.empty(), Optional.empty(), false);
         }
 
         /** A chosen primary this incarnation did not promote itself (it learned the epoch, or it asked to be primary). */
         public static Watch found(long epoch, int primaryId, long nowNanos) {
             return new Watch(epoch, primaryId, false, 0, nowNanos - Duration.ofDays(1).toNanos(), Optional.empty(),
-                    Optional.empty(), Optional.empty());
+                    Optional.empty(), Optional.empty(), false);
         }
 
         public int attempts() {
@@ -75,21 +79,28 @@ public final class ChosenPrimaryWatch {
 
         public Watch cannotPromote(String why) {
             return new Watch(epoch, primaryId, originalPromote, retries, lastAttemptNanos, unreachableSince,
-                    Optional.of(why), gaveUp);
+                    Optional.of(why), gaveUp, promoted);
         }
 
         Watch retried(long nowNanos) {
             return new Watch(epoch, primaryId, originalPromote, retries + 1, nowNanos, Optional.empty(), cannotPromote,
-                    gaveUp);
+                    gaveUp, promoted);
         }
 
         Watch unreachable(Optional<Long> since) {
-            return new Watch(epoch, primaryId, originalPromote, retries, lastAttemptNanos, since, cannotPromote, gaveUp);
+            return new Watch(epoch, primaryId, originalPromote, retries, lastAttemptNanos, since, cannotPromote, gaveUp,
+                    promoted);
         }
 
         Watch gaveUp(String why) {
             return new Watch(epoch, primaryId, originalPromote, retries, lastAttemptNanos, unreachableSince, cannotPromote,
-                    Optional.of(why));
+                    Optional.of(why), promoted);
+        }
+
+        /** Its agent answered that it promoted: nothing more is asked of it, nothing replaces it but the evidence rule. */
+        public Watch promoteSucceeded() {
+            return new Watch(epoch, primaryId, originalPromote, retries, lastAttemptNanos, unreachableSince, cannotPromote,
+                    gaveUp, true);
         }
     }
 
@@ -111,6 +122,9 @@ public final class ChosenPrimaryWatch {
     public static Next next(Watch w, Seen seen, String name, long nowNanos, Limits limits) {
         if (seen == Seen.RUNS_AS_PRIMARY) {
             return new Next.Done();
+        }
+        if (w.promoted()) {
+            return new Next.Wait(w); // a report saying "standby" may still be on its way; its agent may die now
         }
         if (w.gaveUp().isPresent()) {
             return new Next.Replace(w, w.gaveUp().get());

@@ -30,7 +30,7 @@ class ChosenPrimaryWatchTest {
     static Watch promotedAgo(int retries, long sAgo) {
         Watch w = Watch.promoted(2, 3, NOW - sec(sAgo));
         return new Watch(w.epoch(), w.primaryId(), true, retries, w.lastAttemptNanos(), Optional.empty(), Optional.empty(),
-                Optional.empty());
+                Optional.empty(), false);
     }
 
     record Row(String name, Watch watch, Seen seen, Class<? extends Next> type, String phrase) {
@@ -42,9 +42,9 @@ class ChosenPrimaryWatchTest {
 
     static Stream<Row> rows() {
         Watch unreachable4s = new Watch(2, 3, true, 0, NOW - sec(10), Optional.of(NOW - sec(4)), Optional.empty(),
-                Optional.empty());
+                Optional.empty(), false);
         Watch unreachable1s = new Watch(2, 3, true, 0, NOW - sec(10), Optional.of(NOW - sec(1)), Optional.empty(),
-                Optional.empty());
+                Optional.empty(), false);
         return Stream.of(
                 new Row("runs as primary: done", promotedAgo(0, 1), Seen.RUNS_AS_PRIMARY, Next.Done.class, ""),
                 new Row("standby, promote sent 1 s ago: wait", promotedAgo(0, 1), Seen.STANDBY, Next.Wait.class, ""),
@@ -61,7 +61,11 @@ class ChosenPrimaryWatchTest {
                 new Row("down or fenced: the failover policy's to judge", promotedAgo(3, 6), Seen.OTHER, Next.Wait.class, ""),
                 new Row("agent unreachable for 1 s: wait", unreachable1s, Seen.UNREACHABLE, Next.Wait.class, ""),
                 new Row("agent unreachable for 4 s without running as primary: replace", unreachable4s, Seen.UNREACHABLE,
-                        Next.Replace.class, "its agent has been unreachable for 4.0 s without running as primary"));
+                        Next.Replace.class, "its agent has been unreachable for 4.0 s without running as primary"),
+                new Row("its agent said it promoted, then unreachable for 4 s: the evidence rule's to judge, not replaced",
+                        unreachable4s.promoteSucceeded(), Seen.UNREACHABLE, Next.Wait.class, ""),
+                new Row("its agent said it promoted, a report still says standby: not told again", promotedAgo(0, 6)
+                        .promoteSucceeded(), Seen.STANDBY, Next.Wait.class, ""));
     }
 
     @ParameterizedTest(name = "{0}")
