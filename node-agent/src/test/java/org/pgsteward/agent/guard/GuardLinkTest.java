@@ -44,6 +44,18 @@ class GuardLinkTest {
     }
 
     @Test
+    void givenNoGuardRanAtAgentStart_whenTheFileNamesADeadline_thenItIsNotInherited() {
+        // a reboot (or a guard that had died): the deadline is on another boot's monotonic clock, meaningless here
+        new GuardLink(stateDir, Duration.ofSeconds(3)).primaryUntil(Long.MAX_VALUE / 2);
+        var afterReboot = new GuardLink(stateDir, Duration.ofSeconds(3), false);
+        assertEquals(java.util.Optional.empty(), afterReboot.primaryDeadlineNanos(), "nothing inherited");
+
+        long before = System.nanoTime();
+        afterReboot.primaryUntil(Long.MIN_VALUE / 2 - 250_000_000L);
+        assertTrue(lease().deadlineNanos() - before <= Duration.ofSeconds(4).toNanos(), "one lease from now: " + lease());
+    }
+
+    @Test
     void givenNoPromiseAndNoDeadline_thenTheGuardGetsOneLeaseFromNow() {
         var link = new GuardLink(stateDir, Duration.ofSeconds(3));
         long before = System.nanoTime();
