@@ -119,7 +119,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
      */
     private final Optional<Long> inheritedUntil;
 
-    /** When this node last became the primary of an epoch: the lease has that long to be acquired. */
+    /**
+     * When this node last became the primary of an epoch in this incarnation: one that already serves then (its
+     * registration) has a lease less the fence lead to acquire its first promises.
+     */
     private long becamePrimaryNanos = Long.MIN_VALUE / 2;
     private String detail = "starting";
 

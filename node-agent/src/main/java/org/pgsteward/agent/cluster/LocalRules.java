@@ -109,8 +109,9 @@ final class LocalRules {
      * @param startedNanos       when this link started
      * @param inheritedUntil     the deadline the previous agent incarnation gave the fence guard as primary (this host's
      *                           monotonic clock; empty when none is known: first start, no guard ran, an earlier boot)
-     * @param becamePrimaryNanos when this node last became the primary of an epoch while serving (not by a promotion,
-     *                           which starts serving only once leased)
+     * @param becamePrimaryNanos when this node last became the primary of an epoch in this incarnation (the grace
+     *                           matters only to one that already served then, at its registration: a promoted one
+     *                           starts serving only once leased, and its promises outlast the grace)
      * @param pgError            why the last probe failed, for the log
      * @param standbyDataDir     whether the data directory is a standby's (read when a rule needs it)
      * @param hasData            whether the data directory holds a cluster (read when a rule needs it)
