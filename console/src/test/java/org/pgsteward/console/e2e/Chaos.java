@@ -57,18 +57,27 @@ final class Chaos {
 
     private final List<Fault> faults;
     private final boolean primaryOnly;
+    /** Each line of the log as it is written (a long run shows its rounds as they go). */
+    private final java.util.function.Consumer<String> progress;
 
     /**
      * @param faults      the faults to draw from (all when empty)
      * @param primaryOnly every fault hits the current primary's host (else a random member)
      */
-    Chaos(HaCluster cluster, NetworkLab lab, long seed, List<Fault> faults, boolean primaryOnly) {
+    Chaos(HaCluster cluster, NetworkLab lab, long seed, List<Fault> faults, boolean primaryOnly,
+          java.util.function.Consumer<String> progress) {
+        this.progress = progress;
         this.faults = faults.isEmpty() ? List.of(Fault.values()) : List.copyOf(faults);
         this.primaryOnly = primaryOnly;
         this.cluster = cluster;
         this.lab = lab;
         this.random = new Random(seed);
-        log.add("seed " + seed);
+        log("seed " + seed);
+    }
+
+    private void log(String line) {
+        log.add(line);
+        progress.accept(line);
     }
 
     Result run(int rounds) {
@@ -93,8 +102,13 @@ final class Chaos {
                 String what = inject(f, target);
                 boolean ok = converge();
                 converged += ok ? 1 : 0;
-                log.add(String.format(Locale.ROOT, "round %d: %s -> %s in %.1f s", round, what, ok ? "converged" : "NOT converged",
-                        (System.nanoTime() - t0) / 1e9));
+                double took = (System.nanoTime() - t0) / 1e9;
+                List<String> found = new ArrayList<>();
+                int violations = violations(List.copyOf(acks), found);
+                found.forEach(this::log);
+                log(String.format(Locale.ROOT, "round %d: %s -> %s in %.1f s (so far: violations=%d lost=%s converged=%d/%d acknowledged=%d)",
+                        round, what, ok ? "converged" : "NOT converged", took, violations, ok ? Long.toString(lost()) : "?",
+                        converged, round, acks.size()));
             }
         } finally {
             stop.set(true);
@@ -106,7 +120,9 @@ final class Chaos {
                 }
             });
         }
-        int violations = violations(acks, log);
+        List<String> found = new ArrayList<>();
+        int violations = violations(acks, found);
+        found.forEach(this::log);
         long lost = lost();
         return new Result(violations, lost, converged, rounds, acks.size(), log);
     }
@@ -158,7 +174,7 @@ final class Chaos {
                     try {
                         HaCluster.killPostgres(target);
                     } catch (RuntimeException e) {
-                        log.add("kill postgres on " + host + ": " + e.getMessage());
+                        log("kill postgres on " + host + ": " + e.getMessage());
                     }
                 }
                 sleep(ms);
@@ -257,7 +273,7 @@ final class Chaos {
         try {
             n.pg().pgCtl().reload();
         } catch (RuntimeException e) {
-            log.add("reload on " + n.name() + ": " + e.getMessage()); // not running now (fenced, rewinding)
+            log("reload on " + n.name() + ": " + e.getMessage()); // not running now (fenced, rewinding)
         }
     }
 
@@ -284,7 +300,7 @@ final class Chaos {
         try {
             PgTestEnvironment.runner().execute(ExternalCommand.of(Duration.ofSeconds(5), argv));
         } catch (CommandFailedException e) {
-            log.add("kill -" + sig + ": " + e.getMessage());
+            log("kill -" + sig + ": " + e.getMessage());
         }
     }
 
@@ -308,7 +324,7 @@ final class Chaos {
             });
             return true;
         } catch (AssertionError e) {
-            log.add("not converged: writable " + cluster.writable());
+            log("not converged: writable " + cluster.writable());
             return false;
         }
     }
@@ -328,30 +344,32 @@ final class Chaos {
      */
     static int violations(List<Ack> acks, List<String> log) {
         int found = 0;
-        List<String> nodes = acks.stream().map(Ack::node).distinct().toList();
-        for (String a : nodes) {
-            List<Ack> as = acks.stream().filter(x -> x.node().equals(a)).sorted(java.util.Comparator.comparingLong(Ack::ackNanos))
-                    .toList();
-            for (String b : nodes) {
-                if (a.equals(b)) {
+        java.util.Map<String, List<Ack>> byNode = new java.util.TreeMap<>();
+        for (Ack x : acks) {
+            byNode.computeIfAbsent(x.node(), k -> new ArrayList<>()).add(x);
+        }
+        // a node's writer sends its next write only after the last one returned: sorted by acknowledgement, its
+        // writes are sorted by sending too, so the first one sent after a moment is also the first acknowledged
+        byNode.values().forEach(l -> l.sort(java.util.Comparator.comparingLong(Ack::ackNanos)));
+        for (var a : byNode.entrySet()) {
+            List<Ack> as = a.getValue();
+            for (var b : byNode.entrySet()) {
+                if (a.getKey().equals(b.getKey())) {
                     continue;
                 }
-                List<Ack> bs = acks.stream().filter(x -> x.node().equals(b))
-                        .sorted(java.util.Comparator.comparingLong(Ack::ackNanos)).toList();
+                List<Ack> bs = b.getValue();
                 for (int i = 0; i + 1 < bs.size(); i++) {
                     Ack before = bs.get(i);
                     Ack after = bs.get(i + 1);
                     if (after.ackNanos() - before.ackNanos() > CONTINUOUS_NANOS) {
                         continue;
                     }
-                    for (Ack x : as) {
-                        if (x.sentNanos() - before.ackNanos() > 0 && after.sentNanos() - x.ackNanos() > 0) {
-                            found++;
-                            if (found <= 5) {
-                                log.add("VIOLATION: " + a + " acknowledged id " + x.id() + " between " + b + "'s ids "
-                                        + before.id() + " and " + after.id());
-                            }
-                            break;
+                    int first = firstSentAfter(as, before.ackNanos());
+                    if (first < as.size() && after.sentNanos() - as.get(first).ackNanos() > 0) {
+                        found++;
+                        if (found <= 5) {
+                            log.add("VIOLATION: " + a.getKey() + " acknowledged id " + as.get(first).id() + " between "
+                                    + b.getKey() + "'s ids " + before.id() + " and " + after.id());
                         }
                     }
                 }
@@ -360,23 +378,39 @@ final class Chaos {
         return found;
     }
 
+    /** The index of the first of {@code sorted} sent after {@code nanos} (its size when none is). */
+    private static int firstSentAfter(List<Ack> sorted, long nanos) {
+        int lo = 0;
+        int hi = sorted.size();
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            if (sorted.get(mid).sentNanos() - nanos > 0) {
+                hi = mid;
+            } else {
+                lo = mid + 1;
+            }
+        }
+        return lo;
+    }
+
     /** Acknowledged ids missing on the final primary. */
     private long lost() {
         Optional<TestNode> p = cluster.onlyWritable();
         if (p.isEmpty()) {
-            log.add("no single primary at the end: lost rows not counted");
+            log("no single primary at the end: lost rows not counted");
             return -1;
         }
+        List<Ack> known = List.copyOf(acks); // before the read: a write acknowledged after it may not be in it
         Set<Long> present = new HashSet<>();
         try (var c = HaCluster.connect(p.get(), 5); var st = c.createStatement(); var rs = st.executeQuery("SELECT id FROM chaos")) {
             while (rs.next()) {
                 present.add(rs.getLong(1));
             }
         } catch (java.sql.SQLException e) {
-            log.add("cannot read the final primary's rows: " + e.getMessage());
+            log("cannot read the final primary's rows: " + e.getMessage());
             return -1;
         }
-        return acks.stream().filter(a -> !present.contains(a.id())).count();
+        return known.stream().filter(a -> !present.contains(a.id())).count();
     }
 
     private static void sleep(long ms) {

@@ -55,13 +55,21 @@ class ChaosTest {
     private void run(int rounds, boolean synchronous, long seed, java.util.List<Chaos.Fault> faults, boolean primaryOnly,
                      boolean check) throws IOException {
         Path out = Path.of(System.getProperty("chaos.out", "target/chaos.txt"));
+        Files.createDirectories(out.toAbsolutePath().getParent());
+        Files.writeString(out, "");
+        java.util.function.Consumer<String> progress = line -> {
+            System.out.println(line);
+            try {
+                Files.writeString(out, line + "\n", java.nio.file.StandardOpenOption.APPEND);
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        };
         NetworkLab lab = network.create();
         HaCluster c = HaCluster.startEachOnItsHost(pg, agents,
                 synchronous ? "replication { synchronous = \"on\" }\n" : "", 0, lab);
-        Chaos.Result r = new Chaos(c, lab, seed, faults, primaryOnly).run(rounds);
-        Files.createDirectories(out.toAbsolutePath().getParent());
-        Files.writeString(out, String.join("\n", r.log()) + "\n" + r.line(synchronous) + "\n");
-        System.out.println(r.line(synchronous));
+        Chaos.Result r = new Chaos(c, lab, seed, faults, primaryOnly, progress).run(rounds);
+        progress.accept(r.line(synchronous));
         if (check) {
             assertEquals(0, r.violations(), String.join("\n", r.log()));
             if (synchronous) {
