@@ -465,7 +465,11 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
      */
     private Effect<SupervisorEvent, SupervisorState> replaceChosenPrimary(SupervisorState state, int failed, String why,
                                                                           long now) {
-        Decision d = ChosenPrimaryWatch.replacement(settings.policy(), snapshot(state), failed, why, now);
+        // the failed one again only a retry interval after its last promote attempt (one that cannot promote at
+        // all is not chosen in a new epoch on every tick)
+        boolean mayChooseItAgain = watch.map(w -> now - w.lastAttemptNanos() >= settings.promoteRetryAfter().toNanos())
+                .orElse(true);
+        Decision d = ChosenPrimaryWatch.replacement(settings.policy(), snapshot(state), failed, why, now, mayChooseItAgain);
         String text = kind(d) + ": " + d.reason();
         if (!withoutNumbers(text).equals(withoutNumbers(lastDecision))) {
             ctx.getLog().warn("decision: {}", text);
@@ -480,13 +484,15 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
             return Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "decision", false, text));
         }
         lastRecordedDecision = "";
-        Optional.ofNullable(agents.get(failed)).ifPresent(a -> a.tell(new AgentCommand.Fence(state.epoch(), why
-                + ": another candidate is chosen in a new epoch")));
+        if (p.candidateId() != failed) {
+            Optional.ofNullable(agents.get(failed)).ifPresent(a -> a.tell(new AgentCommand.Fence(state.epoch(), why
+                    + ": another candidate is chosen in a new epoch")));
+        }
         String reason = p.reason() + "; candidates: " + candidatesText(p.assessments()) + "; winner node " + p.candidateId();
         ctx.getLog().warn("REPLACING the chosen primary: {}", reason);
         long epoch = nextEpoch(state);
         var op = new Operation(epoch, p.candidateId(), Optional.empty(), reason, Optional.empty(), Optional.empty());
-        op.replacedPrimaryId = Optional.of(failed);
+        op.replacedPrimaryId = Optional.of(failed).filter(id -> id != p.candidateId());
         operation = Optional.of(op);
         return Effect().persist(List.of(new StepRecorded(Instant.now(), state.epoch(), "promote", false, why
                         + ": choosing another candidate"), new EpochReserved(Instant.now(), epoch, p.candidateId(), reason)))

@@ -760,6 +760,43 @@ class SupervisorTest {
     }
 
     @Test
+    void givenNoOtherCandidate_whenTheChosenPrimarysPromoteAttemptsRunOut_thenItIsChosenAgainInANewEpochNotFenced() {
+        // in 76246b1 the give-up excluded it for good: with node 2 gone nobody else qualifies, and the cluster stayed
+        // without a primary although node 3 runs and answers
+        var sup = spawn(new SupervisorSettings(nextCluster(), FAST, Duration.ofMillis(20), Duration.ofSeconds(5),
+                Duration.ofSeconds(5), 3, 3, Duration.ofMillis(100)));
+        var n1 = node(1, 0); // priority 0: never a candidate
+        var n3 = node(3);
+        every(Duration.ofMillis(50), () -> {
+            sup.tell(n1.standby(2, 3, "0/3000000", Optional.of(true)));
+            sup.tell(n3.standby(2, 3, "0/3000000", Optional.of(true))); // node 3 is primary of epoch 2, yet a standby
+        });
+
+        for (int attempt = 1; attempt <= 3; attempt++) {
+            AgentCommand.Promote promote = awaitCommand(n3.agent, AgentCommand.Promote.class, p -> p.epoch() == 2);
+            promote.replyTo().tell(result(promote.opId(), 3, false, "pg_ctl promote failed", Optional.empty(),
+                    Optional.empty(), 30));
+        }
+        LeaseMessage.VoteRequest r = n3.lease.fishForMessage(WAIT, "a vote for node 3 in epoch 3",
+                        m -> m instanceof LeaseMessage.VoteRequest ? FishingOutcomes.complete() : FishingOutcomes.continueAndIgnore())
+                .stream().filter(LeaseMessage.VoteRequest.class::isInstance).map(LeaseMessage.VoteRequest.class::cast)
+                .findFirst().orElseThrow();
+        assertEquals(3, r.newEpoch());
+        assertEquals(3, r.candidateNodeId());
+        r.replyTo().tell(new LeaseMessage.VoteReply(3, 3, true, 0, "granted"));
+        n1.lease.expectMessageClass(LeaseMessage.VoteRequest.class, WAIT).replyTo()
+                .tell(new LeaseMessage.VoteReply(3, 1, true, 0, "granted"));
+
+        List<AgentCommand> toNode3 = n3.agent.fishForMessage(WAIT, "node 3 told to promote in epoch 3",
+                m -> m instanceof AgentCommand.Promote p && p.epoch() == 3 ? FishingOutcomes.complete()
+                        : FishingOutcomes.continueAndIgnore());
+        assertTrue(toNode3.stream().noneMatch(m -> m instanceof AgentCommand.Fence), toNode3.toString());
+        View v = view(sup);
+        assertTrue(v.history().stream().anyMatch(l -> l.contains("no other candidate: choosing node3 (node 3) again in a new epoch")),
+                v.history().toString());
+    }
+
+    @Test
     void givenTheChosenPrimaryStaysAStandby_whenItRefusesThePromoteStep_thenAnotherCandidateIsChosenAtOnce() {
         var sup = spawn(new SupervisorSettings(nextCluster(), FAST, Duration.ofMillis(20), Duration.ofSeconds(5),
                 Duration.ofSeconds(5), 3, 3, Duration.ofMillis(100)));

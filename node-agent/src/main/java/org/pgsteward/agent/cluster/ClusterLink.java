@@ -193,12 +193,8 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
     public Receive<Command> createReceive() {
         return newReceiveBuilder()
                 .onMessage(FromSupervisor.class, m -> onSupervisor(m.command()))
-                .onMessage(RetryResume.class, m -> {
-                    resume(m.resume(), m.firstNanos());
-                    return this;
-                })
-                .onMessage(RetryPromote.class, m -> {
-                    promoteOnceLeased(m.promote(), m.firstNanos(), true);
+                .onMessage(RetryStartAsPrimary.class, m -> {
+                    startAsPrimaryOnceLeased(m.command(), m.epoch(), m.firstNanos(), false);
                     return this;
                 })
                 .onMessage(FromPeer.class, m -> onPeer(m.message()))
@@ -477,7 +473,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 return this;
             }
             notePrimaryEpoch(System.nanoTime());
-            promoteOnceLeased(p, System.nanoTime());
+            startAsPrimaryOnceLeased(p, p.epoch(), System.nanoTime(), true);
         } else if (c instanceof AgentCommand.Follow f) {
             if (!acceptEpoch(f.epoch(), f.primaryNodeId(), "follow")) {
                 replyIfAsked(c, StepResult.Outcome.REFUSED, "refused: epoch " + f.epoch() + " has another primary here (node "
@@ -501,7 +497,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             setFenced(true, "stopped for a switchover"); // it must not be restarted as a crashed primary
             internal(new ClusterStep.StopForSwitchover(), s.opId(), s.epoch(), s.replyTo());
         } else if (c instanceof AgentCommand.Resume r) {
-            resume(r, System.nanoTime());
+            startAsPrimaryOnceLeased(r, r.epoch(), System.nanoTime(), true);
         } else if (c instanceof AgentCommand.AwaitLsn a) {
             internal(new ClusterStep.AwaitLsn(a.lsn(), a.timeout()), a.opId(), a.epoch(), a.replyTo());
         }
@@ -879,65 +875,61 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
 
     private final TimerScheduler<Command> timers;
 
-    private record RetryResume(AgentCommand.Resume resume, long firstNanos) implements Command {}
+    private record RetryStartAsPrimary(AgentCommand.Step command, long epoch, long firstNanos) implements Command {}
+
+    /** One wait for a lease before starting as the primary at a time: a repeated Promote or Resume replaces it. */
+    private static final Object LEASE_WAIT = "lease-wait";
 
     /**
-     * The old primary of a rolled-back switchover starts again, as primary of its epoch: only with a fresh lease
-     * (its promises were released at the clean stop), asked for at once and waited for up to
-     * {@link Timings#resumeLeaseWait}; the supervisor hears the result once PostgreSQL runs (or why it does not).
+     * A node serves writes as the primary of its epoch only once it holds that epoch's lease (issue 8.1): a promoted
+     * standby (its voters promise it at its first request: a vote alone promises nothing, so until then nothing
+     * keeps another election of a later epoch from winning) and the old primary of a rolled-back switchover (its
+     * promises were released at the clean stop). Promises are asked for at once and waited for up to
+     * {@link Timings#resumeLeaseWait}; then the step runs (pg_promote, or the start), or the command fails with the
+     * reason. A command for an epoch that is no longer this node's is refused. Manual mode counts no lease.
+     *
+     * @param first the command's first try (promises are asked for then; later tries look at the answers)
      */
-    private void resume(AgentCommand.Resume r, long firstNanos) {
-        setFenced(false, "restarting as the primary after a rolled-back switchover");
+    private void startAsPrimaryOnceLeased(AgentCommand.Step c, long epoch, long firstNanos, boolean first) {
         long now = System.nanoTime();
-        LocalRules.StartAsPrimary d = LocalRules.onStartAsPrimary(settings.automatic(), primaryOfEpoch(), leaseView(), t, firstNanos, now);
-        if (d instanceof LocalRules.StartAsPrimary.Start) {
-            internal(new ClusterStep.Resume(), r.opId(), r.epoch(), r.replyTo());
-        } else if (d instanceof LocalRules.StartAsPrimary.Refuse refuse) {
-            setFenced(true, refuse.why());
-            replyIfAsked(r, StepResult.Outcome.FAILED, refuse.why());
-        } else {
-            onRenew(); // ask for promises now rather than at the next renewal
-            timers.startSingleTimer(new RetryResume(r, firstNanos), Duration.ofMillis(50));
-        }
-    }
-
-    private record RetryPromote(AgentCommand.Promote promote, long firstNanos) implements Command {}
-
-    private void promoteOnceLeased(AgentCommand.Promote p, long firstNanos) {
-        promoteOnceLeased(p, firstNanos, false);
-    }
-
-    /** One wait for a lease before a promotion at a time: a repeated Promote replaces the one waiting. */
-    private static final Object PROMOTE_WAIT = "promote-wait";
-
-    /**
-     * A promotion serves writes only once this node holds the lease of its epoch (issue 8.1): promises are asked for
-     * at once (its voters grant them to the candidate they voted for) and waited for up to
-     * {@link Timings#resumeLeaseWait}, so that no grace lets a promoted primary write while another election of a
-     * later epoch may win. Manual mode counts no lease.
-     */
-    private void promoteOnceLeased(AgentCommand.Promote p, long firstNanos, boolean asked) {
-        long now = System.nanoTime();
-        if (p.epoch() != epochs.current() || !primaryOfEpoch()) {
-            replyIfAsked(p, StepResult.Outcome.REFUSED, "refused: epoch " + p.epoch() + " is no longer this node's (accepted "
+        if (epoch != epochs.current() || !primaryOfEpoch()) {
+            if (!first && c instanceof AgentCommand.Resume) {
+                setFenced(true, "epoch " + epoch + " moved on while its old primary waited for a lease");
+            }
+            replyIfAsked(c, StepResult.Outcome.REFUSED, "refused: epoch " + epoch + " is no longer this node's (accepted "
                     + epochs.current() + ", primary node " + epochs.primaryOfCurrentEpoch().map(String::valueOf).orElse("?")
                     + ")");
             return;
         }
-        LocalRules.StartAsPrimary d = LocalRules.onStartAsPrimary(settings.automatic(), true, leaseView(), t, firstNanos, now);
+        if (first && c instanceof AgentCommand.Resume) {
+            // a fenced node asks for no promises; while it waits unfenced and down, every start (this one, a local
+            // restart) still needs the fresh lease
+            setFenced(false, "restarting as the primary after a rolled-back switchover");
+        }
+        LocalRules.StartAsPrimary d = LocalRules.onStartAsPrimary(settings.automatic(), primaryOfEpoch(), leaseView(), t,
+                firstNanos, now);
         if (d instanceof LocalRules.StartAsPrimary.Start) {
             if (now - firstNanos > 1_000_000) {
-                ctx.getLog().info("lease of epoch {} held after {} ms: promoting", p.epoch(), (now - firstNanos) / 1_000_000);
+                ctx.getLog().info("lease of epoch {} held after {} ms: starting as its primary", epoch,
+                        (now - firstNanos) / 1_000_000);
             }
-            internal(new ClusterStep.Promote(p.epoch()), p.opId(), p.epoch(), p.replyTo());
+            if (c instanceof AgentCommand.Resume) {
+                internal(new ClusterStep.Resume(), c.opId(), epoch, c.replyTo());
+            } else {
+                internal(new ClusterStep.Promote(epoch), c.opId(), epoch, c.replyTo());
+            }
         } else if (d instanceof LocalRules.StartAsPrimary.Refuse refuse) {
-            ctx.getLog().warn("not promoting in epoch {}: {}", p.epoch(), refuse.why());
-            replyIfAsked(p, StepResult.Outcome.FAILED, "not promoted: " + refuse.why());
+            ctx.getLog().warn("not starting as the primary of epoch {}: {}", epoch, refuse.why());
+            if (c instanceof AgentCommand.Resume) {
+                setFenced(true, refuse.why());
+            }
+            replyIfAsked(c, StepResult.Outcome.FAILED, (c instanceof AgentCommand.Resume ? "not restarted: " : "not promoted: ")
+                    + refuse.why());
         } else {
-            if (!asked) {
+            if (first) {
                 onRenew(); // ask for promises now rather than at the next renewal
             }
-            timers.startSingleTimer(PROMOTE_WAIT, new RetryPromote(p, firstNanos), Duration.ofMillis(10));
+            timers.startSingleTimer(LEASE_WAIT, new RetryStartAsPrimary(c, epoch, firstNanos), Duration.ofMillis(10));
         }
     }
 
@@ -952,9 +944,9 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         ctx.getLog().warn("FENCING local PostgreSQL: {}", reason);
         long t0 = System.nanoTime();
         transition(new LinkState.Fencing(reason, t0, releaseLease, state), reason);
-        CompletableFuture.supplyAsync(fence::fence, fenceExecutor).whenComplete((how, err) ->
-                ctx.getSelf().tell(new FenceDone(err == null ? how : "failed: " + err.getMessage(),
-                        (System.nanoTime() - t0) / 1_000_000)));
+        // the fence runs on its own thread; its end comes back as a message (the actor's context is not touched there)
+        ctx.pipeToSelf(CompletableFuture.supplyAsync(fence::fence, fenceExecutor), (how, err) ->
+                new FenceDone(err == null ? how : "failed: " + err.getMessage(), (System.nanoTime() - t0) / 1_000_000));
     }
 
     private Behavior<Command> onFenceDone(FenceDone d) {

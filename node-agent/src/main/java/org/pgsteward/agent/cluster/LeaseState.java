@@ -59,13 +59,9 @@ final class LeaseState {
         sentAt(seq).ifPresent(t -> promises.merge(nodeId, t + counted, Math::max));
     }
 
-    int validPromises(long nowNanos) {
-        return (int) promises.values().stream().filter(until -> until > nowNanos).count();
-    }
-
-    /** Held at {@code atNanos}: promises from a majority of {@code members}. */
+    /** Held at {@code atNanos}: promises from a majority of {@code members} (counted by {@link LocalRules.LeaseView}). */
     boolean held(long atNanos, int members) {
-        return validPromises(atNanos) >= members / 2 + 1;
+        return view(members).heldAt(atNanos);
     }
 
     /** The promises held now, for the pure {@link LocalRules}. */

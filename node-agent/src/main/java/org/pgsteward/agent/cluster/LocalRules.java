@@ -76,7 +76,7 @@ final class LocalRules {
     record LeaseView(int members, List<Long> promisedUntil) {
 
         int validAt(long atNanos) {
-            return (int) promisedUntil.stream().filter(until -> until > atNanos).count();
+            return (int) promisedUntil.stream().filter(until -> until - atNanos > 0).count(); // System.nanoTime may wrap
         }
 
         /** Held at {@code atNanos}: promises from a majority of the members. */
@@ -221,11 +221,15 @@ final class LocalRules {
      * A node starts serving writes as the primary of its epoch only with a fresh lease, waited for up to
      * {@link Timings#resumeLeaseWait}: a promoted standby (its voters promise it at its first request: a vote alone
      * promises nothing, so until then nothing keeps another election from winning), and a rolled-back switchover's
-     * old primary (its promises were released at the clean stop). Manual mode counts no lease.
+     * old primary (its promises were released at the clean stop). Manual mode counts no lease. Never when the
+     * current epoch is another node's (a Resume that comes after this agent accepted a later epoch).
      */
     static StartAsPrimary onStartAsPrimary(boolean automatic, boolean primaryOfEpoch, LeaseView lease, Timings t, long firstNanos,
                            long now) {
-        if (!automatic || !primaryOfEpoch || leaseFresh(lease, t, now)) {
+        if (!primaryOfEpoch) {
+            return new StartAsPrimary.Refuse("the current epoch is not this node's: another node is its primary");
+        }
+        if (!automatic || leaseFresh(lease, t, now)) {
             return new StartAsPrimary.Start();
         }
         if (now - firstNanos > t.resumeLeaseWait().toNanos()) {

@@ -406,6 +406,17 @@ class LocalRulesTest {
     }
 
     @org.junit.jupiter.api.Test
+    void givenTheEpochHasAnotherPrimaryNow_whenTheOldPrimaryWouldStartAsPrimary_thenRefusedEvenWithPromises() {
+        // a rolled-back switchover's Resume that comes after this agent accepted a later epoch (another node is its
+        // primary): starting PostgreSQL as a primary then is a second writer until a check fences it
+        long now = START + 100 * S;
+        LeaseView fresh = new LeaseView(3, List.of(now + 2 * S, now + 2 * S));
+        var d = LocalRules.onStartAsPrimary(true, false, fresh, T, now, now);
+        assertInstanceOf(LocalRules.StartAsPrimary.Refuse.class, d);
+        assertTrue(d.toString().contains("not this node's"), d.toString());
+    }
+
+    @org.junit.jupiter.api.Test
     void givenTransitions_whenRecorded_thenEachFenceRestartRejoinAndGiveUpIsAnAgentEvent() {
         LinkState primary = new LinkState.Primary(3, START);
         var fencing = new LinkState.Fencing("lease expiring", START, false, primary);

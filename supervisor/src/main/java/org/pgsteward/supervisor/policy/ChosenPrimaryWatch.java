@@ -164,10 +164,13 @@ public final class ChosenPrimaryWatch {
     /**
      * The candidate to replace {@code failedId}, the chosen primary of {@code snapshot}'s epoch that never ran as
      * primary: a {@link Decision.Promote} in the next epoch, or a {@link Decision.NoCandidate} / {@link Decision.Paused}
-     * saying why not.
+     * saying why not. When no other member qualifies and {@code mayChooseItAgain} (the supervisor allows it once a
+     * retry interval passed since its last promote attempt), the failed one itself is chosen again in the next epoch,
+     * through a new vote, if it qualifies: with two data nodes, or in synchronous mode where it alone may hold the
+     * newest acknowledged commit, choosing nobody would leave the cluster without a primary for good.
      */
     public static Decision replacement(PolicyConfig config, ClusterSnapshot snapshot, int failedId, String why,
-                                       long nowNanos) {
+                                       long nowNanos, boolean mayChooseItAgain) {
         if (snapshot.paused()) {
             return new Decision.Paused(why + "; another candidate is needed but the cluster is paused", Optional.empty());
         }
@@ -175,28 +178,45 @@ public final class ChosenPrimaryWatch {
         ClusterSnapshot withoutPrimary = new ClusterSnapshot(snapshot.epoch(), Optional.empty(), snapshot.paused(),
                 snapshot.nodes(), snapshot.leaseExpiresAtNanos(), snapshot.incarnationStartedAtNanos(), Optional.empty(),
                 snapshot.stateKnown(), snapshot.knownSyncStandbys());
-        List<CandidateAssessment> ranking = FailoverPolicy.rankCandidates(config, withoutPrimary, nowNanos).stream()
+        List<CandidateAssessment> all = FailoverPolicy.rankCandidates(config, withoutPrimary, nowNanos);
+        List<CandidateAssessment> ranking = all.stream()
                 .map(a -> a.nodeId() == failedId ? new CandidateAssessment(a.nodeId(), a.name(), false, a.receivedLsn(),
                         a.priority(), "did not become primary in epoch " + snapshot.epoch()) : a)
                 .sorted((a, b) -> a.eligible() == b.eligible() ? 0 : a.eligible() ? -1 : 1)
                 .toList();
+        Optional<String> none = whyNone(config, withoutPrimary, ranking, nowNanos);
+        if (none.isEmpty()) {
+            CandidateAssessment winner = ranking.stream().filter(CandidateAssessment::eligible).findFirst().orElseThrow();
+            return promote(snapshot, ranking, winner, why + ": choosing another candidate, ", "");
+        }
+        Optional<CandidateAssessment> failed = all.stream().filter(a -> a.nodeId() == failedId && a.eligible()).findFirst();
+        if (mayChooseItAgain && failed.isPresent() && whyNone(config, withoutPrimary, all.stream()
+                .filter(a -> a.nodeId() == failedId).toList(), nowNanos).isEmpty()) {
+            return promote(snapshot, ranking, failed.get(), why + "; no other candidate: choosing ", " again in a new epoch");
+        }
+        return new Decision.NoCandidate(ranking, why + none.get(), Optional.empty());
+    }
+
+    /** Why none of {@code ranking} may be chosen (its first eligible one is the choice), or empty when one may. */
+    private static Optional<String> whyNone(PolicyConfig config, ClusterSnapshot withoutPrimary,
+                                            List<CandidateAssessment> ranking, long nowNanos) {
         Optional<CandidateAssessment> best = ranking.stream().filter(CandidateAssessment::eligible).findFirst();
         if (best.isEmpty()) {
-            return new Decision.NoCandidate(ranking, why + "; no other eligible candidate: " + ranking.stream()
-                    .filter(a -> !a.eligible()).map(a -> a.name() + ": " + a.why()).collect(Collectors.joining(" | ")),
-                    Optional.empty());
+            return Optional.of("; no other eligible candidate: " + ranking.stream().filter(a -> !a.eligible())
+                    .map(a -> a.name() + ": " + a.why()).collect(Collectors.joining(" | ")));
         }
-        CandidateAssessment winner = best.get();
         if (config.synchronous()) {
-            Optional<String> notCovered = FailoverPolicy.synchronousSetNotCovered(config, withoutPrimary, winner, nowNanos);
+            Optional<String> notCovered = FailoverPolicy.synchronousSetNotCovered(config, withoutPrimary, best.get(), nowNanos);
             if (notCovered.isPresent()) {
-                return new Decision.NoCandidate(ranking, why + "; no other candidate holds every acknowledged commit for "
-                        + "sure: " + notCovered.get(), Optional.empty());
+                return Optional.of("; no other candidate holds every acknowledged commit for sure: " + notCovered.get());
             }
         }
-        long newEpoch = snapshot.epoch() + 1;
-        return new Decision.Promote(winner.nodeId(), ranking, newEpoch, why + ": choosing another candidate, "
-                + winner.name() + " (node " + winner.nodeId() + ")" + winner.receivedLsn().map(l -> " at " + l).orElse(""),
-                Optional.empty());
+        return Optional.empty();
+    }
+
+    private static Decision promote(ClusterSnapshot snapshot, List<CandidateAssessment> ranking, CandidateAssessment winner,
+                                    String before, String after) {
+        return new Decision.Promote(winner.nodeId(), ranking, snapshot.epoch() + 1, before + winner.name() + " (node "
+                + winner.nodeId() + ")" + after + winner.receivedLsn().map(l -> " at " + l).orElse(""), Optional.empty());
     }
 }

@@ -107,7 +107,7 @@ class ChosenPrimaryWatchTest {
 
     @Test
     void givenAsynchronousMode_thenTheBestOtherStandbyIsChosenInTheNextEpoch() {
-        Decision d = ChosenPrimaryWatch.replacement(CONFIG, chosenPrimaryAsStandby().snapshot(), 1, "pg1 gave up", NOW);
+        Decision d = ChosenPrimaryWatch.replacement(CONFIG, chosenPrimaryAsStandby().snapshot(), 1, "pg1 gave up", NOW, false);
         Decision.Promote p = assertInstanceOf(Decision.Promote.class, d);
         assertEquals(2, p.candidateId());
         assertEquals(8, p.newEpoch());
@@ -119,7 +119,7 @@ class ChosenPrimaryWatchTest {
     @Test
     void givenSynchronousMode_whenTheFailedPrimaryIsAheadOfEveryOtherMember_thenNoneIsChosen() {
         ClusterFixture c = chosenPrimaryAsStandby().with(2, n -> n.received("0/4F00000")).recordedSyncSet("pg1", "pg2", "pg3");
-        Decision d = ChosenPrimaryWatch.replacement(CONFIG.withSynchronous(true), c.snapshot(), 1, "pg1 gave up", NOW);
+        Decision d = ChosenPrimaryWatch.replacement(CONFIG.withSynchronous(true), c.snapshot(), 1, "pg1 gave up", NOW, false);
         Decision.NoCandidate n = assertInstanceOf(Decision.NoCandidate.class, d);
         assertTrue(n.reason().contains("pg1 (node 1) of the synchronous set is ahead"), n.reason());
     }
@@ -127,21 +127,43 @@ class ChosenPrimaryWatchTest {
     @Test
     void givenSynchronousMode_whenAnotherMemberIsAsAdvanced_thenItIsChosen() {
         ClusterFixture c = chosenPrimaryAsStandby().recordedSyncSet("pg1", "pg2", "pg3");
-        Decision d = ChosenPrimaryWatch.replacement(CONFIG.withSynchronous(true), c.snapshot(), 1, "pg1 gave up", NOW);
+        Decision d = ChosenPrimaryWatch.replacement(CONFIG.withSynchronous(true), c.snapshot(), 1, "pg1 gave up", NOW, false);
         assertEquals(2, assertInstanceOf(Decision.Promote.class, d).candidateId());
     }
 
     @Test
     void givenSynchronousMode_whenTheFailedPrimaryIsUnreachable_thenTheReplacementWaitsForIt() {
         ClusterFixture c = chosenPrimaryAsStandby().with(1, ClusterFixture.Node::agentDead).recordedSyncSet("pg1", "pg2");
-        Decision d = ChosenPrimaryWatch.replacement(CONFIG.withSynchronous(true), c.snapshot(), 1, "pg1 gave up", NOW);
+        Decision d = ChosenPrimaryWatch.replacement(CONFIG.withSynchronous(true), c.snapshot(), 1, "pg1 gave up", NOW, false);
         assertTrue(assertInstanceOf(Decision.NoCandidate.class, d).reason().contains("waiting for it"), d.reason());
     }
 
     @Test
     void givenThePausedCluster_thenNoReplacement() {
         Decision d = ChosenPrimaryWatch.replacement(CONFIG, chosenPrimaryAsStandby().paused().snapshot(), 1, "pg1 gave up",
-                NOW);
+                NOW, false);
         assertInstanceOf(Decision.Paused.class, d);
+    }
+
+    @Test
+    void givenSynchronousMode_whenTheFailedPrimaryIsAheadOfEveryOtherMember_thenItIsChosenAgainInANewEpochOnceAllowed() {
+        // two data nodes and a witness: the chosen primary that could not promote holds the newest acknowledged
+        // commit; choosing nobody stalls the cluster for good, choosing it again (through a new vote) does not
+        ClusterFixture c = chosenPrimaryAsStandby().with(2, n -> n.received("0/4F00000")).recordedSyncSet("pg1", "pg2", "pg3");
+        Decision d = ChosenPrimaryWatch.replacement(CONFIG.withSynchronous(true), c.snapshot(), 1, "pg1 gave up", NOW, true);
+        Decision.Promote p = assertInstanceOf(Decision.Promote.class, d);
+        assertEquals(1, p.candidateId());
+        assertEquals(8, p.newEpoch());
+        assertTrue(p.reason().contains("no other candidate: choosing pg1 (node 1) again in a new epoch"), p.reason());
+    }
+
+    @Test
+    void givenNoOtherStandbyReachable_whenTheFailedPrimaryRunsAsAStandby_thenItIsChosenAgainOnlyOnceAllowed() {
+        ClusterFixture c = chosenPrimaryAsStandby().with(2, ClusterFixture.Node::agentDead).with(3, ClusterFixture.Node::agentDead);
+        assertInstanceOf(Decision.NoCandidate.class,
+                ChosenPrimaryWatch.replacement(CONFIG, c.snapshot(), 1, "pg1 gave up", NOW, false));
+        Decision.Promote p = assertInstanceOf(Decision.Promote.class,
+                ChosenPrimaryWatch.replacement(CONFIG, c.snapshot(), 1, "pg1 gave up", NOW, true));
+        assertEquals(1, p.candidateId());
     }
 }
