@@ -8,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.UUID;
 import java.util.stream.Collectors;
 import org.apache.pekko.actor.typed.ActorRef;
 import org.apache.pekko.actor.typed.Behavior;
@@ -51,6 +50,8 @@ import org.pgsteward.supervisor.policy.ObservedReport;
 import org.pgsteward.supervisor.policy.PolicyConfig;
 import org.pgsteward.supervisor.policy.RegisteredMember;
 import org.pgsteward.supervisor.policy.RequestRules;
+import org.pgsteward.supervisor.policy.StrayStandbys;
+import org.pgsteward.supervisor.promotion.Promotion;
 import org.pgsteward.supervisor.SupervisorEvent.EpochLearned;
 import org.pgsteward.supervisor.SupervisorEvent.EpochReserved;
 import org.pgsteward.supervisor.SupervisorEvent.MemberSeen;
@@ -82,53 +83,6 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
 
     private record RecordAnswer(org.pgsteward.protocol.cluster.RecordReply reply) implements Internal {}
 
-    /** An attempt to install a new primary, from reserving the epoch to the followers' answers. */
-    private static final class Operation {
-        final String id = UUID.randomUUID().toString();
-        final long epoch;
-        final int candidateId;
-        final Optional<Integer> oldPrimaryId;
-        final String reason;
-        final Optional<ActorRef<PrimaryAnswer>> manualReplyTo;
-        final long startedNanos = System.nanoTime();
-        final Optional<Long> failedSinceNanos;
-        final Set<Integer> votes = new HashSet<>();
-        Phase phase = Phase.VOTING;
-        long phaseStartedNanos = System.nanoTime();
-        final Set<Integer> awaitingFollow = new HashSet<>();
-        Optional<ActorRef<PrimaryAnswer>> switchoverReplyTo = Optional.empty();
-        Optional<Lsn> finalLsn = Optional.empty();
-        /** The chosen primary of the previous epoch this attempt replaces (it never ran as primary): it rejoins. */
-        Optional<Integer> replacedPrimaryId = Optional.empty();
-        /** A switchover being rolled back: what failed (the old primary is being restarted). */
-        String rollbackDetail = "";
-        final StringBuilder steps = new StringBuilder();
-
-        String resumeId() {
-            return id + "-resume";
-        }
-
-        void step(String what) {
-            steps.append(steps.length() == 0 ? "" : "; ").append(what).append(" at +")
-                    .append((System.nanoTime() - startedNanos) / 1_000_000).append(" ms");
-        }
-
-        Operation(long epoch, int candidateId, Optional<Integer> oldPrimaryId, String reason,
-                  Optional<ActorRef<PrimaryAnswer>> manualReplyTo, Optional<Long> failedSinceNanos) {
-            this.epoch = epoch;
-            this.candidateId = candidateId;
-            this.oldPrimaryId = oldPrimaryId;
-            this.reason = reason;
-            this.manualReplyTo = manualReplyTo;
-            this.failedSinceNanos = failedSinceNanos;
-        }
-
-        String describe() {
-            return phase.name().toLowerCase() + " node " + candidateId + " in epoch " + epoch;
-        }
-    }
-
-    private enum Phase { STOPPING_OLD, CATCHING_UP, VOTING, PROMOTING, FOLLOWING, RESUMING_OLD }
 
     private final ActorContext<Object> ctx;
     private final TimerScheduler<Object> timers;
@@ -150,7 +104,10 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
     private Optional<Long> failedSinceNanos = Optional.empty();
     /** After a rolled-back switchover: the planned stop is no evidence of a failure, only what follows counts. */
     private Optional<Long> evidenceNotBeforeNanos = Optional.empty();
-    private Optional<Operation> operation = Optional.empty();
+    /** The attempt to install a primary under way (its phases and transitions: {@link Promotion}). */
+    private Optional<Promotion> operation = Optional.empty();
+    /** Who hears how it ends: the agent that asked to be primary, or the console of a switchover. */
+    private Optional<ActorRef<PrimaryAnswer>> requester = Optional.empty();
     private String lastDecision = "starting: waiting to hear from a majority of agents";
     private DecisionKind lastDecisionKind = DecisionKind.STARTING;
     private String lastRecordedDecision = "";
@@ -268,11 +225,12 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         if (!stateKnown) {
             prepareRecordOnceAMajorityReported();
         }
-        Optional<Operation> manualDone = operation.filter(op -> op.phase == Phase.PROMOTING && op.manualReplyTo.isPresent()
-                && op.candidateId == rep.nodeId() && rep.pg() == PgState.PRIMARY && rep.acceptedEpoch() == op.epoch);
-        manualDone.ifPresent(op -> events.add(new StepRecorded(Instant.now(), op.epoch, "promote", true, "node "
-                + rep.nodeId() + " runs as primary in epoch " + op.epoch + " at " + rep.currentLsn().orElse("?") + ", "
-                + (System.nanoTime() - op.startedNanos) / 1_000_000 + " ms after it asked")));
+        Optional<Promotion> manualDone = operation.filter(op -> op.phase() instanceof Promotion.Phase.Promoting
+                && op.kind() == Promotion.Kind.REQUESTED && op.candidateId() == rep.nodeId() && rep.pg() == PgState.PRIMARY
+                && rep.acceptedEpoch() == op.epoch());
+        manualDone.ifPresent(op -> events.add(new StepRecorded(Instant.now(), op.epoch(), "promote", true, "node "
+                + rep.nodeId() + " runs as primary in epoch " + op.epoch() + " at " + rep.currentLsn().orElse("?") + ", "
+                + (System.nanoTime() - op.startedNanos()) / 1_000_000 + " ms after it asked")));
         long epoch = state.epoch();
         for (SupervisorEvent e : events) {
             if (e instanceof EpochLearned l) {
@@ -286,7 +244,7 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
             }
             // while votes for a reserved epoch are collected, s.primaryId() is still the old epoch's primary:
             // announcing it with the reserved epoch would make agents accept that pair and refuse their votes
-            boolean voting = operation.isPresent() && operation.get().phase == Phase.VOTING;
+            boolean voting = operation.map(Promotion::voting).orElse(false);
             if (s.primaryId().isPresent() && !voting
                     && (rep.acceptedEpoch() < s.epoch() || announcedTo.add(rep.incarnation()))) {
                 r.agent().tell(new AgentCommand.EpochAnnounce(s.epoch(), s.primaryId().get(), primaryConninfo(s)));
@@ -383,7 +341,7 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
                 .map(m -> new org.pgsteward.protocol.cluster.ClusterRecord.Member(m.id(), m.name(), m.priority(), m.witness(),
                         record.conninfo(m.id()).orElse(""))).toList();
         return new org.pgsteward.protocol.cluster.ClusterRecord(s.epoch(), s.primaryId().orElse(0), s.paused(), members,
-                s.syncStandbys(), operation.map(Operation::describe));
+                s.syncStandbys(), operation.map(Promotion::describe));
     }
 
     /** The chosen primary of the current epoch while it has not been seen running as primary (issue 7.6). */
@@ -430,10 +388,9 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         if (next instanceof ChosenPrimaryWatch.Next.Retry r) {
             watch = Optional.of(r.watch());
             ctx.getLog().warn(r.why());
-            var op = new Operation(state.epoch(), primary, Optional.empty(), r.why(), Optional.empty(), Optional.empty());
-            op.phase = Phase.PROMOTING;
-            operation = Optional.of(op);
-            agents.get(primary).tell(new AgentCommand.Promote(state.epoch(), op.id, stepAdapter));
+            var op = Promotion.retry(state.epoch(), primary, r.why(), System.nanoTime());
+            begin(op, Optional.empty());
+            agents.get(primary).tell(new AgentCommand.Promote(state.epoch(), op.id(), stepAdapter));
             return Optional.of(Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "promote", false, r.why())));
         }
         var replace = (ChosenPrimaryWatch.Next.Replace) next;
@@ -491,9 +448,9 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         String reason = p.reason() + "; candidates: " + candidatesText(p.assessments()) + "; winner node " + p.candidateId();
         ctx.getLog().warn("REPLACING the chosen primary: {}", reason);
         long epoch = nextEpoch(state);
-        var op = new Operation(epoch, p.candidateId(), Optional.empty(), reason, Optional.empty(), Optional.empty());
-        op.replacedPrimaryId = Optional.of(failed).filter(id -> id != p.candidateId());
-        operation = Optional.of(op);
+        var op = Promotion.failover(epoch, p.candidateId(), Optional.empty(), reason, Optional.empty(), Optional.of(failed),
+                System.nanoTime());
+        begin(op, Optional.empty());
         return Effect().persist(List.of(new StepRecorded(Instant.now(), state.epoch(), "promote", false, why
                         + ": choosing another candidate"), new EpochReserved(Instant.now(), epoch, p.candidateId(), reason)))
                 .thenRun(s -> requestVotes(op));
@@ -559,7 +516,7 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
 
     /** What a request is judged on (see {@link RequestRules}). */
     private RequestRules.Situation situation(SupervisorState state) {
-        return new RequestRules.Situation(stateKnown, lastDecision, operation.map(Operation::describe), seen.withoutMajority(),
+        return new RequestRules.Situation(stateKnown, lastDecision, operation.map(Promotion::describe), seen.withoutMajority(),
                 state.epoch(), state.primaryId());
     }
 
@@ -578,6 +535,7 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         writeRecord(state);
         shareHistory(state);
         if (operation.isPresent()) {
+            awaySince = Map.of(); // the promotion tells its standbys to follow
             return checkOperationTimeout(state, operation.get());
         }
         Optional<Effect<SupervisorEvent, SupervisorState>> watched = watchChosenPrimary(state);
@@ -612,9 +570,42 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         }
         if (d instanceof Decision.Healthy) {
             lastRecordedDecision = "";
-            return keepSynchronousStandbys(state);
+            Optional<Effect<SupervisorEvent, SupervisorState>> follow = followStrayStandbys(state);
+            return follow.orElseGet(() -> keepSynchronousStandbys(state));
         }
+        awaySince = Map.of();
         return Effect().none();
+    }
+
+    /** Since when each standby has been seen away from the primary (see {@link StrayStandbys}). */
+    private Map<Integer, Long> awaySince = Map.of();
+
+    /**
+     * A healthy cluster keeps every standby on its primary: one away from it for four failover timeouts (a follow lost
+     * with the supervisor that sent it, a promotion whose step failed although the server came up as primary) is told
+     * to follow it, and the history says why.
+     */
+    private Optional<Effect<SupervisorEvent, SupervisorState>> followStrayStandbys(SupervisorState state) {
+        StrayStandbys.Result r = StrayStandbys.check(settings.policy(), snapshot(state), awaySince, System.nanoTime(),
+                settings.policy().failoverTimeout().multipliedBy(4));
+        awaySince = r.awaySince();
+        if (r.follow().isEmpty()) {
+            return Optional.empty();
+        }
+        String conninfo = primaryConninfo(state);
+        int primary = state.primaryId().orElseThrow();
+        List<SupervisorEvent> events = new ArrayList<>();
+        for (StrayStandbys.Stray stray : r.follow()) {
+            ActorRef<AgentCommand> agent = agents.get(stray.nodeId());
+            if (agent == null) {
+                continue;
+            }
+            ctx.getLog().warn(stray.why());
+            agent.tell(new AgentCommand.Follow(state.epoch(), "follow-" + java.util.UUID.randomUUID(), primary, conninfo,
+                    stepAdapter));
+            events.add(new StepRecorded(Instant.now(), state.epoch(), "follow", true, stray.why()));
+        }
+        return events.isEmpty() ? Optional.empty() : Optional.of(Effect().persist(events));
     }
 
     private long lastSyncSetNanos = Long.MIN_VALUE / 2;
@@ -749,8 +740,9 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         String reason = p.reason() + "; candidates: " + candidates + "; winner node " + p.candidateId();
         ctx.getLog().warn("FAILOVER: {}", reason);
         long epoch = nextEpoch(state);
-        var op = new Operation(epoch, p.candidateId(), state.primaryId(), reason, Optional.empty(), failedSinceNanos);
-        operation = Optional.of(op);
+        var op = Promotion.failover(epoch, p.candidateId(), state.primaryId(), reason, failedSinceNanos, Optional.empty(),
+                System.nanoTime());
+        begin(op, Optional.empty());
         return Effect().persist(new EpochReserved(Instant.now(), epoch, p.candidateId(), reason))
                 .thenRun(s -> requestVotes(op));
     }
@@ -760,60 +752,63 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
                 + a.priority() + ", " + (a.eligible() ? "eligible" : a.why()) + ")").collect(Collectors.joining(", "));
     }
 
-    private void requestVotes(Operation op) {
+    private void begin(Promotion op, Optional<ActorRef<PrimaryAnswer>> answerTo) {
+        operation = Optional.of(op);
+        requester = answerTo;
+    }
+
+    private void requestVotes(Promotion op) {
         for (var e : leaseRefs.entrySet()) {
-            e.getValue().tell(new LeaseMessage.VoteRequest(op.epoch, op.candidateId, voteAdapter));
+            e.getValue().tell(new LeaseMessage.VoteRequest(op.epoch(), op.candidateId(), voteAdapter));
         }
     }
 
     private Effect<SupervisorEvent, SupervisorState> onResendVote(SupervisorState state, ResendVote r) {
-        operation.filter(op -> op.epoch == r.epoch() && op.phase == Phase.VOTING).ifPresent(op ->
+        operation.filter(op -> op.epoch() == r.epoch() && op.voting()).ifPresent(op ->
                 Optional.ofNullable(leaseRefs.get(r.nodeId())).ifPresent(ref ->
-                        ref.tell(new LeaseMessage.VoteRequest(op.epoch, op.candidateId, voteAdapter))));
+                        ref.tell(new LeaseMessage.VoteRequest(op.epoch(), op.candidateId(), voteAdapter))));
         return Effect().none();
     }
 
     private Effect<SupervisorEvent, SupervisorState> onVoted(SupervisorState state, Voted v) {
         LeaseMessage.VoteReply reply = v.reply();
-        Optional<Operation> current = operation.filter(op -> op.epoch == reply.newEpoch() && op.phase == Phase.VOTING);
+        Optional<Promotion> current = operation.filter(op -> op.epoch() == reply.newEpoch() && op.voting());
         if (current.isEmpty()) {
             return Effect().none();
         }
-        Operation op = current.get();
+        Promotion op = current.get();
         if (!reply.granted()) {
             if (reply.retryInMillis() > 0) {
-                timers.startSingleTimer("vote-" + reply.fromNodeId(), new ResendVote(op.epoch, reply.fromNodeId()),
+                timers.startSingleTimer("vote-" + reply.fromNodeId(), new ResendVote(op.epoch(), reply.fromNodeId()),
                         Duration.ofMillis(reply.retryInMillis()));
             } else {
-                ctx.getLog().info("node {} refused to vote for epoch {}: {}", reply.fromNodeId(), op.epoch, reply.reason());
+                ctx.getLog().info("node {} refused to vote for epoch {}: {}", reply.fromNodeId(), op.epoch(), reply.reason());
             }
             return Effect().none();
         }
-        op.votes.add(reply.fromNodeId());
-        if (op.votes.size() < seen.majority()) {
+        Promotion.Next next = op.onVote(reply.fromNodeId(), seen.majority(), System.nanoTime());
+        operation = next.promotion();
+        if (!(next instanceof Promotion.Next.Chosen chosen)) {
             return Effect().none();
         }
-        long votedMs = (System.nanoTime() - op.startedNanos) / 1_000_000;
-        op.phase = Phase.PROMOTING;
-        op.phaseStartedNanos = System.nanoTime();
-        String why = op.reason + "; votes from nodes " + op.votes + " in " + votedMs + " ms";
-        return Effect().persist(new PrimaryChosen(Instant.now(), op.epoch, op.candidateId, why)).thenRun(s -> {
-            ctx.getLog().info("epoch {}: node {} chosen as primary ({} of {} votes after {} ms)", op.epoch, op.candidateId,
-                    op.votes.size(), seen.clusterSize(), votedMs);
+        Promotion p = chosen.p();
+        return Effect().persist(new PrimaryChosen(Instant.now(), p.epoch(), p.candidateId(), chosen.why())).thenRun(s -> {
+            ctx.getLog().info("epoch {}: node {} chosen as primary by a majority of {} after {} ms", p.epoch(),
+                    p.candidateId(), seen.clusterSize(), chosen.votedMillis());
             announce(s);
-            if (op.switchoverReplyTo.isEmpty()) {
+            if (p.kind() != Promotion.Kind.SWITCHOVER) {
                 // the old primary must not write in the new epoch: say so directly as well as by the announcement
-                op.oldPrimaryId.filter(old -> old != op.candidateId).flatMap(old -> Optional.ofNullable(agents.get(old)))
-                        .ifPresent(a -> a.tell(new AgentCommand.Fence(op.epoch, "node " + op.candidateId
-                                + " is primary in epoch " + op.epoch)));
+                p.oldPrimaryId().filter(old -> old != p.candidateId()).flatMap(old -> Optional.ofNullable(agents.get(old)))
+                        .ifPresent(a -> a.tell(new AgentCommand.Fence(p.epoch(), "node " + p.candidateId()
+                                + " is primary in epoch " + p.epoch())));
             }
-            if (op.manualReplyTo.isPresent()) {
+            if (p.kind() == Promotion.Kind.REQUESTED) {
                 // the agent that asked promotes itself (or already is primary) and answers its console
-                op.manualReplyTo.get().tell(new PrimaryAnswer.Granted(op.epoch, why));
+                requester.ifPresent(to -> to.tell(new PrimaryAnswer.Granted(p.epoch(), chosen.why())));
             } else {
-                Optional.ofNullable(agents.get(op.candidateId)).ifPresent(a -> a.tell(new AgentCommand.Promote(op.epoch,
-                        op.id, stepAdapter)));
-                watch = Optional.of(ChosenPrimaryWatch.Watch.promoted(op.epoch, op.candidateId, System.nanoTime()));
+                Optional.ofNullable(agents.get(p.candidateId())).ifPresent(a -> a.tell(new AgentCommand.Promote(p.epoch(),
+                        p.id(), stepAdapter)));
+                watch = Optional.of(ChosenPrimaryWatch.Watch.promoted(p.epoch(), p.candidateId(), System.nanoTime()));
             }
         });
     }
@@ -828,146 +823,152 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         if (syncOpId.equals(Optional.of(r.opId()))) {
             return onSyncNamesSet(state, r);
         }
-        Optional<Operation> current = operation.filter(op -> op.phase == Phase.RESUMING_OLD
-                ? op.resumeId().equals(r.opId()) : op.id.equals(r.opId()));
+        Optional<Promotion> current = operation.filter(op -> op.waitsFor(r.opId()));
         if (current.isEmpty()) {
             return Effect().none();
         }
-        Operation op = current.get();
-        if (op.phase == Phase.RESUMING_OLD) {
-            return rolledBack(state, op, r.done(), r.message());
-        }
-        long sinceStart = (System.nanoTime() - op.startedNanos) / 1_000_000;
-        if (op.phase == Phase.STOPPING_OLD) {
-            if (!r.done()) {
-                return rollBack(state, op, "stop the old primary cleanly", r.message());
-            }
-            op.finalLsn = r.lsn();
-            op.step("old primary stopped at " + r.lsn().map(Lsn::toString).orElse("?"));
-            op.phase = Phase.CATCHING_UP;
-            op.phaseStartedNanos = System.nanoTime();
-            Optional.ofNullable(agents.get(op.candidateId)).ifPresent(a -> a.tell(new AgentCommand.AwaitLsn(state.epoch(),
-                    op.id, r.lsn().orElse(Lsn.ZERO), Duration.ofSeconds(10), stepAdapter)));
+        Promotion.Next next = current.get().onStep(r, System.nanoTime());
+        operation = next.promotion();
+        return carryOut(state, current.get(), next);
+    }
+
+    /** Does what a transition of the promotion under way names ({@code before}: the promotion it started from). */
+    private Effect<SupervisorEvent, SupervisorState> carryOut(SupervisorState state, Promotion before, Promotion.Next next) {
+        if (next instanceof Promotion.Next.AwaitFinalLsn a) {
+            Optional.ofNullable(agents.get(a.p().candidateId())).ifPresent(ag -> ag.tell(new AgentCommand.AwaitLsn(
+                    state.epoch(), a.p().id(), a.finalLsn(), Duration.ofSeconds(10), stepAdapter)));
             return Effect().none();
         }
-        if (op.phase == Phase.CATCHING_UP) {
-            if (!r.done()) {
-                return rollBack(state, op, "verify the candidate received the final LSN " + op.finalLsn.map(Lsn::toString).orElse("?"),
-                        r.message());
-            }
-            op.step("node " + op.candidateId + " has the final LSN");
-            op.phase = Phase.VOTING;
-            op.phaseStartedNanos = System.nanoTime();
-            return Effect().persist(new EpochReserved(Instant.now(), op.epoch, op.candidateId, op.reason))
-                    .thenRun(s -> requestVotes(op));
+        if (next instanceof Promotion.Next.ReserveEpoch e) {
+            Promotion p = e.p();
+            return Effect().persist(new EpochReserved(Instant.now(), p.epoch(), p.candidateId(), p.reason()))
+                    .thenRun(s -> requestVotes(p));
         }
-        if (op.phase == Phase.PROMOTING) {
-            if (!r.done()) {
-                operation = Optional.empty();
-                if (r.outcome() == StepResult.Outcome.REFUSED) {
-                    // it cannot take the step at all: no point telling it again (issue 7.6)
-                    watch = watch.filter(w -> w.epoch() == op.epoch && w.primaryId() == r.nodeId())
-                            .or(() -> Optional.of(ChosenPrimaryWatch.Watch.promoted(op.epoch, r.nodeId(), System.nanoTime())))
-                            .map(w -> w.cannotPromote(r.message()));
-                }
-                op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer.Refused(op.epoch, Refusal.FAILED, "switchover: promoting node "
-                        + r.nodeId() + " failed after the vote (automatic failover takes over): " + r.message())));
-                return Effect().persist(new StepRecorded(Instant.now(), op.epoch, "promote", false,
-                        "node " + r.nodeId() + ": " + r.message()));
+        if (next instanceof Promotion.Next.RollBack b) {
+            // before the vote nothing is decided: the old primary starts again and the switchover reports the failed
+            // step; the promotion stays open until its agent restarted it (or the step times out), so no failover is
+            // decided from the planned stop's evidence meanwhile
+            Promotion p = b.p();
+            ctx.getLog().warn("{}; rolling back: starting node {} again as primary", b.detail(),
+                    p.oldPrimaryId().map(Object::toString).orElse("?"));
+            Optional<ActorRef<AgentCommand>> agent = p.oldPrimaryId().flatMap(id -> Optional.ofNullable(agents.get(id)));
+            if (agent.isEmpty()) {
+                Promotion.Next unreachable = p.rollBackUnreachable();
+                operation = unreachable.promotion();
+                return carryOut(state, p, unreachable);
             }
-            String detail = "node " + r.nodeId() + " promoted in " + r.took().toMillis() + " ms at " + r.lsn().map(Lsn::toString).orElse("?")
-                    + " (timeline " + r.timeline().map(Object::toString).orElse("?") + "), " + sinceStart
-                    + " ms after the decision" + op.failedSinceNanos.map(f -> ", "
-                    + (System.nanoTime() - f) / 1_000_000 + " ms after the failure was first seen").orElse("");
-            ctx.getLog().info("epoch {}: {}", op.epoch, detail);
+            agent.get().tell(new AgentCommand.Resume(state.epoch(), p.resumeId(), stepAdapter));
+            return Effect().none();
+        }
+        if (next instanceof Promotion.Next.RolledBack rb) {
+            // evidence of a failed primary counts again only from now on
+            failedSinceNanos = Optional.empty();
+            evidenceNotBeforeNanos = Optional.of(System.nanoTime());
+            ctx.getLog().warn(rb.detail());
+            answer(before, new PrimaryAnswer.Refused(state.epoch(), Refusal.FAILED, rb.detail()));
+            return Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "switchover", false, rb.detail()));
+        }
+        if (next instanceof Promotion.Next.PromoteFailed f) {
+            if (f.refused()) {
+                // it cannot take the step at all: no point telling it again (issue 7.6)
+                watch = watch.filter(w -> w.epoch() == before.epoch() && w.primaryId() == f.nodeId())
+                        .or(() -> Optional.of(ChosenPrimaryWatch.Watch.promoted(before.epoch(), f.nodeId(), System.nanoTime())))
+                        .map(w -> w.cannotPromote(f.message()));
+            }
+            answer(before, new PrimaryAnswer.Refused(before.epoch(), Refusal.FAILED, "switchover: promoting node "
+                    + f.nodeId() + " failed after the vote (automatic failover takes over): " + f.message()));
+            return Effect().persist(new StepRecorded(Instant.now(), before.epoch(), "promote", false, f.detail()));
+        }
+        if (next instanceof Promotion.Next.Promoted pr) {
+            Promotion p = pr.p();
+            long now = System.nanoTime();
+            ctx.getLog().info("epoch {}: {}", p.epoch(), pr.detail());
+            boolean switchover = p.kind() == Promotion.Kind.SWITCHOVER;
             ctx.getSystem().eventStream().tell(new org.apache.pekko.actor.typed.eventstream.EventStream.Publish<>(
-                    new OperationTiming(op.switchoverReplyTo.isPresent(), java.time.Duration.ofNanos(System.nanoTime()
-                            - (op.switchoverReplyTo.isPresent() ? op.startedNanos : op.failedSinceNanos.orElse(op.startedNanos))))));
-            op.step("node " + r.nodeId() + " promoted");
+                    new OperationTiming(switchover, Duration.ofNanos(now - (switchover ? p.startedNanos()
+                            : p.failedSinceNanos().orElse(p.startedNanos()))))));
             // promoted: from now on only the evidence rule (FailoverPolicy) may replace it, never the watch of a chosen
             // primary that "never ran as primary" (its agent may die before a report says primary)
-            watch = Optional.of(watch.filter(w -> w.epoch() == op.epoch && w.primaryId() == r.nodeId())
-                    .orElse(ChosenPrimaryWatch.Watch.promoted(op.epoch, r.nodeId(), System.nanoTime())).promoteSucceeded());
-            startFollowing(state, op);
-            return Effect().persist(new StepRecorded(Instant.now(), op.epoch, "promote", true, detail));
+            watch = Optional.of(watch.filter(w -> w.epoch() == p.epoch() && w.primaryId() == pr.nodeId())
+                    .orElse(ChosenPrimaryWatch.Watch.promoted(p.epoch(), pr.nodeId(), now)).promoteSucceeded());
+            startFollowing(state, p);
+            return Effect().persist(new StepRecorded(Instant.now(), p.epoch(), "promote", true, pr.detail()));
         }
-        if (op.phase == Phase.FOLLOWING) {
-            op.awaitingFollow.remove(r.nodeId());
-            String detail = "node " + r.nodeId() + (r.done() ? " follows node " + op.candidateId + " (" + r.took().toMillis()
-                    + " ms)" : " could not follow: " + r.message());
-            op.step(detail);
-            if (op.awaitingFollow.isEmpty()) {
-                operation = Optional.empty();
-                op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer.Granted(op.epoch, "switchover to node "
-                        + op.candidateId + " done: " + op.steps)));
+        if (next instanceof Promotion.Next.Followed f) {
+            if (f.done()) {
+                followingDone(f.p());
             }
-            return Effect().persist(new StepRecorded(Instant.now(), op.epoch, "follow", r.done(), detail));
+            return Effect().persist(new StepRecorded(Instant.now(), f.p().epoch(), "follow", f.ok(), f.detail()));
+        }
+        if (next instanceof Promotion.Next.TimedOut t) {
+            ctx.getLog().warn(t.detail());
+            answer(before, new PrimaryAnswer.Refused(state.epoch(), Refusal.FAILED, (before.kind() == Promotion.Kind.SWITCHOVER
+                    ? "switchover: " : "") + t.detail()));
+            if (before.kind() == Promotion.Kind.REQUESTED) {
+                requester.ifPresent(to -> to.tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.FAILED, t.detail())));
+            }
+            return Effect().persist(new StepRecorded(Instant.now(), before.epoch(), t.phase(), false, t.detail()));
         }
         return Effect().none();
     }
 
-    private void startFollowing(SupervisorState state, Operation op) {
-        op.phase = Phase.FOLLOWING;
-        op.phaseStartedNanos = System.nanoTime();
-        String conninfo = Optional.ofNullable(reports.get(op.candidateId)).map(o -> o.report().conninfo()).orElse("");
+    /** The console of a switchover hears how it ended (the agent that asked for a promotion heard at its vote). */
+    private void answer(Promotion p, PrimaryAnswer a) {
+        if (p.kind() == Promotion.Kind.SWITCHOVER) {
+            requester.ifPresent(to -> to.tell(a));
+        }
+    }
+
+    private void followingDone(Promotion p) {
+        answer(p, new PrimaryAnswer.Granted(p.epoch(), "switchover to node " + p.candidateId() + " done: " + p.stepsText()));
+    }
+
+    private void startFollowing(SupervisorState state, Promotion op) {
+        String conninfo = Optional.ofNullable(reports.get(op.candidateId())).map(o -> o.report().conninfo()).orElse("");
+        Set<Integer> awaiting = new HashSet<>();
         for (var e : agents.entrySet()) {
             int id = e.getKey();
             ObservedReport o = reports.get(id);
-            boolean isStandby = o != null && !o.report().witness() && id != op.candidateId
+            boolean isStandby = o != null && !o.report().witness() && id != op.candidateId()
                     && o.report().pg() == PgState.STANDBY
-                    && op.oldPrimaryId.map(old -> old != id).orElse(true)
-                    && op.replacedPrimaryId.map(r -> r != id).orElse(true);
+                    && op.oldPrimaryId().map(old -> old != id).orElse(true)
+                    && op.replacedPrimaryId().map(r -> r != id).orElse(true);
             if (isStandby && settings.policy().mode() == PolicyConfig.Mode.AUTOMATIC) {
-                op.awaitingFollow.add(id);
-                e.getValue().tell(new AgentCommand.Follow(op.epoch, op.id, op.candidateId, conninfo, stepAdapter));
+                awaiting.add(id);
+                e.getValue().tell(new AgentCommand.Follow(op.epoch(), op.id(), op.candidateId(), conninfo, stepAdapter));
             }
         }
-        if (op.switchoverReplyTo.isPresent() && op.oldPrimaryId.isPresent()) {
-            ActorRef<AgentCommand> old = agents.get(op.oldPrimaryId.get());
+        if (op.kind() == Promotion.Kind.SWITCHOVER && op.oldPrimaryId().isPresent()) {
+            ActorRef<AgentCommand> old = agents.get(op.oldPrimaryId().get());
             if (old != null) {
-                op.awaitingFollow.add(op.oldPrimaryId.get());
-                old.tell(new AgentCommand.Rejoin(op.epoch, op.id, op.candidateId, conninfo, stepAdapter));
+                awaiting.add(op.oldPrimaryId().get());
+                old.tell(new AgentCommand.Rejoin(op.epoch(), op.id(), op.candidateId(), conninfo, stepAdapter));
             }
         }
         // the chosen primary given up on was fenced: it rejoins as a standby of the new primary (when its agent is heard;
         // an unreachable one rejoins by itself when it comes back, as a returning old primary does)
-        op.replacedPrimaryId.filter(id -> Optional.ofNullable(reports.get(id)).filter(o -> System.nanoTime()
+        op.replacedPrimaryId().filter(id -> Optional.ofNullable(reports.get(id)).filter(o -> System.nanoTime()
                         - o.receivedAtNanos() <= settings.policy().reportStaleAfter().toNanos()).isPresent())
                 .ifPresent(id -> Optional.ofNullable(agents.get(id)).ifPresent(a -> {
-                    op.awaitingFollow.add(id);
-                    a.tell(new AgentCommand.Rejoin(op.epoch, op.id, op.candidateId, conninfo, stepAdapter));
+                    awaiting.add(id);
+                    a.tell(new AgentCommand.Rejoin(op.epoch(), op.id(), op.candidateId(), conninfo, stepAdapter));
                 }));
-        if (op.awaitingFollow.isEmpty()) {
-            operation = Optional.empty();
-            op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer.Granted(op.epoch, "switchover to node "
-                    + op.candidateId + " done: " + op.steps)));
+        Promotion.Next next = op.following(awaiting, System.nanoTime());
+        operation = next.promotion();
+        if (next instanceof Promotion.Next.Followed f && f.done()) {
+            followingDone(f.p());
         }
     }
 
-    private Effect<SupervisorEvent, SupervisorState> checkOperationTimeout(SupervisorState state, Operation op) {
-        long inPhase = System.nanoTime() - op.phaseStartedNanos;
-        Duration limit = op.phase == Phase.VOTING
-                ? settings.voteTimeout().plus(settings.policy().leaseDuration()).plus(settings.policy().leaseMargin())
-                : settings.stepTimeout();
-        if (inPhase < limit.toNanos()) {
+    private Effect<SupervisorEvent, SupervisorState> checkOperationTimeout(SupervisorState state, Promotion op) {
+        Promotion.Next next = op.onTimeout(System.nanoTime(),
+                settings.voteTimeout().plus(settings.policy().leaseDuration()).plus(settings.policy().leaseMargin()),
+                settings.stepTimeout(), seen.majority());
+        if (next instanceof Promotion.Next.Stay) {
             return Effect().none();
         }
-        if (op.phase == Phase.STOPPING_OLD || op.phase == Phase.CATCHING_UP) {
-            return rollBack(state, op, op.phase == Phase.STOPPING_OLD ? "stop the old primary cleanly"
-                    : "verify the candidate received the final LSN", "no answer within " + inPhase / 1_000_000 + " ms");
-        }
-        if (op.phase == Phase.RESUMING_OLD) {
-            return rolledBack(state, op, false, "no answer within " + inPhase / 1_000_000 + " ms");
-        }
-        operation = Optional.empty();
-        op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.FAILED, "switchover: "
-                + op.describe() + " timed out after " + inPhase / 1_000_000 + " ms")));
-        String detail = op.describe() + " timed out after " + inPhase / 1_000_000 + " ms"
-                + (op.phase == Phase.VOTING ? " with votes from " + op.votes + " (need " + seen.majority() + ")" : "")
-                + (op.phase == Phase.FOLLOWING ? ", still waiting for nodes " + op.awaitingFollow : "");
-        ctx.getLog().warn(detail);
-        op.manualReplyTo.ifPresent(r -> r.tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.FAILED, detail)));
-        return Effect().persist(new StepRecorded(Instant.now(), op.epoch, op.phase.name().toLowerCase(), false, detail));
+        operation = next.promotion();
+        return carryOut(state, op, next);
     }
 
     // ------------------------------------------------------------------ console requests
@@ -982,8 +983,8 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         }
         long epoch = nextEpoch(state);
         String reason = req.why();
-        var op = new Operation(epoch, req.nodeId(), old, reason, Optional.of(req.replyTo()), Optional.empty());
-        operation = Optional.of(op);
+        var op = Promotion.requested(epoch, req.nodeId(), old, reason, System.nanoTime());
+        begin(op, Optional.of(req.replyTo()));
         ctx.getLog().info("node {} asks to become primary ({}): reserving epoch {}", req.nodeId(), reason, epoch);
         return Effect().persist(new EpochReserved(Instant.now(), epoch, req.nodeId(), reason)).thenRun(s -> requestVotes(op));
     }
@@ -996,49 +997,11 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
             return Effect().none();
         }
         int old = state.primaryId().get();
-        var op = new Operation(nextEpoch(state), sw.candidateId(), Optional.of(old), "switchover from node " + old
-                + " to node " + sw.candidateId(), Optional.empty(), Optional.empty());
-        op.switchoverReplyTo = Optional.of(sw.replyTo());
-        op.phase = Phase.STOPPING_OLD;
-        operation = Optional.of(op);
+        var op = Promotion.switchover(nextEpoch(state), sw.candidateId(), old, System.nanoTime());
+        begin(op, Optional.of(sw.replyTo()));
         ctx.getLog().info("switchover: node {} -> node {}: stopping the old primary cleanly", old, sw.candidateId());
-        agents.get(old).tell(new AgentCommand.StopForSwitchover(state.epoch(), op.id, stepAdapter));
-        return Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "switchover", true, op.reason + " started"));
-    }
-
-    /**
-     * Before the vote nothing is decided: the old primary starts again and the switchover reports the failed step.
-     * The operation stays open until the old primary's agent has restarted it (or the step times out), so no
-     * failover is decided from the planned stop's evidence meanwhile.
-     */
-    private Effect<SupervisorEvent, SupervisorState> rollBack(SupervisorState state, Operation op, String step, String why) {
-        op.rollbackDetail = "switchover to node " + op.candidateId + " failed at step '" + step + "': " + why;
-        op.phase = Phase.RESUMING_OLD;
-        op.phaseStartedNanos = System.nanoTime();
-        String old = op.oldPrimaryId.map(Object::toString).orElse("?");
-        ctx.getLog().warn("{}; rolling back: starting node {} again as primary", op.rollbackDetail, old);
-        Optional<ActorRef<AgentCommand>> agent = op.oldPrimaryId.flatMap(id -> Optional.ofNullable(agents.get(id)));
-        if (agent.isEmpty()) {
-            return rolledBack(state, op, false, "node " + old + "'s agent is not reachable");
-        }
-        agent.get().tell(new AgentCommand.Resume(state.epoch(), op.resumeId(), stepAdapter));
-        return Effect().none();
-    }
-
-    /** The rollback ended: evidence of a failed primary counts again only from now on. */
-    private Effect<SupervisorEvent, SupervisorState> rolledBack(SupervisorState state, Operation op, boolean restarted,
-                                                                String message) {
-        operation = Optional.empty();
-        failedSinceNanos = Optional.empty();
-        evidenceNotBeforeNanos = Optional.of(System.nanoTime());
-        String old = op.oldPrimaryId.map(Object::toString).orElse("?");
-        String detail = op.rollbackDetail + (restarted
-                ? "; rolled back: node " + old + " stays primary (" + message + ")"
-                : "; rolled back, but starting node " + old + " again failed: " + message
-                        + " (automatic failover decides from here)");
-        ctx.getLog().warn(detail);
-        op.switchoverReplyTo.ifPresent(to -> to.tell(new PrimaryAnswer.Refused(state.epoch(), Refusal.FAILED, detail)));
-        return Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "switchover", false, detail));
+        agents.get(old).tell(new AgentCommand.StopForSwitchover(state.epoch(), op.id(), stepAdapter));
+        return Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "switchover", true, op.reason() + " started"));
     }
 
     /**
@@ -1065,6 +1028,6 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         List<String> history = new ArrayList<>(s.history());
         java.util.Collections.reverse(history);
         return new View(s.epoch(), s.primaryId(), s.paused(), stateKnown, settings.policy().mode().name().toLowerCase(),
-                lastDecisionKind, lastDecision, operation.map(Operation::describe), history, List.of());
+                lastDecisionKind, lastDecision, operation.map(Promotion::describe), history, List.of());
     }
 }

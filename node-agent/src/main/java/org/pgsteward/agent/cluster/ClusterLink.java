@@ -365,6 +365,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         } else if (m instanceof LeaseMessage.PromiseReply reply) {
             if (reply.granted() && reply.epoch() == epochs.current() && primaryOfEpoch()) {
                 lease.promised(reply.fromNodeId(), reply.seq(), reply.grantedMillis() * 1_000_000);
+                renewGuard();
             } else if (!reply.granted() && reply.acceptedEpoch() > epochs.current()) {
                 // a decided newer epoch (a vote alone never shows here: it does not change the accepted epoch)
                 ctx.getLog().warn("node {} has accepted epoch {} (ours {}): this node is no longer primary",
@@ -678,12 +679,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
         followEpoch();
         settings.leaseStatus().set(epochs.primaryOfCurrentEpoch().isEmpty()
                 || (primaryOfEpoch() && (!settings.automatic() || lease.held(now, members()))));
-        // the guard outside this JVM fences if this agent stops renewing (F1)
-        if (primaryOfEpoch() && settings.automatic()) {
-            settings.guard().primaryUntil(Math.max(lease.heldUntil(members()), Long.MIN_VALUE / 2) - t.fenceLead().toNanos() / 2);
-        } else {
-            settings.guard().notPrimary();
-        }
+        renewGuard();
         LocalRules.Observation o = observation(now, settings.mayServeWrites().getAsBoolean(),
                 verdict instanceof ServerLiveness.Verdict.Hung h ? Optional.of(h) : Optional.empty());
         LocalRules.Action a = LocalRules.onCheck(state, o, leaseView(), t, now);
@@ -697,6 +693,21 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             startFence(g.reason(), true);
         }
         return this;
+    }
+
+    /**
+     * Gives the guard outside this JVM the lease's deadline (it fences if this agent stops renewing, F1): at every lease
+     * check, at every promise that arrives, and before the server starts serving as primary. A server that becomes
+     * writable must find the guard holding the lease it was started on, not the deadline of a check before it (seen
+     * in the chaos run: a guard still holding an earlier incarnation's expired deadline stopped the server 17 ms after
+     * its promotion, before the next check).
+     */
+    private void renewGuard() {
+        if (primaryOfEpoch() && settings.automatic()) {
+            settings.guard().primaryUntil(Math.max(lease.heldUntil(members()), Long.MIN_VALUE / 2) - t.fenceLead().toNanos() / 2);
+        } else {
+            settings.guard().notPrimary();
+        }
     }
 
     /** What the rules see now; {@code mayServeWrites} reads the files and processes, so only the lease check asks. */
@@ -913,6 +924,7 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
                 ctx.getLog().info("lease of epoch {} held after {} ms: starting as its primary", epoch,
                         (now - firstNanos) / 1_000_000);
             }
+            renewGuard(); // the server writes from the step's end: the guard holds this lease before that
             if (c instanceof AgentCommand.Resume) {
                 internal(new ClusterStep.Resume(), c.opId(), epoch, c.replyTo());
             } else {
