@@ -184,7 +184,30 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         } else if (event instanceof SupervisorEvent.SyncSetRecorded ss) {
             s = s.withSyncStandbys(ss.names());
         }
-        return s.withHistory(event.at() + " " + event.describe());
+        return s.withHistory(historyEntry(event).line());
+    }
+
+    /** The typed history entry of a journal event (its line is what the state keeps and the agents copy). */
+    static org.pgsteward.protocol.cluster.HistoryEntry historyEntry(SupervisorEvent event) {
+        String kind;
+        boolean ok = true;
+        if (event instanceof StepRecorded st) {
+            kind = st.kind();
+            ok = st.ok();
+        } else if (event instanceof MemberSeen) {
+            kind = "member";
+        } else if (event instanceof EpochLearned || event instanceof EpochReserved) {
+            kind = "epoch";
+        } else if (event instanceof PrimaryChosen) {
+            kind = "primary";
+        } else if (event instanceof PausedChanged p) {
+            kind = p.paused() ? "pause" : "resume";
+        } else if (event instanceof SupervisorEvent.RecordAdopted) {
+            kind = "record";
+        } else {
+            kind = "synchronous";
+        }
+        return org.pgsteward.protocol.cluster.HistoryEntry.supervisor(event.at(), kind, ok, event.describe());
     }
 
     @Override

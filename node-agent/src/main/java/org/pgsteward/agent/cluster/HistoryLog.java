@@ -10,9 +10,8 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Optional;
 import java.time.Instant;
-import org.pgsteward.protocol.api.EventRow;
+import org.pgsteward.protocol.cluster.HistoryEntry;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -23,7 +22,7 @@ import org.slf4j.LoggerFactory;
  * the newest {@value #KEEP} are kept. Losing the tail in a crash loses history, never a decision: no fsync.
  *
  * <p>This agent's own state changes (fenced, unfenced, local restart, gave up, rejoin: {@link #agentEvent}) are kept
- * here too, tagged {@code [agent ID KIND]}, so `cluster event` on this node shows them even while it is cut off.
+ * here too, as {@link HistoryEntry} lines, so `cluster event` on this node shows them even while it is cut off.
  */
 public final class HistoryLog {
 
@@ -77,27 +76,8 @@ public final class HistoryLog {
 
     /** Records one of this agent's own events ({@code ok} false: it failed). */
     public void agentEvent(Instant at, int nodeId, String kind, boolean ok, String text) {
-        add(List.of(at + " " + AGENT_TAG + nodeId + " " + kind + (ok ? "" : " " + FAILED) + "] " + text));
+        add(List.of(HistoryEntry.agent(at, nodeId, kind, ok, text).line()));
     }
-
-    /** An agent event of {@link #agentEvent} read back from its line; empty: a line of the supervisor's history. */
-    public static Optional<EventRow> agentEvent(String line) {
-        int sp = line.indexOf(' ');
-        int end = line.indexOf("] ");
-        if (sp < 0 || !line.startsWith(AGENT_TAG, sp + 1) || end < sp) {
-            return Optional.empty();
-        }
-        String[] tag = line.substring(sp + 1 + AGENT_TAG.length(), end).split(" ");
-        try {
-            return Optional.of(new EventRow(0, Integer.parseInt(tag[0]), tag[1], tag.length < 3,
-                    Instant.parse(line.substring(0, sp)), line.substring(end + 2)));
-        } catch (RuntimeException e) {
-            return Optional.empty();
-        }
-    }
-
-    private static final String AGENT_TAG = "[agent ";
-    private static final String FAILED = "FAILED";
 
     /** Oldest first. */
     public synchronized List<String> lines() {

@@ -277,22 +277,9 @@ public final class ClusterQueries {
             // what keeps the supervisor from working now: on top
             v.warnings().forEach(w -> all.add(new EventRow(0, 0, "supervisor", false, Instant.now(), w)));
         });
-        {
-            for (String line : lines) {
-                Optional<EventRow> own = org.pgsteward.agent.cluster.HistoryLog.agentEvent(line);
-                if (own.isPresent()) {
-                    all.add(own.get());
-                    continue;
-                }
-                int sp = line.indexOf(' ');
-                try {
-                    Instant at = Instant.parse(line.substring(0, sp));
-                    String text = line.substring(sp + 1);
-                    all.add(new EventRow(0, 0, "supervisor", !text.contains(" FAILED"), at, text));
-                } catch (RuntimeException e) {
-                    all.add(new EventRow(0, 0, "supervisor", true, Instant.EPOCH, line));
-                }
-            }
+        for (String line : lines) {
+            var e = org.pgsteward.protocol.cluster.HistoryEntry.parse(line);
+            all.add(new EventRow(0, e.nodeId(), e.fromSupervisor() ? "supervisor" : e.kind(), e.ok(), e.at(), e.text()));
         }
         all.sort(java.util.Comparator.comparing(EventRow::timestamp).reversed());
         return all.size() > limit ? List.copyOf(all.subList(0, limit)) : all;

@@ -46,10 +46,10 @@ class HistoryLogTest {
         log.agentEvent(at, 1, "auto_rejoin", false, "node1 rejoin failed, still fenced: pg_rewind failed");
         log.add(java.util.List.of(at + " node 1 is primary in epoch 1: registered"));
         var lines = new HistoryLog(dir).lines();
-        var fence = HistoryLog.agentEvent(lines.get(0)).orElseThrow();
-        assertEquals(new org.pgsteward.protocol.api.EventRow(0, 1, "fence", true, at,
+        var fence = org.pgsteward.protocol.cluster.HistoryEntry.parse(lines.get(0));
+        assertEquals(org.pgsteward.protocol.cluster.HistoryEntry.agent(at, 1, "fence", true,
                 "node1 fenced: lease expiring: 1 of 3 members promise"), fence);
-        assertEquals(false, HistoryLog.agentEvent(lines.get(1)).orElseThrow().successful());
-        assertEquals(java.util.Optional.empty(), HistoryLog.agentEvent(lines.get(2)));
+        assertEquals(false, org.pgsteward.protocol.cluster.HistoryEntry.parse(lines.get(1)).ok());
+        assertEquals(true, org.pgsteward.protocol.cluster.HistoryEntry.parse(lines.get(2)).fromSupervisor());
     }
 }
