@@ -411,6 +411,8 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         if (next instanceof ChosenPrimaryWatch.Next.Retry r) {
             watch = Optional.of(r.watch());
             ctx.getLog().warn(r.why());
+            lastDecision = "promote: " + r.why(); // cluster show says what the supervisor does now
+            lastDecisionKind = DecisionKind.PROMOTE;
             var op = Promotion.retry(state.epoch(), primary, r.why(), System.nanoTime());
             begin(op, Optional.empty());
             agents.get(primary).tell(new AgentCommand.Promote(state.epoch(), op.id(), stepAdapter));
