@@ -3,6 +3,7 @@ package org.pgsteward.supervisor;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -248,6 +249,7 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         if (!stateKnown) {
             prepareRecordOnceAMajorityReported();
         }
+        tellAgainIfNewIncarnation(rep, r.agent());
         Optional<Promotion> manualDone = operation.filter(op -> op.phase() instanceof Promotion.Phase.Promoting
                 && op.kind() == Promotion.Kind.REQUESTED && op.candidateId() == rep.nodeId() && rep.pg() == PgState.PRIMARY
                 && rep.acceptedEpoch() == op.epoch());
@@ -950,7 +952,7 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
 
     private void startFollowing(SupervisorState state, Promotion op) {
         String conninfo = Optional.ofNullable(reports.get(op.candidateId())).map(o -> o.report().conninfo()).orElse("");
-        Set<Integer> awaiting = new HashSet<>();
+        Map<Integer, Promotion.Follower> awaiting = new HashMap<>();
         for (var e : agents.entrySet()) {
             int id = e.getKey();
             ObservedReport o = reports.get(id);
@@ -959,14 +961,14 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
                     && op.oldPrimaryId().map(old -> old != id).orElse(true)
                     && op.replacedPrimaryId().map(r -> r != id).orElse(true);
             if (isStandby && settings.policy().mode() == PolicyConfig.Mode.AUTOMATIC) {
-                awaiting.add(id);
+                awaiting.put(id, new Promotion.Follower(o.report().incarnation(), false));
                 e.getValue().tell(new AgentCommand.Follow(op.epoch(), op.id(), op.candidateId(), conninfo, stepAdapter));
             }
         }
         if (op.kind() == Promotion.Kind.SWITCHOVER && op.oldPrimaryId().isPresent()) {
             ActorRef<AgentCommand> old = agents.get(op.oldPrimaryId().get());
             if (old != null) {
-                awaiting.add(op.oldPrimaryId().get());
+                awaiting.put(op.oldPrimaryId().get(), new Promotion.Follower(incarnationOf(op.oldPrimaryId().get()), true));
                 old.tell(new AgentCommand.Rejoin(op.epoch(), op.id(), op.candidateId(), conninfo, stepAdapter));
             }
         }
@@ -975,7 +977,7 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         op.replacedPrimaryId().filter(id -> Optional.ofNullable(reports.get(id)).filter(o -> System.nanoTime()
                         - o.receivedAtNanos() <= settings.policy().reportStaleAfter().toNanos()).isPresent())
                 .ifPresent(id -> Optional.ofNullable(agents.get(id)).ifPresent(a -> {
-                    awaiting.add(id);
+                    awaiting.put(id, new Promotion.Follower(incarnationOf(id), true));
                     a.tell(new AgentCommand.Rejoin(op.epoch(), op.id(), op.candidateId(), conninfo, stepAdapter));
                 }));
         Promotion.Next next = op.following(awaiting, System.nanoTime());
@@ -983,6 +985,24 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
         if (next instanceof Promotion.Next.Followed f && f.done()) {
             followingDone(f.p());
         }
+    }
+
+    private String incarnationOf(int nodeId) {
+        return Optional.ofNullable(reports.get(nodeId)).map(o -> o.report().incarnation()).orElse("");
+    }
+
+    /** A node the promotion waits for reports as a new agent incarnation: the one told is gone, this one is told. */
+    private void tellAgainIfNewIncarnation(NodeReport rep, ActorRef<AgentCommand> agent) {
+        operation.flatMap(op -> op.newIncarnation(rep.nodeId(), rep.incarnation())).ifPresent(op -> {
+            operation = Optional.of(op);
+            boolean rejoin = op.awaited(rep.nodeId()).map(Promotion.Follower::rejoin).orElse(false);
+            String conninfo = Optional.ofNullable(reports.get(op.candidateId())).map(o -> o.report().conninfo())
+                    .orElse("");
+            ctx.getLog().info("node {} answers as a new agent incarnation: telling it again to {} node {}", rep.nodeId(),
+                    rejoin ? "rejoin" : "follow", op.candidateId());
+            agent.tell(rejoin ? new AgentCommand.Rejoin(op.epoch(), op.id(), op.candidateId(), conninfo, stepAdapter)
+                    : new AgentCommand.Follow(op.epoch(), op.id(), op.candidateId(), conninfo, stepAdapter));
+        });
     }
 
     private Effect<SupervisorEvent, SupervisorState> checkOperationTimeout(SupervisorState state, Promotion op) {

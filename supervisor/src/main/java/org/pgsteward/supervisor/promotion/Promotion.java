@@ -2,8 +2,10 @@ package org.pgsteward.supervisor.promotion;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
@@ -50,7 +52,8 @@ public record Promotion(String id, Kind kind, long epoch, int candidateId, Optio
 
         record Promoting() implements Phase {}
 
-        record Following(Set<Integer> awaiting) implements Phase {}
+        /** The nodes told to follow (or rejoin) that have not answered, each with the agent incarnation told. */
+        record Following(Map<Integer, Follower> awaiting) implements Phase {}
 
         record ResumingOld(String rollbackDetail) implements Phase {}
 
@@ -59,6 +62,12 @@ public record Promotion(String id, Kind kind, long epoch, int candidateId, Optio
             return getClass().getSimpleName().replaceAll("([a-z])([A-Z])", "$1_$2").toLowerCase();
         }
     }
+
+    /**
+     * A node told to follow the promoted candidate ({@code rejoin}: told to rejoin it, as a switchover's old primary
+     * or a replaced chosen primary is), and the agent incarnation that was told: a new incarnation never got it.
+     */
+    public record Follower(String incarnation, boolean rejoin) {}
 
     /** What to do now, and the promotion to keep ({@link #promotion} empty: it ended). */
     public sealed interface Next {
@@ -195,8 +204,29 @@ public record Promotion(String id, Kind kind, long epoch, int candidateId, Optio
     }
 
     /** The nodes told to follow (or rejoin) the promoted candidate; none: the attempt is done at once. */
-    public Next following(Set<Integer> awaiting, long nowNanos) {
-        return new Next.Followed(in(new Phase.Following(Set.copyOf(awaiting)), nowNanos), awaiting.isEmpty(), true, "");
+    public Next following(Map<Integer, Follower> awaiting, long nowNanos) {
+        return new Next.Followed(in(new Phase.Following(Map.copyOf(awaiting)), nowNanos), awaiting.isEmpty(), true, "");
+    }
+
+    /**
+     * A report from {@code nodeId}'s agent, now incarnation {@code incarnation}: when this promotion waits for that
+     * node's answer from another incarnation, the command went to an agent that is gone (downed, restarted) and was
+     * lost with it; the promotion to keep, now waiting for the new one, whom the caller tells again. Seen in the chaos
+     * run: a follow sent across a broken link never arrived and the promotion waited for it for the whole step timeout.
+     */
+    public Optional<Promotion> newIncarnation(int nodeId, String incarnation) {
+        if (!(phase instanceof Phase.Following f) || !f.awaiting().containsKey(nodeId)
+                || f.awaiting().get(nodeId).incarnation().equals(incarnation)) {
+            return Optional.empty();
+        }
+        Map<Integer, Follower> awaiting = new HashMap<>(f.awaiting());
+        awaiting.put(nodeId, new Follower(incarnation, f.awaiting().get(nodeId).rejoin()));
+        return Optional.of(with(new Phase.Following(Map.copyOf(awaiting))));
+    }
+
+    /** What {@code nodeId} was told, while this promotion waits for its answer. */
+    public Optional<Follower> awaited(int nodeId) {
+        return phase instanceof Phase.Following f ? Optional.ofNullable(f.awaiting().get(nodeId)) : Optional.empty();
     }
 
     /** The step this promotion waits for answered (the caller checked {@link #waitsFor}). */
@@ -232,11 +262,11 @@ public record Promotion(String id, Kind kind, long epoch, int candidateId, Optio
             return new Next.Promoted(step("node " + r.nodeId() + " promoted", nowNanos), r.nodeId(), detail);
         }
         if (phase instanceof Phase.Following f) {
-            Set<Integer> awaiting = new HashSet<>(f.awaiting());
+            Map<Integer, Follower> awaiting = new HashMap<>(f.awaiting());
             awaiting.remove(r.nodeId());
             String detail = "node " + r.nodeId() + (r.done() ? " follows node " + candidateId + " (" + r.took().toMillis()
                     + " ms)" : " could not follow: " + r.message());
-            Promotion p = step(detail, nowNanos).with(new Phase.Following(Set.copyOf(awaiting)));
+            Promotion p = step(detail, nowNanos).with(new Phase.Following(Map.copyOf(awaiting)));
             return new Next.Followed(p, awaiting.isEmpty(), r.done(), detail);
         }
         return new Next.Stay(this); // voting: no step is asked for
@@ -280,7 +310,8 @@ public record Promotion(String id, Kind kind, long epoch, int candidateId, Optio
         return new Next.TimedOut(phase.label(), describe() + " timed out after " + inPhase / 1_000_000 + " ms"
                 + (phase instanceof Phase.Voting v ? " with votes from " + new java.util.TreeSet<>(v.votes()) + " (need "
                 + majority + ")" : "")
-                + (phase instanceof Phase.Following f ? ", still waiting for nodes " + new java.util.TreeSet<>(f.awaiting()) : ""));
+                + (phase instanceof Phase.Following f ? ", still waiting for nodes " + new java.util.TreeSet<>(f.awaiting().keySet())
+                : ""));
     }
 
     // ------------------------------------------------------------------ the rollback of a switchover

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
 import java.util.Optional;
-import java.util.Set;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.pgsteward.protocol.Lsn;
 import org.pgsteward.protocol.cluster.StepResult;
@@ -44,7 +44,8 @@ class PromotionTest {
                 + "decision, 2200 ms after the failure was first seen"), promoted.detail());
 
         Promotion.Next.Followed start = assertInstanceOf(Promotion.Next.Followed.class,
-                promoted.p().following(Set.of(3, 4), T0 + 210 * MS));
+                promoted.p().following(Map.of(3, new Promotion.Follower("inc-3", false), 4,
+                        new Promotion.Follower("inc-4", true)), T0 + 210 * MS));
         Promotion following = start.promotion().orElseThrow();
         Promotion.Next.Followed three = assertInstanceOf(Promotion.Next.Followed.class,
                 following.onStep(done(following, 3, "0/5000060"), T0 + 300 * MS));
@@ -59,7 +60,7 @@ class PromotionTest {
     void givenNoFollowerToTell_thenThePromotionEndsAtOnce() {
         Promotion p = Promotion.retry(4, 2, "runs as a standby", T0);
         Promotion promoted = ((Promotion.Next.Promoted) p.onStep(done(p, 2, "0/5000060"), T0)).p();
-        var f = assertInstanceOf(Promotion.Next.Followed.class, promoted.following(Set.of(), T0));
+        var f = assertInstanceOf(Promotion.Next.Followed.class, promoted.following(Map.of(), T0));
         assertTrue(f.done() && f.promotion().isEmpty());
     }
 
@@ -126,5 +127,19 @@ class PromotionTest {
         assertEquals(Optional.empty(), p.replacedPrimaryId());
         assertEquals(Optional.of(2), Promotion.failover(6, 3, Optional.empty(), "x", Optional.empty(), Optional.of(2), T0)
                 .replacedPrimaryId());
+    }
+
+    @Test
+    void givenAFollowerThatComesBackAsANewIncarnation_thenItIsToBeToldAgain_andItsAnswerStillCounts() {
+        Promotion p = Promotion.retry(4, 2, "x", T0);
+        Promotion promoted = ((Promotion.Next.Promoted) p.onStep(done(p, 2, "0/5000060"), T0)).p();
+        Promotion following = promoted.following(Map.of(3, new Promotion.Follower("inc-3a", false)), T0).promotion()
+                .orElseThrow();
+        assertEquals(Optional.empty(), following.newIncarnation(3, "inc-3a"), "the one told: nothing to resend");
+        assertEquals(Optional.empty(), following.newIncarnation(1, "inc-1b"), "not waited for");
+        Promotion again = following.newIncarnation(3, "inc-3b").orElseThrow();
+        assertEquals(Optional.of(new Promotion.Follower("inc-3b", false)), again.awaited(3));
+        var f = assertInstanceOf(Promotion.Next.Followed.class, again.onStep(done(again, 3, "0/5000060"), T0));
+        assertTrue(f.done());
     }
 }
