@@ -73,61 +73,45 @@ public record Promotion(String id, Kind kind, long epoch, int candidateId, Optio
     public sealed interface Next {
         Optional<Promotion> promotion();
 
-        /** Nothing to do yet. */
-        record Stay(Promotion p) implements Next {
-            public Optional<Promotion> promotion() {
-                return Optional.of(p);
+        /** A transition after which the promotion goes on, as {@link #p}. */
+        sealed interface Goes extends Next {
+            Promotion p();
+
+            default Optional<Promotion> promotion() {
+                return Optional.of(p());
             }
         }
+
+        /** A transition that ends the promotion. */
+        sealed interface Ends extends Next {
+            default Optional<Promotion> promotion() {
+                return Optional.empty();
+            }
+        }
+
+        /** Nothing to do yet. */
+        record Stay(Promotion p) implements Goes {}
 
         /** The old primary stopped cleanly at {@code finalLsn}: ask the candidate to confirm it received it. */
-        record AwaitFinalLsn(Promotion p, Lsn finalLsn) implements Next {
-            public Optional<Promotion> promotion() {
-                return Optional.of(p);
-            }
-        }
+        record AwaitFinalLsn(Promotion p, Lsn finalLsn) implements Goes {}
 
         /** The candidate has everything: reserve the epoch (persisted) and ask for votes. */
-        record ReserveEpoch(Promotion p) implements Next {
-            public Optional<Promotion> promotion() {
-                return Optional.of(p);
-            }
-        }
+        record ReserveEpoch(Promotion p) implements Goes {}
 
         /** A switchover step failed before the vote: tell the old primary to start again as primary. */
-        record RollBack(Promotion p, String detail) implements Next {
-            public Optional<Promotion> promotion() {
-                return Optional.of(p);
-            }
-        }
+        record RollBack(Promotion p, String detail) implements Goes {}
 
         /** The rollback ended ({@code restarted}: the old primary runs again); the switchover reports it failed. */
-        record RolledBack(boolean restarted, String detail) implements Next {
-            public Optional<Promotion> promotion() {
-                return Optional.empty();
-            }
-        }
+        record RolledBack(boolean restarted, String detail) implements Ends {}
 
         /** A majority voted: the candidate is the epoch's primary (persisted) and promotes. */
-        record Chosen(Promotion p, String why, long votedMillis) implements Next {
-            public Optional<Promotion> promotion() {
-                return Optional.of(p);
-            }
-        }
+        record Chosen(Promotion p, String why, long votedMillis) implements Goes {}
 
         /** The promote step failed ({@code refused}: the node cannot take it at all); the attempt ends. */
-        record PromoteFailed(int nodeId, boolean refused, String message, String detail) implements Next {
-            public Optional<Promotion> promotion() {
-                return Optional.empty();
-            }
-        }
+        record PromoteFailed(int nodeId, boolean refused, String message, String detail) implements Ends {}
 
         /** The candidate promoted: the others are to follow it (see {@link #following}). */
-        record Promoted(Promotion p, int nodeId, String detail) implements Next {
-            public Optional<Promotion> promotion() {
-                return Optional.of(p);
-            }
-        }
+        record Promoted(Promotion p, int nodeId, String detail) implements Goes {}
 
         /** One node answered its follow (or rejoin); {@code done}: it was the last one, the attempt ended. */
         record Followed(Promotion p, boolean done, boolean ok, String detail) implements Next {
@@ -137,11 +121,7 @@ public record Promotion(String id, Kind kind, long epoch, int candidateId, Optio
         }
 
         /** The phase ({@link Phase#label}) ran out of time; the attempt ends. */
-        record TimedOut(String phase, String detail) implements Next {
-            public Optional<Promotion> promotion() {
-                return Optional.empty();
-            }
-        }
+        record TimedOut(String phase, String detail) implements Ends {}
     }
 
     // ------------------------------------------------------------------ how one starts
