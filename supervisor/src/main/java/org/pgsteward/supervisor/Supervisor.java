@@ -415,7 +415,7 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
             ctx.getLog().warn(r.why());
             lastDecision = "promote: " + r.why(); // cluster show says what the supervisor does now
             lastDecisionKind = DecisionKind.PROMOTE;
-            var op = Promotion.retry(state.epoch(), primary, r.why(), System.nanoTime());
+            var op = Promotion.retry(state.epoch(), primary, r.why(), incarnationOf(primary), System.nanoTime());
             begin(op, Optional.empty());
             agents.get(primary).tell(new AgentCommand.Promote(state.epoch(), op.id(), stepAdapter));
             return Optional.of(Effect().persist(new StepRecorded(Instant.now(), state.epoch(), "promote", false, r.why())));
@@ -813,7 +813,8 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
             }
             return Effect().none();
         }
-        Promotion.Next next = op.onVote(reply.fromNodeId(), seen.majority(), System.nanoTime());
+        Promotion.Next next = op.onVote(reply.fromNodeId(), seen.majority(), incarnationOf(op.candidateId()),
+                System.nanoTime());
         operation = next.promotion();
         if (!(next instanceof Promotion.Next.Chosen chosen)) {
             return Effect().none();
@@ -995,6 +996,12 @@ public final class Supervisor extends EventSourcedBehavior<Object, SupervisorEve
     private void tellAgainIfNewIncarnation(NodeReport rep, ActorRef<AgentCommand> agent) {
         operation.flatMap(op -> op.newIncarnation(rep.nodeId(), rep.incarnation())).ifPresent(op -> {
             operation = Optional.of(op);
+            if (op.phase() instanceof Promotion.Phase.Promoting) {
+                ctx.getLog().info("node {} answers as a new agent incarnation: telling it again to promote in epoch {}",
+                        rep.nodeId(), op.epoch());
+                agent.tell(new AgentCommand.Promote(op.epoch(), op.id(), stepAdapter));
+                return;
+            }
             boolean rejoin = op.awaited(rep.nodeId()).map(Promotion.Follower::rejoin).orElse(false);
             String conninfo = Optional.ofNullable(reports.get(op.candidateId())).map(o -> o.report().conninfo())
                     .orElse("");

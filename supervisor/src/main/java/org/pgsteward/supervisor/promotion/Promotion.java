@@ -50,7 +50,8 @@ public record Promotion(String id, Kind kind, long epoch, int candidateId, Optio
 
         record Voting(Set<Integer> votes) implements Phase {}
 
-        record Promoting() implements Phase {}
+        /** The candidate told to promote: {@code incarnation}, its agent incarnation that was told. */
+        record Promoting(String incarnation) implements Phase {}
 
         /** The nodes told to follow (or rejoin) that have not answered, each with the agent incarnation told. */
         record Following(Map<Integer, Follower> awaiting) implements Phase {}
@@ -134,9 +135,9 @@ public record Promotion(String id, Kind kind, long epoch, int candidateId, Optio
     }
 
     /** The chosen primary of {@code epoch} runs as a standby: it is told to promote again, no vote needed. */
-    public static Promotion retry(long epoch, int primaryId, String why, long nowNanos) {
+    public static Promotion retry(long epoch, int primaryId, String why, String incarnation, long nowNanos) {
         return start(Kind.RETRY, epoch, primaryId, Optional.empty(), why, Optional.empty(), Optional.empty(),
-                new Phase.Promoting(), nowNanos);
+                new Phase.Promoting(incarnation), nowNanos);
     }
 
     /** A node's agent asked to become primary: votes first, then the agent promotes itself. */
@@ -190,11 +191,17 @@ public record Promotion(String id, Kind kind, long epoch, int candidateId, Optio
 
     /**
      * A report from {@code nodeId}'s agent, now incarnation {@code incarnation}: when this promotion waits for that
-     * node's answer from another incarnation, the command went to an agent that is gone (downed, restarted) and was
-     * lost with it; the promotion to keep, now waiting for the new one, whom the caller tells again. Seen in the chaos
-     * run: a follow sent across a broken link never arrived and the promotion waited for it for the whole step timeout.
+     * node's answer (the candidate's promote, a follower's follow) from another incarnation, the command went to an
+     * agent that is gone (downed, restarted) and was lost with it; the promotion to keep, now waiting for the new one,
+     * whom the caller tells again ({@link #awaited} says what). Seen in the chaos run: a follow sent across a broken
+     * link, and a promote to a candidate whose agent was downed while it waited for its lease, never answered, and
+     * the promotion waited for them for the whole step timeout (120 s).
      */
     public Optional<Promotion> newIncarnation(int nodeId, String incarnation) {
+        if (phase instanceof Phase.Promoting p && nodeId == candidateId && kind != Kind.REQUESTED
+                && !p.incarnation().equals(incarnation)) {
+            return Optional.of(with(new Phase.Promoting(incarnation)));
+        }
         if (!(phase instanceof Phase.Following f) || !f.awaiting().containsKey(nodeId)
                 || f.awaiting().get(nodeId).incarnation().equals(incarnation)) {
             return Optional.empty();
@@ -252,8 +259,11 @@ public record Promotion(String id, Kind kind, long epoch, int candidateId, Optio
         return new Next.Stay(this); // voting: no step is asked for
     }
 
-    /** A vote for this promotion's epoch; {@code majority} of the members decides. */
-    public Next onVote(int fromNodeId, int majority, long nowNanos) {
+    /**
+     * A vote for this promotion's epoch; {@code majority} of the members decides. {@code candidateIncarnation}: the
+     * candidate's agent incarnation now, the one the supervisor tells to promote once chosen.
+     */
+    public Next onVote(int fromNodeId, int majority, String candidateIncarnation, long nowNanos) {
         if (!(phase instanceof Phase.Voting v)) {
             return new Next.Stay(this);
         }
@@ -263,7 +273,7 @@ public record Promotion(String id, Kind kind, long epoch, int candidateId, Optio
             return new Next.Stay(with(new Phase.Voting(Set.copyOf(votes))));
         }
         long votedMillis = (nowNanos - startedNanos) / 1_000_000;
-        return new Next.Chosen(in(new Phase.Promoting(), nowNanos), reason + "; votes from nodes "
+        return new Next.Chosen(in(new Phase.Promoting(candidateIncarnation), nowNanos), reason + "; votes from nodes "
                 + new java.util.TreeSet<>(votes) + " in " + votedMillis + " ms", votedMillis);
     }
 

@@ -33,8 +33,8 @@ class PromotionTest {
         Promotion p = Promotion.failover(4, 2, Optional.of(1), "node1 failed", Optional.of(T0 - 2_000 * MS), Optional.empty(), T0);
         assertEquals("voting node 2 in epoch 4", p.describe());
 
-        Promotion afterOne = assertInstanceOf(Promotion.Next.Stay.class, p.onVote(2, 2, T0 + 10 * MS)).p();
-        Promotion.Next.Chosen chosen = assertInstanceOf(Promotion.Next.Chosen.class, afterOne.onVote(3, 2, T0 + 20 * MS));
+        Promotion afterOne = assertInstanceOf(Promotion.Next.Stay.class, p.onVote(2, 2, "inc-2", T0 + 10 * MS)).p();
+        Promotion.Next.Chosen chosen = assertInstanceOf(Promotion.Next.Chosen.class, afterOne.onVote(3, 2, "inc-2", T0 + 20 * MS));
         assertEquals("node1 failed; votes from nodes [2, 3] in 20 ms", chosen.why());
         assertInstanceOf(Promotion.Phase.Promoting.class, chosen.p().phase());
 
@@ -58,7 +58,7 @@ class PromotionTest {
 
     @Test
     void givenNoFollowerToTell_thenThePromotionEndsAtOnce() {
-        Promotion p = Promotion.retry(4, 2, "runs as a standby", T0);
+        Promotion p = Promotion.retry(4, 2, "runs as a standby", "inc-2", T0);
         Promotion promoted = ((Promotion.Next.Promoted) p.onStep(done(p, 2, "0/5000060"), T0)).p();
         var f = assertInstanceOf(Promotion.Next.Followed.class, promoted.following(Map.of(), T0));
         assertTrue(f.done() && f.promotion().isEmpty());
@@ -66,7 +66,7 @@ class PromotionTest {
 
     @Test
     void givenAPromoteTheNodeRefuses_thenItEndsSayingItCannotTakeTheStep() {
-        Promotion p = Promotion.retry(4, 2, "runs as a standby", T0);
+        Promotion p = Promotion.retry(4, 2, "runs as a standby", "inc-2", T0);
         var f = assertInstanceOf(Promotion.Next.PromoteFailed.class,
                 p.onStep(failed(p.id(), 2, StepResult.Outcome.REFUSED, "epoch 4 is no longer this node's"), T0));
         assertTrue(f.refused());
@@ -111,7 +111,7 @@ class PromotionTest {
         var back = assertInstanceOf(Promotion.Next.RollBack.class, stopping.onTimeout(T0 + 30_000 * MS, VOTES, STEP, 2));
 
         Promotion voting = Promotion.failover(4, 2, Optional.of(1), "x", Optional.empty(), Optional.empty(), T0);
-        voting = voting.onVote(2, 2, T0).promotion().orElseThrow();
+        voting = voting.onVote(2, 2, "inc-2", T0).promotion().orElseThrow();
         var t = assertInstanceOf(Promotion.Next.TimedOut.class, voting.onTimeout(T0 + 5_000 * MS, VOTES, STEP, 2));
         assertEquals("voting", t.phase());
         assertEquals("voting node 2 in epoch 4 timed out after 5000 ms with votes from [2] (need 2)", t.detail());
@@ -131,7 +131,7 @@ class PromotionTest {
 
     @Test
     void givenAFollowerThatComesBackAsANewIncarnation_thenItIsToBeToldAgain_andItsAnswerStillCounts() {
-        Promotion p = Promotion.retry(4, 2, "x", T0);
+        Promotion p = Promotion.retry(4, 2, "x", "inc-2", T0);
         Promotion promoted = ((Promotion.Next.Promoted) p.onStep(done(p, 2, "0/5000060"), T0)).p();
         Promotion following = promoted.following(Map.of(3, new Promotion.Follower("inc-3a", false)), T0).promotion()
                 .orElseThrow();
@@ -141,5 +141,19 @@ class PromotionTest {
         assertEquals(Optional.of(new Promotion.Follower("inc-3b", false)), again.awaited(3));
         var f = assertInstanceOf(Promotion.Next.Followed.class, again.onStep(done(again, 3, "0/5000060"), T0));
         assertTrue(f.done());
+    }
+
+    @Test
+    void givenTheCandidateComesBackAsANewIncarnationBeforeItAnswered_thenItIsToBeToldAgainToPromote() {
+        Promotion p = Promotion.failover(14, 3, Optional.of(1), "x", Optional.empty(), Optional.empty(), T0);
+        Promotion promoting = ((Promotion.Next.Chosen) p.onVote(2, 1, "inc-3a", T0)).p();
+        assertEquals(Optional.empty(), promoting.newIncarnation(3, "inc-3a"));
+        assertEquals(Optional.empty(), promoting.newIncarnation(2, "inc-2b"), "only the candidate's");
+        Promotion again = promoting.newIncarnation(3, "inc-3b").orElseThrow();
+        assertEquals(new Promotion.Phase.Promoting("inc-3b"), again.phase());
+        assertEquals(promoting.phaseStartedNanos(), again.phaseStartedNanos(), "the step's time limit still counts");
+        Promotion asked = Promotion.requested(14, 3, Optional.of(1), "asked", T0);
+        Promotion grantedAsked = ((Promotion.Next.Chosen) asked.onVote(2, 1, "inc-3a", T0)).p();
+        assertEquals(Optional.empty(), grantedAsked.newIncarnation(3, "inc-3b"), "an agent that asked promotes itself");
     }
 }
