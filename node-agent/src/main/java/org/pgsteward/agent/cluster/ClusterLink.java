@@ -657,6 +657,10 @@ public final class ClusterLink extends AbstractBehavior<ClusterLink.Command> {
             setFenced(true, f.reason());
         } else if (a instanceof LocalRules.Action.GiveUp g) {
             setRecovery(LocalRecovery.GAVE_UP, g.reason());
+        } else if (a instanceof LocalRules.Action.CannotRestart c) {
+            restartAttempts = c.attempt();
+            lastRestartNanos = now;
+            ctx.getLog().warn("not restarting PostgreSQL: {}", c.reason());
         } else if (a instanceof LocalRules.Action.Restart r) {
             restartAttempts = r.attempt();
             lastRestartNanos = now;

@@ -64,6 +64,13 @@ final class LocalRules {
 
         /** The restarts are spent. */
         record GiveUp(String reason) implements Action {}
+
+        /**
+         * Attempt {@code attempt} of the restart budget passes without a start: the primary's server is down and the
+         * lease to start it is not held. It counts, so that a primary that cannot get promises (its voters voted in
+         * a later election) gives up after the budget instead of holding the failover back for good.
+         */
+        record CannotRestart(int attempt, String reason) implements Action {}
     }
 
     private static final Action NONE = new Action.None();
@@ -180,8 +187,13 @@ final class LocalRules {
             if (o.restartAttempts() >= t.restartAttempts()) {
                 return new Action.GiveUp("PostgreSQL is still down after " + o.restartAttempts() + " local restart attempts");
             }
-            if (mayStart && now - o.lastRestartNanos() > t.restartBackoff().toNanos()) {
+            if (now - o.lastRestartNanos() > t.restartBackoff().toNanos()) {
                 int attempt = o.restartAttempts() + 1;
+                if (!mayStart) {
+                    return new Action.CannotRestart(attempt, "PostgreSQL is down (" + o.pgError() + ") and the lease to "
+                            + "start it as primary is not held (" + lease.validAt(now) + " of " + lease.members()
+                            + " members promise): attempt " + attempt + " of " + t.restartAttempts() + " passes");
+                }
                 return new Action.Restart(attempt, "PostgreSQL is down (" + o.pgError() + "), " + t.restartAttempts()
                         + " attempts in all");
             }

@@ -309,8 +309,17 @@ class LocalRulesTest {
                         primary.with(b -> b.down(1)), Action.None.class),
                 probe("primary down twice with its lease fresh: local restart 1",
                         primary.with(b -> b.down(2)), Action.Restart.class, "connection refused", "3 attempts"),
-                probe("primary down twice without a fresh lease: not started as a primary",
-                        primary.with(b -> b.down(2).promises(3, 1)), Action.None.class),
+                // chaos (42ab0c7, round 78): the old primary came back down and unfenced while its voters had voted
+                // in a failed later election (they refuse it promises for good); it never restarted nor gave up, and
+                // the supervisor waited for it ("its agent is not done with it yet") with no primary for minutes
+                probe("primary down twice without a fresh lease: not started, but the attempt counts",
+                        primary.with(b -> b.down(2).promises(3, 1)), Action.CannotRestart.class, "lease",
+                        "attempt 1 of 3"),
+                probe("... and within the backoff after it: wait",
+                        primary.with(b -> b.down(2).promises(3, 1).restarts(1, primary.now() - S)), Action.None.class),
+                probe("... attempts spent without a lease: gave up, so the supervisor may fail over",
+                        primary.with(b -> b.down(2).promises(3, 1).restarts(3, primary.now() - 3 * S)),
+                        Action.GiveUp.class, "3 local restart attempts"),
                 probe("down again within the restart backoff: wait",
                         primary.with(b -> b.down(2).restarts(1, primary.now() - S)), Action.None.class),
                 probe("down again after the backoff: next attempt",
